@@ -1,0 +1,63 @@
+# The commands people type. `make run` and `make test` need only Python 3.11+ and make.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format worker sweep db-upgrade seed messages translations bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Нужен Python 3.11 или новее")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+translations: $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile --use-fuzzy -q -d participation/translations
+
+## run: set up, migrate, load the demo region and serve http://127.0.0.1:5000 (SQLite, in-process jobs)
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo "Откройте http://127.0.0.1:5000"
+	$(FLASK) jobs sweep & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## test: set up and run the test suite (SQLite; PostgreSQL + Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set)
+test: translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+db-upgrade: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+seed: $(VENV)/.installed
+	$(FLASK) demo seed
+
+## worker: an RQ worker (needs REDIS_URL)
+worker: translations
+	$(FLASK) jobs worker
+
+## sweep: periodic checks (deadlines, outbox catch-up), every SWEEP_INTERVAL_SECONDS
+sweep: translations
+	$(FLASK) jobs sweep
+
+## messages: extract strings and update the ru/en catalogues
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o participation/translations/messages.pot --no-location --sort-output --project participation .
+	$(VENV)/bin/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching --ignore-obsolete
+
+bench: translations
+	@ls bench/*.py | grep -v _common | while read b; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,96 @@
+"""Participation platform: the application factory (wiring only)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from participation.config import ConfigError, load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Flask:
+    """Build the app: settings from the environment (validated), extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="static",
+    )
+    try:
+        app.config.update(load_config(env, app.instance_path))
+    except ConfigError as exc:
+        print(f"Ошибка настройки: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    app.config.update(overrides or {})
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from participation.core.errors import register_error_handlers
+    from participation.core.i18n import register_template_helpers
+    from participation.core.security import register_security_headers
+
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import participation.core.models  # noqa: F401  (complete metadata for Alembic)
+    from participation.core.db import configure_sqlite
+    from participation.core.i18n import select_locale
+    from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.root_path + "/../migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    from participation.auth.sessions import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from participation.auth.views import bp as auth_bp
+    from participation.core.views import bp as core_bp
+
+    for bp in (core_bp, auth_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from participation.core.cli import jobs_cli
+    from participation.demo.cli import demo_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(demo_cli)

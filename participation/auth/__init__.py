@@ -1,0 +1,1 @@
+"""Identity: ESIA relying party, the ESIA emulator, sessions and eligibility rules."""

@@ -1,0 +1,73 @@
+"""Locale and time zone selection, and template filters for dates and durations in Russian."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, ngettext
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_datetime(
+    value: datetime | None, tz: str | None = None, fmt: str = "dd.MM.yyyy HH:mm"
+) -> str:
+    """A UTC moment shown in the given (organization's) time zone, e.g. 26.06.2020 14:05."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz or current_app.config["DEFAULT_TIMEZONE"])
+    return format_datetime(value.astimezone(zone).replace(tzinfo=None), fmt)
+
+
+def local_date(value: datetime | date | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(tz or current_app.config["DEFAULT_TIMEZONE"])).date()
+    return format_date(value, "dd.MM.yyyy")
+
+
+def count_days(n: int) -> str:
+    return ngettext("%(num)d день", "%(num)d дней", n)
+
+
+def count_hours(n: int) -> str:
+    return ngettext("%(num)d час", "%(num)d часов", n)
+
+
+def count_minutes(n: int) -> str:
+    return ngettext("%(num)d минута", "%(num)d минут", n)
+
+
+def duration(value: timedelta) -> str:
+    """'29 дней 3 часа 57 минут' (negative durations are shown by their size)."""
+    total = abs(int(value.total_seconds())) // 60
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(count_days(days))
+    if days or hours:
+        parts.append(count_hours(hours))
+    parts.append(count_minutes(minutes))
+    return " ".join(parts)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(local_datetime, "localdt")
+    app.add_template_filter(local_date, "localdate")
+    app.add_template_filter(duration, "duration")
+    app.add_template_global(count_days)
+
+    @app.context_processor
+    def _i18n():
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale()), "request_path": request.path}

@@ -1,0 +1,224 @@
+"""Notification outbox: written with the business change, delivered by a relay, once per key."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import smtplib
+import tempfile
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from participation.core.db import Base, str_enum, utcnow
+from participation.core.jobs import enqueue_after_commit, sweep
+from participation.extensions import db
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class Channel(enum.StrEnum):
+    FEED = "feed"
+    EMAIL = "email"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.CheckConstraint("channel <> 'email' OR email IS NOT NULL", name="email_has_address"),
+        sa.Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
+    )
+
+
+class Notification(Base):
+    """An item of a user's in-app feed."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id"), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    __table_args__ = (sa.Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+
+def _insert_ignoring_duplicates(values: dict, conflict_column: str, table: sa.Table):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
+
+
+def notify(
+    user_id: int | None,
+    key: str,
+    subject: str,
+    body: str,
+    *,
+    link: str | None = None,
+    email: str | None = None,
+    feed: bool = True,
+) -> list[int]:
+    """Queue a notification in the current transaction; a key already used is ignored.
+
+    `key` names the event (e.g. "appeal:12:answered"); the same key never notifies twice.
+    Returns the ids of the outbox rows actually written.
+    """
+    rows = []
+    if feed and user_id is not None:
+        rows.append({"channel": Channel.FEED, "dedup_key": f"{key}:feed"})
+    if email:
+        rows.append({"channel": Channel.EMAIL, "dedup_key": f"{key}:email", "email": email})
+    ids = []
+    for row in rows:
+        stmt = _insert_ignoring_duplicates(
+            {
+                **row,
+                "user_id": user_id,
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "created_at": utcnow(),
+                "attempts": 0,
+            },
+            "dedup_key",
+            OutboxMessage.__table__,
+        ).returning(OutboxMessage.id)
+        new_id = db.session.scalar(stmt)
+        if new_id is not None:
+            ids.append(new_id)
+    if ids:
+        enqueue_after_commit(relay_outbox, *ids)
+    return ids
+
+
+def relay_outbox(*ids: int) -> int:
+    """Deliver the given outbox rows (or every due one) and mark them sent. Returns the count."""
+    now = utcnow()
+    query = sa.select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+    if ids:
+        query = query.where(OutboxMessage.id.in_(ids))
+    else:
+        query = query.where(
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+    pending = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(500)))
+    db.session.commit()
+    delivered = 0
+    for outbox_id in pending:
+        delivered += _deliver_one(outbox_id)
+    return delivered
+
+
+def _deliver_one(outbox_id: int) -> int:
+    """Lock one row, deliver it, mark it sent, commit; concurrent relays skip locked rows."""
+    stmt = sa.select(OutboxMessage).where(
+        OutboxMessage.id == outbox_id, OutboxMessage.sent_at.is_(None)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    message = db.session.scalar(stmt)
+    if message is None:
+        db.session.rollback()
+        return 0
+    try:
+        if message.channel == Channel.FEED:
+            db.session.execute(
+                _insert_ignoring_duplicates(
+                    {
+                        "user_id": message.user_id,
+                        "outbox_id": message.id,
+                        "title": message.subject,
+                        "body": message.body,
+                        "link": message.link,
+                        "created_at": utcnow(),
+                    },
+                    "outbox_id",
+                    Notification.__table__,
+                )
+            )
+        else:
+            send_email(message)
+    except Exception as exc:  # delivery failed: retry later with backoff
+        db.session.rollback()
+        message = db.session.get(OutboxMessage, outbox_id)
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.next_attempt_at = utcnow() + timedelta(minutes=2**message.attempts)
+        db.session.commit()
+        log.warning("outbox %s not delivered: %s", outbox_id, exc)
+        return 0
+    message.sent_at = utcnow()
+    message.attempts += 1
+    db.session.commit()
+    return 1
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    config = current_app.config
+    mail = EmailMessage()
+    mail["From"] = config["MAIL_FROM"]
+    mail["To"] = message.email
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
+    body = message.body
+    if message.link:
+        body = f"{body}\n\n{message.link}"
+    mail.set_content(body)
+    return mail
+
+
+def send_email(message: OutboxMessage) -> None:
+    """Send through the configured backend: .eml files in development, SMTP otherwise."""
+    config = current_app.config
+    mail = build_email(message)
+    if config["MAIL_BACKEND"] == "file":
+        folder = Path(config["MAIL_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{message.created_at:%Y%m%d-%H%M%S}-{message.id:08d}.eml"
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(mail.as_bytes())
+        os.replace(tmp, target)  # same name on a retry: delivered once
+        return
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USER"]:
+            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(mail)
+
+
+@sweep
+def relay_pending_outbox() -> int:
+    """Catch-up: deliver whatever a lost job or a failed attempt left behind."""
+    return relay_outbox()

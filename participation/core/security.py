@@ -1,0 +1,44 @@
+"""Security headers, CSP and framing rules for every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+# Views that other sites may frame (the embeddable widgets) set this attribute on the response.
+FRAMEABLE = "frameable"
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        frameable = getattr(response, FRAMEABLE, False)
+        csp = CSP if not frameable else CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if not frameable:
+            response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(self), payment=()"
+        )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+        if app.config["SESSION_COOKIE_SECURE"] and request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response

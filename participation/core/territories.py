@@ -1,0 +1,68 @@
+"""Territories: the OKTMO tree from the country down to settlements, each with a time zone."""
+
+from __future__ import annotations
+
+import enum
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.core.db import Base, str_enum
+from participation.extensions import db
+
+
+class TerritoryLevel(enum.StrEnum):
+    COUNTRY = "country"
+    REGION = "region"
+    MUNICIPAL_DISTRICT = "municipal_district"
+    URBAN_OKRUG = "urban_okrug"
+    SETTLEMENT = "settlement"
+
+
+class Territory(Base):
+    __tablename__ = "territories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    oktmo: Mapped[str] = mapped_column(sa.String(11), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    level: Mapped[TerritoryLevel] = mapped_column(str_enum(TerritoryLevel, "level"))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"), index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+
+    parent: Mapped[Territory | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        sa.CheckConstraint("length(oktmo) IN (2, 8, 11)", name="oktmo_length"),
+        sa.CheckConstraint(
+            "(level = 'country') = (parent_id IS NULL)", name="only_country_is_root"
+        ),
+    )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def ancestors(self) -> list[Territory]:
+        """This territory's chain upwards, nearest first (itself excluded)."""
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def region(self) -> Territory | None:
+        """The субъект РФ this territory belongs to (itself if it is one)."""
+        for node in [self, *self.ancestors()]:
+            if node.level == TerritoryLevel.REGION:
+                return node
+        return None
+
+    def is_within(self, other: Territory) -> bool:
+        """True when this territory is `other` or lies inside it."""
+        return self.id == other.id or any(a.id == other.id for a in self.ancestors())
+
+
+def territory_by_oktmo(oktmo: str) -> Territory | None:
+    """The territory with this OKTMO code, if any."""
+    return db.session.scalar(sa.select(Territory).where(Territory.oktmo == oktmo))

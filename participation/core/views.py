@@ -1,0 +1,114 @@
+"""Shared pages: home, language switch, attachment downloads, the notification feed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from participation.core.db import utcnow
+from participation.core.files import attachment_by_public_id, attachment_path, can_view_attachment
+from participation.core.outbox import Notification
+from participation.core.pagination import paginate
+from participation.core.permissions import require
+from participation.core.safety import safe_next
+from participation.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.post("/lang")
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang in {"ru", "en"}:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.get("/files/<public_id>")
+def download_file(public_id: str):
+    attachment = attachment_by_public_id(public_id)
+    if attachment is None:
+        abort(404)
+    require(can_view_attachment(current_user, attachment), reason="attachment")
+    try:
+        path = attachment_path(attachment)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=not attachment.inline,
+        download_name=attachment.original_name,
+        max_age=0,
+    )
+
+
+@bp.get("/my/notifications")
+@login_required
+def notifications():
+    query = (
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    page = paginate(query, default_size=20)
+    return render_template("core/notifications.html", page=page)
+
+
+@bp.post("/my/notifications/read")
+@login_required
+def mark_notifications_read():
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return redirect(url_for("core.notifications"))
+
+
+# Navigation entries appear once the feature that owns the endpoint is registered.
+RESIDENT_NAV = (
+    ("appeals.new", _l("Сообщить о проблеме")),
+    ("appeals.my_list", _l("Мои сообщения")),
+    ("polls.index", _l("Опросы")),
+    ("voting.index", _l("Голосования")),
+    ("hearings.index", _l("Публичные слушания")),
+    ("directline.index", _l("Прямая линия")),
+)
+STAFF_NAV = (
+    ("backoffice.index", _l("Бэк-офис")),
+    ("admin.index", _l("Администрирование")),
+)
+
+
+@bp.app_context_processor
+def navigation():
+    known = current_app.view_functions
+    return {
+        "resident_nav": [(e, label) for e, label in RESIDENT_NAV if e in known],
+        "staff_nav": [(e, label) for e, label in STAFF_NAV if e in known],
+    }
