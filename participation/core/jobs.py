@@ -31,7 +31,7 @@ def enqueue_after_commit(fn: Callable[..., Any], *ids: JobId, queue: str = "defa
         raise TypeError("jobs take ids (int or str), not objects")
     path = f"{fn.__module__}:{fn.__qualname__}"
     app = current_app._get_current_object()
-    db.session.after_commit(lambda: _dispatch(app, path, ids, queue))
+    db.session().after_commit(lambda: _dispatch(app, path, ids, queue))
 
 
 def _dispatch(app: Flask, path: str, ids: tuple[JobId, ...], queue: str) -> None:
