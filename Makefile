@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format worker sweep db-upgrade seed messages translations bench clean
+.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Нужен Python 3.11 или новее")'
@@ -32,6 +32,9 @@ test: translations
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+lint-check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

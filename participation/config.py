@@ -154,4 +154,5 @@ def load_config(
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["ru", "en"],
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PROXY_FIX": _flag(env, "PROXY_FIX", False),
     }
