@@ -1,0 +1,23 @@
+"""Voting: campaigns, objects, register of voters, ballot box.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass  # placeholder: filled in by the feature's own change
+
+
+def downgrade():
+    pass

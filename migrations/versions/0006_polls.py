@@ -1,0 +1,23 @@
+"""Surveys: questionnaires, questions, options, responses.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-23
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass  # placeholder: filled in by the feature's own change
+
+
+def downgrade():
+    pass

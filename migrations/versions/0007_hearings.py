@@ -1,0 +1,23 @@
+"""Public hearings and discussions: drafts, remarks, protocols.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23
+
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass  # placeholder: filled in by the feature's own change
+
+
+def downgrade():
+    pass
