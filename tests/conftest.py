@@ -7,13 +7,12 @@ A named service that does not answer stops the run: it is never skipped silently
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from babel.messages.frontend import CommandLineInterface
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
@@ -30,18 +29,8 @@ def _compile_translations() -> None:
     for po in (ROOT / "participation" / "translations").glob("*/LC_MESSAGES/messages.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "babel.messages.frontend",
-                    "compile",
-                    "--use-fuzzy",
-                    "-q",
-                    "-d",
-                    str(ROOT / "participation" / "translations"),
-                ],
-                check=True,
+            CommandLineInterface().run(
+                ["pybabel", "compile", "--use-fuzzy", "-d", str(mo.parents[2])]
             )
             return
 

@@ -1,0 +1,1 @@
+"""Demonstration data: a realistic region (Республика Башкортостан) with staff and residents."""

@@ -1,0 +1,34 @@
+"""`flask demo seed`: load the demonstration data."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from participation.demo.seed import seed_demo
+from participation.extensions import db
+
+demo_cli = AppGroup("demo", help="Демонстрационные данные")
+
+_LABELS = {
+    "territories": "территорий",
+    "organizations": "организаций",
+    "users": "пользователей",
+    "memberships": "ролей в организациях",
+}
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Загрузить демонстрационные данные.
+
+    Повторный запуск ничего не добавляет и не меняет.
+    """
+    counts = seed_demo()
+    db.session.commit()
+    if not any(counts.values()):
+        click.echo("Демонстрационные данные уже загружены, ничего не добавлено.")
+        return
+    click.echo("Добавлено:")
+    for key, label in _LABELS.items():
+        click.echo(f"  {label}: {counts[key]}")

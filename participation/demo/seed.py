@@ -1,0 +1,144 @@
+"""Load the demo data into the database: insert what is missing, never change what exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from participation.core.organizations import Organization
+from participation.core.territories import Territory
+from participation.core.users import Membership, Role, User
+from participation.demo import data
+from participation.extensions import db
+
+
+def seed_demo() -> dict[str, int]:
+    """Add the demo territories, organizations, users and roles; return how many were created.
+
+    Rows are matched by natural key (OKTMO; organization name and territory; ESIA oid;
+    user, organization and role), so a second run creates and changes nothing. The caller
+    commits.
+    """
+    counts = {"territories": 0, "organizations": 0, "users": 0, "memberships": 0}
+    territories = _seed_territories(counts)
+    organizations = _seed_organizations(territories, counts)
+    users = _seed_users(territories, counts)
+    _seed_memberships(users, organizations, counts)
+    return counts
+
+
+def _seed_territories(counts: dict[str, int]) -> dict[str, Territory]:
+    codes = [t["oktmo"] for t in data.TERRITORIES]
+    found = {
+        t.oktmo: t
+        for t in db.session.scalars(sa.select(Territory).where(Territory.oktmo.in_(codes)))
+    }
+    for record in data.TERRITORIES:
+        if record["oktmo"] in found:
+            continue
+        territory = Territory(
+            oktmo=record["oktmo"],
+            name=record["name"],
+            level=record["level"],
+            parent=found[record["parent"]] if record["parent"] else None,
+            timezone=record["timezone"],
+        )
+        db.session.add(territory)
+        found[record["oktmo"]] = territory
+        counts["territories"] += 1
+    db.session.flush()
+    return found
+
+
+def _seed_organizations(
+    territories: dict[str, Territory], counts: dict[str, int]
+) -> dict[str, Organization]:
+    found: dict[str, Organization] = {}
+    for record in data.ORGANIZATIONS:
+        territory = territories[record["territory"]]
+        organization = db.session.scalar(
+            sa.select(Organization).where(
+                Organization.name == record["name"],
+                Organization.territory_id == territory.id,
+            )
+        )
+        if organization is None:
+            organization = _new_organization(record, territory, found)
+            db.session.add(organization)
+            db.session.flush()  # later records look their parent up by id
+            counts["organizations"] += 1
+        found[record["slug"]] = organization
+    return found
+
+
+def _new_organization(
+    record: dict[str, Any], territory: Territory, known: dict[str, Organization]
+) -> Organization:
+    # widget_code is left to the model default: generated once, never touched again.
+    confirmed_at = data.CONFIRMED_AT if record["ready"] else None
+    return Organization(
+        name=record["name"],
+        short_name=record["short_name"],
+        kind=record["kind"],
+        territory=territory,
+        parent=known[record["parent"]] if record["parent"] else None,
+        address=record["address"],
+        email=record["email"],
+        website=record["website"],
+        ready_confirmed_at=confirmed_at,
+        training_confirmed_at=confirmed_at,
+    )
+
+
+def _seed_users(territories: dict[str, Territory], counts: dict[str, int]) -> dict[str, User]:
+    oids = [u["esia_oid"] for u in data.USERS]
+    by_oid = {
+        u.esia_oid: u for u in db.session.scalars(sa.select(User).where(User.esia_oid.in_(oids)))
+    }
+    found: dict[str, User] = {}
+    for record in data.USERS:
+        user = by_oid.get(record["esia_oid"])
+        if user is None:
+            address = record["address"]
+            user = User(
+                kind=record["kind"],
+                esia_oid=record["esia_oid"],
+                last_name=record["last_name"],
+                first_name=record["first_name"],
+                middle_name=record["middle_name"],
+                birth_date=record["birth_date"],
+                gender=record["gender"],
+                account_level=record["account_level"],
+                email=record["email"],
+                registration_territory=territories[record["registration_territory"]],
+                registration_address=address["text"] if address else None,
+                legal_entity_name=record["legal_entity_name"],
+                legal_entity_ogrn=record["legal_entity_ogrn"],
+            )
+            db.session.add(user)
+            counts["users"] += 1
+        found[record["slug"]] = user
+    db.session.flush()
+    return found
+
+
+def _seed_memberships(
+    users: dict[str, User], organizations: dict[str, Organization], counts: dict[str, int]
+) -> None:
+    user_ids = [u.id for u in users.values()]
+    existing: set[tuple[int, int, Role]] = {
+        (m.user_id, m.organization_id, m.role)
+        for m in db.session.scalars(sa.select(Membership).where(Membership.user_id.in_(user_ids)))
+    }
+    for record in data.USERS:
+        user = users[record["slug"]]
+        for org_slug, role in record["memberships"]:
+            organization = organizations[org_slug]
+            key = (user.id, organization.id, role)
+            if key in existing:
+                continue
+            db.session.add(Membership(user=user, organization=organization, role=role))
+            existing.add(key)
+            counts["memberships"] += 1
+    db.session.flush()
