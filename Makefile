@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile --use-fuzzy -q -d participation/translations
+	@$(VENV)/bin/pybabel compile --use-fuzzy -d participation/translations >/dev/null
 
 ## run: set up, migrate, load the demo region and serve http://127.0.0.1:5000 (SQLite, in-process jobs)
 run: translations
