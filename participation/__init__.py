@@ -75,22 +75,33 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
-    from participation.auth.sessions import load_user
+    from participation.auth.sessions import init_sessions, load_user
 
     login_manager.user_loader(load_user)
+    init_sessions(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from participation.admin.views import bp as admin_bp
     from participation.auth.views import bp as auth_bp
+    from participation.backoffice.views import bp as backoffice_bp
+    from participation.core.labels import register_label_filters
     from participation.core.views import bp as core_bp
 
-    for bp in (core_bp, auth_bp):
+    for bp in (core_bp, auth_bp, backoffice_bp, admin_bp):
         app.register_blueprint(bp)
+    if app.config["ESIA_EMULATOR"]:  # development and tests only
+        from participation.auth.emulator.views import bp as esia_emulator_bp
+
+        app.register_blueprint(esia_emulator_bp, url_prefix="/esia")
+    register_label_filters(app)
 
 
 def _register_cli(app: Flask) -> None:
+    from participation.auth.cli import esia_cli
     from participation.core.cli import jobs_cli
     from participation.demo.cli import demo_cli
 
     app.cli.add_command(jobs_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(esia_cli)

@@ -94,6 +94,77 @@ def _timezone(env: Mapping[str, str]) -> str:
     return tz
 
 
+# --- ESIA: relying party and emulator (participation/auth/esia.py, auth/emulator/) ---
+ESIA_DEFAULT_SCOPES = "openid fullname birthdate gender email mobile addresses"
+ESIA_DEFAULT_ISSUER = "http://esia.gosuslugi.ru/"
+
+
+def _esia_file(env: Mapping[str, str], name: str, default: Path | None, hint: str) -> str:
+    """A key or certificate path: given, or a development default generated on first use."""
+    raw = env.get(name)
+    if raw:
+        if not Path(raw).is_file():
+            raise ConfigError(f"{name}={raw!r}: файл не найден")
+        return raw
+    if default is None:
+        raise ConfigError(f"{name} не задан: укажите путь к файлу ({hint})")
+    return str(default)
+
+
+def _esia_settings(
+    env: Mapping[str, str], instance: Path, production: bool, base_url: str
+) -> dict[str, Any]:
+    """ESIA settings; in development everything defaults to the built-in emulator."""
+    emulator = _flag(env, "ESIA_EMULATOR", not production)
+    if emulator and production:
+        raise ConfigError("ESIA_EMULATOR: в production эмулятор ЕСИА включать нельзя")
+    esia_url = (env.get("ESIA_BASE_URL") or "").rstrip("/")
+    if not esia_url:
+        if not emulator:
+            raise ConfigError(
+                "ESIA_BASE_URL не задан: укажите адрес ЕСИА "
+                "(тестовый контур: https://esia-portal1.test.gosuslugi.ru)"
+            )
+        esia_url = f"{base_url}/esia"
+    scheme = urlsplit(esia_url).scheme
+    if scheme not in {"http", "https"} or (production and scheme != "https"):
+        raise ConfigError(f"ESIA_BASE_URL={esia_url!r}: ожидается https://…")
+    client_id = env.get("ESIA_CLIENT_ID") or ("" if production else "PARTICIPATION")
+    if not client_id:
+        raise ConfigError("ESIA_CLIENT_ID не задан: укажите мнемонику системы, выданную в ЕСИА")
+    scopes = " ".join((env.get("ESIA_SCOPES") or ESIA_DEFAULT_SCOPES).split())
+    if not all(s.replace("_", "").replace("-", "").isalnum() for s in scopes.split()):
+        raise ConfigError(f"ESIA_SCOPES={scopes!r}: перечислите области доступа через пробел")
+    if not {"openid", "fullname"} <= set(scopes.split()):
+        raise ConfigError(f"ESIA_SCOPES={scopes!r}: нужны как минимум openid и fullname")
+    folder = None if production else instance / "esia"
+    emulator_key = env.get("ESIA_EMULATOR_KEY_PATH") or str(instance / "esia" / "emulator_key.pem")
+    return {
+        "ESIA_EMULATOR": emulator,
+        "ESIA_BASE_URL": esia_url,
+        "ESIA_CLIENT_ID": client_id,
+        "ESIA_SCOPES": scopes,
+        "ESIA_ISSUER": env.get("ESIA_ISSUER") or ESIA_DEFAULT_ISSUER,
+        "ESIA_KEY_PATH": _esia_file(
+            env, "ESIA_KEY_PATH", folder and folder / "client_key.pem", "закрытый ключ системы"
+        ),
+        "ESIA_CERT_PATH": _esia_file(
+            env, "ESIA_CERT_PATH", folder and folder / "client_cert.pem", "сертификат системы"
+        ),
+        # With the emulator, id_tokens are checked against the emulator's own key file.
+        "ESIA_PROVIDER_KEY_PATH": _esia_file(
+            env,
+            "ESIA_PROVIDER_KEY_PATH",
+            Path(emulator_key) if emulator else None,
+            "сертификат или открытый ключ ЕСИА для проверки id_token",
+        ),
+        "ESIA_EMULATOR_KEY_PATH": emulator_key,
+    }
+
+
+# --- end ESIA ---
+
+
 def load_config(
     env: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
 ) -> dict[str, Any]:
@@ -142,12 +213,17 @@ def load_config(
         "MAX_CONTENT_LENGTH": max_request_mb * 1024 * 1024,
         "DEFAULT_TIMEZONE": _timezone(env),
         "PUBLIC_BASE_URL": base_url,
+        **_esia_settings(env, instance, production, base_url),  # ESIA block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # --- Session time-outs (participation/auth/sessions.py) ---
+        "SESSION_IDLE_MINUTES": _positive_int(env, "SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _positive_int(env, "SESSION_ABSOLUTE_HOURS", 12),
+        # --- end session time-outs ---
         "WTF_CSRF_ENABLED": _flag(env, "WTF_CSRF_ENABLED", True),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "ru",

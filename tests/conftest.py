@@ -119,7 +119,7 @@ def db_session(app, request):
         yield db.session
     finally:
         db.session.remove()
-        db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
         outer.rollback()
         connection.close()
         ctx.pop()

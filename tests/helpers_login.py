@@ -1,8 +1,5 @@
-"""Log a test client in as a user without going through ESIA."""
+"""Deprecated alias: use tests.helpers.login_as."""
 
+from tests.helpers import login_as
 
-def login_as(client, user) -> None:
-    with client.session_transaction() as session:
-        session.clear()
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+__all__ = ["login_as"]

@@ -23,6 +23,7 @@ from participation.core.outbox import Notification
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.core.safety import safe_next
+from participation.core.users import Role
 from participation.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -99,9 +100,12 @@ RESIDENT_NAV = (
     ("hearings.index", _l("Публичные слушания")),
     ("directline.index", _l("Прямая линия")),
 )
+# (endpoint, label, role needed in some organization, or None for any staff member)
 STAFF_NAV = (
-    ("backoffice.index", _l("Бэк-офис")),
-    ("admin.index", _l("Администрирование")),
+    ("backoffice.index", _l("Бэк-офис"), None),
+    ("admin.index", _l("Администрирование"), Role.ADMINISTRATOR),
+    ("polls.manage", _l("Опросы организации"), Role.AUTHORIZED),
+    ("appeals_backoffice.inbox", _l("Сообщения жителей"), None),
 )
 
 
@@ -110,5 +114,11 @@ def navigation():
     known = current_app.view_functions
     return {
         "resident_nav": [(e, label) for e, label in RESIDENT_NAV if e in known],
-        "staff_nav": [(e, label) for e, label in STAFF_NAV if e in known],
+        "staff_nav": [
+            (e, label)
+            for e, label, role in STAFF_NAV
+            if e in known
+            and current_user.is_authenticated
+            and (role is None or current_user.has_role(role))
+        ],
     }

@@ -38,6 +38,7 @@ def test_postgres_url_uses_psycopg(tmp_path):
         ({"MAIL_BACKEND": "smtp"}, "SMTP_HOST"),
         ({"PARTICIPATION_ENV": "staging"}, "PARTICIPATION_ENV"),
         ({"SESSION_COOKIE_SECURE": "maybe"}, "true или false"),
+        ({"PARTICIPATION_ENV": "production", "SECRET_KEY": "k" * 40}, "ESIA_BASE_URL не задан"),
     ],
 )
 def test_wrong_settings_are_refused_with_a_reason(tmp_path, env, fragment):
@@ -45,8 +46,23 @@ def test_wrong_settings_are_refused_with_a_reason(tmp_path, env, fragment):
         load_config(env, tmp_path)
 
 
+def _production_env(tmp_path) -> dict[str, str]:
+    files = {}
+    for name in ("ESIA_KEY_PATH", "ESIA_CERT_PATH", "ESIA_PROVIDER_KEY_PATH"):
+        path = tmp_path / name.lower()
+        path.write_text("-----BEGIN PLACEHOLDER-----")
+        files[name] = str(path)
+    return {
+        "PARTICIPATION_ENV": "production",
+        "SECRET_KEY": "k" * 40,
+        "ESIA_BASE_URL": "https://esia-portal1.test.gosuslugi.ru",
+        "ESIA_CLIENT_ID": "PARTICIPATION",
+        **files,
+    }
+
+
 def test_production_cookies_are_secure(tmp_path):
-    config = load_config({"PARTICIPATION_ENV": "production", "SECRET_KEY": "k" * 40}, tmp_path)
+    config = load_config(_production_env(tmp_path), tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -59,3 +75,8 @@ def test_create_app_stops_with_one_line_message(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("Ошибка настройки: DATABASE_URL")
     assert "\n" not in err
+
+
+def test_production_refuses_the_esia_emulator(tmp_path):
+    with pytest.raises(ConfigError, match="эмулятор"):
+        load_config({**_production_env(tmp_path), "ESIA_EMULATOR": "true"}, tmp_path)

@@ -15,7 +15,7 @@ from participation.core.files import (
 )
 from participation.extensions import db
 from tests import factories
-from tests.helpers_login import login_as
+from tests.helpers import login_as
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"

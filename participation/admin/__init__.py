@@ -1,0 +1,1 @@
+"""Organization administration: the organization's staff and their roles."""

@@ -1,0 +1,59 @@
+"""Forms of organization administration: add a staff member, add a role, remove a role."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from participation.backoffice.forms import choice
+from participation.core.labels import ROLE_LABELS
+from participation.core.users import Role
+
+
+def _role_field() -> SelectField:
+    return SelectField(
+        _l("Роль"),
+        choices=[
+            choice("", _l("— выберите роль —")),
+            *(choice(r.value, ROLE_LABELS[r]) for r in Role),
+        ],
+        validators=[InputRequired(message=_l("Выберите роль."))],
+    )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AddStaffForm(FlaskForm):
+    identifier = StringField(
+        _l("OID ЕСИА или адрес электронной почты"),
+        description=_l(
+            "Сотрудник должен хотя бы раз войти на платформу через Госуслуги. "
+            "OID — номер учётной записи ЕСИА, например 1000123456."
+        ),
+        validators=[
+            DataRequired(message=_l("Укажите OID ЕСИА или адрес электронной почты сотрудника.")),
+            Length(max=254, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    role = _role_field()
+
+    @property
+    def chosen_role(self) -> Role:
+        return Role(self.role.data)
+
+
+class RoleForm(FlaskForm):
+    role = _role_field()
+
+    @property
+    def chosen_role(self) -> Role:
+        return Role(self.role.data)
+
+
+class RemoveRoleForm(FlaskForm):
+    """Only the CSRF token: the membership is named in the URL."""

@@ -1,0 +1,141 @@
+"""Organization administration pages: staff list, adding staff, adding and removing roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from participation.admin.forms import AddStaffForm, RemoveRoleForm, RoleForm
+from participation.admin.permissions import can_manage_membership, can_manage_staff
+from participation.admin.services import (
+    add_role,
+    add_staff,
+    memberships_by_user,
+    remove_role,
+    staff_member,
+    staff_query,
+)
+from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.core.errors import DomainError, FieldError
+from participation.core.labels import role_label
+from participation.core.pagination import paginate
+from participation.core.permissions import require
+from participation.core.users import Membership, User
+from participation.extensions import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.before_request(staff_gate)
+bp.context_processor(staff_context)
+
+
+@bp.before_request
+def _administrators_only():
+    require(can_manage_staff(current_user, current_organization()), reason="not an administrator")
+
+
+@bp.get("/")
+def index():
+    organization = current_organization()
+    page = paginate(staff_query(organization), default_size=50)
+    memberships = memberships_by_user(organization, [u.id for u in page.items])
+    return render_template(
+        "admin/staff_list.html", organization=organization, page=page, memberships=memberships
+    )
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+def staff_new():
+    organization = current_organization()
+    form = AddStaffForm()
+    if form.validate_on_submit():
+        try:
+            membership = add_staff(
+                organization, form.identifier.data, form.chosen_role, current_user
+            )
+        except FieldError as exc:
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s теперь сотрудник организации с ролью «%(role)s».",
+                    name=membership.user.full_name,
+                    role=role_label(membership.role),
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.staff_detail", user_id=membership.user_id))
+    return render_template("admin/staff_new.html", organization=organization, form=form)
+
+
+@bp.get("/staff/<int:user_id>")
+def staff_detail(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    return _render_member(organization, member, RoleForm(formdata=None))
+
+
+@bp.post("/staff/<int:user_id>/roles")
+def staff_add_role(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            add_role(organization, member, form.chosen_role, current_user)
+        except FieldError as exc:
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Роль «%(role)s» добавлена: %(name)s.",
+                    role=role_label(form.chosen_role),
+                    name=member.full_name,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.staff_detail", user_id=member.id))
+    return _render_member(organization, member, form), 400
+
+
+@bp.post("/memberships/<int:membership_id>/remove")
+def membership_remove(membership_id: int):
+    organization = current_organization()
+    membership = db.session.get(Membership, membership_id)
+    require(
+        membership is not None and can_manage_membership(current_user, membership, organization),
+        reason="membership of another organization",
+    )
+    # The form is the CSRF token alone, and CSRFProtect checks it before any view runs.
+    member, role = membership.user, membership.role
+    try:
+        remove_role(membership, current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.staff_detail", user_id=member.id))
+    db.session.commit()
+    flash(
+        _("Роль «%(role)s» снята: %(name)s.", role=role_label(role), name=member.full_name),
+        "success",
+    )
+    if not can_manage_staff(current_user, organization):
+        return redirect(url_for("backoffice.index"))  # they took their own administrator role
+    if staff_member(organization, member.id) is None:
+        return redirect(url_for("admin.index"))
+    return redirect(url_for("admin.staff_detail", user_id=member.id))
+
+
+def _render_member(organization, member: User, form: RoleForm):
+    memberships = memberships_by_user(organization, [member.id])[member.id]
+    return render_template(
+        "admin/staff_detail.html",
+        organization=organization,
+        member=member,
+        memberships=memberships,
+        form=form,
+        remove_form=RemoveRoleForm(formdata=None),
+    )

@@ -1,0 +1,1 @@
+"""Staff cabinet (ЛКО): the entrance, the current organization and the readiness confirmations."""

@@ -1,0 +1,110 @@
+"""Staff cabinet pages: the landing page, the readiness confirmation screen, the switcher."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from participation.backoffice.forms import ReadinessForm, SwitchOrganizationForm
+from participation.backoffice.gate import (
+    choose_organization,
+    current_organization,
+    staff_context,
+    staff_gate,
+)
+from participation.backoffice.permissions import can_confirm_ready
+from participation.backoffice.services import (
+    READY,
+    TRAINING,
+    confirm_organization,
+    pending_confirmations,
+    roles_of,
+)
+from participation.core.errors import FieldError
+from participation.core.permissions import deny
+from participation.core.safety import safe_next
+from participation.core.users import Role, User
+from participation.extensions import db
+
+bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
+bp.before_request(staff_gate)
+bp.context_processor(staff_context)
+
+# Sections of the staff cabinet: (endpoint, label, roles that see it; None = every staff
+# member). An entry is shown only once its endpoint exists, so a feature adds its line here
+# when it lands, e.g. ("appeals.queue", _l("Сообщения жителей"), None).
+SECTIONS: tuple[tuple[str, object, frozenset[Role] | None], ...] = (
+    ("admin.index", _l("Сотрудники и роли"), frozenset({Role.ADMINISTRATOR})),
+    ("backoffice.confirm", _l("Подтверждения готовности к работе"), None),
+)
+
+
+@bp.get("/")
+def index():
+    organization = current_organization()
+    roles = roles_of(current_user, organization)
+    known = current_app.view_functions
+    sections = [
+        (endpoint, label)
+        for endpoint, label, allowed in SECTIONS
+        if endpoint in known and (allowed is None or allowed.intersection(roles))
+    ]
+    return render_template(
+        "backoffice/index.html", organization=organization, roles=roles, sections=sections
+    )
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+def confirm():
+    organization = current_organization()
+    form = ReadinessForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            given = confirm_organization(
+                organization, current_user, ready=form.ready.data, training=form.training.data
+            )
+        except FieldError as exc:
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            if given:
+                flash(_("Подтверждение сохранено."), "success")
+            if organization.is_ready:
+                return redirect(safe_next(form.next.data) or url_for("backoffice.index"))
+            return redirect(url_for("backoffice.confirm", next=safe_next(form.next.data)))
+    confirmed_by = {
+        READY: _confirmer(organization.ready_confirmed_by_id),
+        TRAINING: _confirmer(organization.training_confirmed_by_id),
+    }
+    pending = pending_confirmations(organization)
+    for name in (READY, TRAINING):
+        if name not in pending:
+            form[name].render_kw = {"disabled": True, "checked": True}
+    may_confirm_ready = can_confirm_ready(current_user, organization)
+    if READY in pending and not may_confirm_ready:
+        form.ready.render_kw = {"disabled": True}
+    return render_template(
+        "backoffice/confirm.html",
+        organization=organization,
+        form=form,
+        pending=pending,
+        confirmed_by=confirmed_by,
+        may_confirm_ready=may_confirm_ready,
+        can_submit=TRAINING in pending or (READY in pending and may_confirm_ready),
+    )
+
+
+@bp.post("/organization")
+def switch_organization():
+    form = SwitchOrganizationForm()
+    if not form.validate_on_submit():
+        deny(reason="bad organization switch")
+    organization = choose_organization(form.organization_id.data)
+    flash(_("Текущая организация: %(name)s.", name=organization.display_name), "success")
+    return redirect(url_for("backoffice.index"))
+
+
+def _confirmer(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id is not None else None
