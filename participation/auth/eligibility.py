@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from participation.core.labels import account_level_label
 from participation.core.territories import Territory, TerritoryLevel
 from participation.core.users import AccountLevel, UserKind
 from participation.extensions import db
@@ -237,8 +238,4 @@ def check(user: Any, rule: EligibilityRule, on: date) -> Decision:
 
 
 def _level_name(level: AccountLevel) -> str:
-    return {
-        AccountLevel.SIMPLIFIED: _("упрощённая"),
-        AccountLevel.STANDARD: _("стандартная"),
-        AccountLevel.CONFIRMED: _("подтверждённая"),
-    }[level]
+    return account_level_label(level).lower()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 import participation.auth.models  # noqa: F401  (emulator tables belong to the metadata)
@@ -17,16 +16,9 @@ from participation.auth.services import (
     take_pending_login,
 )
 from participation.auth.sessions import end_session, start_session
-from participation.core.users import AccountLevel
 from participation.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
-
-ACCOUNT_LEVEL_NAMES = {
-    AccountLevel.SIMPLIFIED: _l("упрощённая"),
-    AccountLevel.STANDARD: _l("стандартная"),
-    AccountLevel.CONFIRMED: _l("подтверждённая"),
-}
 
 
 @bp.get("/login")
@@ -79,7 +71,7 @@ def logout():
 @bp.get("/my/profile")
 @login_required
 def profile():
-    return render_template("auth/profile.html", user=current_user, level_names=ACCOUNT_LEVEL_NAMES)
+    return render_template("auth/profile.html", user=current_user)
 
 
 @bp.post("/my/profile/refresh")
