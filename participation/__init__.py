@@ -81,15 +81,29 @@ def _init_extensions(app: Flask) -> None:
     init_sessions(app)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from participation.admin.views import bp as admin_bp
-    from participation.auth.views import bp as auth_bp
-    from participation.backoffice.views import bp as backoffice_bp
-    from participation.core.labels import register_label_filters
-    from participation.core.views import bp as core_bp
+# Every blueprint and CLI group, listed explicitly ("module:attribute"), in registration order.
+BLUEPRINTS = (
+    "participation.core.views:bp",
+    "participation.auth.views:bp",
+    "participation.backoffice.views:bp",
+    "participation.admin.views:bp",
+    "participation.hearings.views:bp",
+    "participation.hearings.views:manage",
+)
+CLI_GROUPS = (
+    "participation.core.cli:jobs_cli",
+    "participation.demo.cli:demo_cli",
+    "participation.auth.cli:esia_cli",
+)
 
-    for bp in (core_bp, auth_bp, backoffice_bp, admin_bp):
-        app.register_blueprint(bp)
+
+def _register_blueprints(app: Flask) -> None:
+    from werkzeug.utils import import_string
+
+    from participation.core.labels import register_label_filters
+
+    for path in BLUEPRINTS:
+        app.register_blueprint(import_string(path))
     if app.config["ESIA_EMULATOR"]:  # development and tests only
         from participation.auth.emulator.views import bp as esia_emulator_bp
 
@@ -98,10 +112,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from participation.auth.cli import esia_cli
-    from participation.core.cli import jobs_cli
-    from participation.demo.cli import demo_cli
+    from werkzeug.utils import import_string
 
-    app.cli.add_command(jobs_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(esia_cli)
+    for path in CLI_GROUPS:
+        app.cli.add_command(import_string(path))

@@ -106,6 +106,8 @@ STAFF_NAV = (
     ("admin.index", _l("Администрирование"), Role.ADMINISTRATOR),
     ("polls.manage", _l("Опросы организации"), Role.AUTHORIZED),
     ("appeals_backoffice.inbox", _l("Сообщения жителей"), None),
+    ("hearings_manage.manage_index", _l("Слушания и обсуждения"), Role.AUTHORIZED),
+    ("directline_manage.manage_index", _l("Прямые линии"), Role.MODERATOR),
 )
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from werkzeug.utils import import_string
 
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.core.users import Membership, Role, User
 from participation.demo import data
 from participation.extensions import db
+
+
+# Each feature's own idempotent demo content, after the region, organizations and people.
+FEATURE_SEEDS = (
+    "participation.hearings.demo:seed_hearings_demo",  # Уфа: landscaping rules open for remarks
+)
 
 
 def seed_demo() -> dict[str, int]:
@@ -25,6 +32,8 @@ def seed_demo() -> dict[str, int]:
     organizations = _seed_organizations(territories, counts)
     users = _seed_users(territories, counts)
     _seed_memberships(users, organizations, counts)
+    for path in FEATURE_SEEDS:
+        import_string(path)()
     return counts
 
 

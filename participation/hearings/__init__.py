@@ -1,0 +1,1 @@
+"""Public hearings and public discussions of draft acts (Town Planning Code art. 5.1)."""
