@@ -87,6 +87,7 @@ BLUEPRINTS = (
     "participation.auth.views:bp",
     "participation.backoffice.views:bp",
     "participation.admin.views:bp",
+    "participation.polls.views:bp",
     "participation.hearings.views:bp",
     "participation.hearings.views:manage",
 )

@@ -107,6 +107,7 @@ STAFF_NAV = (
     ("polls.manage", _l("Опросы организации"), Role.AUTHORIZED),
     ("appeals_backoffice.inbox", _l("Сообщения жителей"), None),
     ("hearings_manage.manage_index", _l("Слушания и обсуждения"), Role.AUTHORIZED),
+    ("voting_manage.index", _l("Голосования организации"), Role.AUTHORIZED),
     ("directline_manage.manage_index", _l("Прямые линии"), Role.MODERATOR),
 )
 

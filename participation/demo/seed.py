@@ -13,10 +13,10 @@ from participation.core.users import Membership, Role, User
 from participation.demo import data
 from participation.extensions import db
 
-
 # Each feature's own idempotent demo content, after the region, organizations and people.
 FEATURE_SEEDS = (
     "participation.hearings.demo:seed_hearings_demo",  # Уфа: landscaping rules open for remarks
+    "participation.polls.demo:seed_polls_demo",  # Уфа: a survey for residents 18+
 )
 
 

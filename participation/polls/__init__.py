@@ -1,0 +1,1 @@
+"""Surveys (опросы): questionnaires, targeted audiences, responses, results and exports."""
