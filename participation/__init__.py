@@ -87,14 +87,26 @@ BLUEPRINTS = (
     "participation.auth.views:bp",
     "participation.backoffice.views:bp",
     "participation.admin.views:bp",
+    "participation.appeals.classifier_views:bp",
+    "participation.appeals.classifier_views:api_bp",
+    "participation.appeals.views:bp",
+    "participation.appeals.backoffice_views:bp",
+    "participation.voting.views:bp",
+    "participation.voting.manage:bp",
     "participation.polls.views:bp",
     "participation.hearings.views:bp",
     "participation.hearings.views:manage",
+    "participation.directline.views:bp",
+    "participation.directline.manage_views:manage",
+    "participation.widgets.views:bp",
+    "participation.widgets.views:login_bp",
+    "participation.widgets.admin_views:admin_bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
     "participation.demo.cli:demo_cli",
     "participation.auth.cli:esia_cli",
+    "participation.appeals.cli:appeals_cli",
 )
 
 

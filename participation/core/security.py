@@ -21,6 +21,13 @@ CSP = "; ".join(
 
 # Views that other sites may frame (the embeddable widgets) set this attribute on the response.
 FRAMEABLE = "frameable"
+# The widget's login popup (participation/widgets) hands its result to `window.opener`.
+# Chromium cuts that link at the first document or redirect of the popup served with a COOP
+# other than unsafe-none, so the popup's pages and the login chain it walks through (our
+# redirects to and from ESIA, and the development ESIA emulator standing in for
+# esia.gosuslugi.ru, another site) send no restrictive COOP.
+OPENER_CHAIN_ENDPOINTS = frozenset({"auth.login", "auth.callback"})
+OPENER_CHAIN_BLUEPRINTS = frozenset({"widget_login", "esia"})
 
 
 def register_security_headers(app: Flask) -> None:
@@ -36,7 +43,14 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(self), payment=()"
         )
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
+        keeps_opener = (
+            request.endpoint in OPENER_CHAIN_ENDPOINTS
+            or request.blueprint in OPENER_CHAIN_BLUEPRINTS
+        )
+        response.headers.setdefault(
+            "Cross-Origin-Opener-Policy",
+            "unsafe-none" if keeps_opener else "same-origin-allow-popups",
+        )
         if app.config["SESSION_COOKIE_SECURE"] and request.is_secure:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

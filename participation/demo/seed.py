@@ -15,8 +15,12 @@ from participation.extensions import db
 
 # Each feature's own idempotent demo content, after the region, organizations and people.
 FEATURE_SEEDS = (
+    "participation.appeals.classifier:seed_classifier",  # the national topic classifier
+    "participation.appeals.demo:seed_appeals_demo",  # routing rules; messages in every state
     "participation.hearings.demo:seed_hearings_demo",  # Уфа: landscaping rules open for remarks
+    "participation.voting.demo:seed_voting_demo",  # Уфа: an open landscaping vote, a closed one
     "participation.polls.demo:seed_polls_demo",  # Уфа: a survey for residents 18+
+    "participation.directline.demo:seed_directline_demo",  # the Head of the Republic's line
 )
 
 

@@ -1,0 +1,1 @@
+"""Messages (appeals): classifier, submission, routing, workflow, backoffice and cabinet."""

@@ -1,0 +1,339 @@
+"""Staff pages: the inbox with buckets and filters, the message card with its actions, curators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from participation.appeals import services
+from participation.appeals.curator import curator_overview
+from participation.appeals.forms import (
+    ActionForm,
+    AssignForm,
+    CallerForm,
+    DraftForm,
+    OrganizationForm,
+    PostponeForm,
+    RedirectForm,
+    RejectForm,
+    ReturnForm,
+    TopicForm,
+)
+from participation.appeals.inbox import BUCKET_ORDER, load_inbox, parse_filters
+from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
+from participation.appeals.permissions import (
+    available_actions,
+    can_view_as_staff,
+    sees_only_assigned,
+)
+from participation.appeals.presenters import ACTION_DONE, register_presenters
+from participation.appeals.views import (
+    _apply_field_error,
+    _attachments,
+    _files,
+    _territory_choices,
+    _topic_choices,
+)
+from participation.appeals.workflow import Action, Bucket
+from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.core.errors import DomainError, FieldError
+from participation.core.organizations import Organization
+from participation.core.permissions import require
+from participation.core.users import Role
+from participation.extensions import db
+
+bp = Blueprint("appeals_backoffice", __name__, url_prefix="/backoffice/appeals")
+bp.before_request(staff_gate)
+bp.context_processor(staff_context)
+register_presenters(bp)
+
+# The bucket each role starts in.
+_START_BUCKET = (
+    (Role.MODERATOR, Bucket.NEW),
+    (Role.COORDINATOR, Bucket.NEW),
+    (Role.HEAD, Bucket.APPROVAL),
+    (Role.EXECUTOR, Bucket.IN_WORK),
+)
+
+
+def _default_bucket(organization: Organization) -> Bucket:
+    held = current_user.roles_in(organization.id)
+    return next((bucket for role, bucket in _START_BUCKET if role in held), Bucket.NEW)
+
+
+@bp.get("/")
+def inbox():
+    organization = current_organization()
+    filters = parse_filters(request.args, _default_bucket(organization))
+    data = load_inbox(current_user, organization, filters)
+    return render_template(
+        "appeals/backoffice/inbox.html",
+        organization=organization,
+        inbox=data,
+        buckets=BUCKET_ORDER,
+        channels=list(Channel),
+        stages=[a for a in Arrival if a != Arrival.NEW],
+        only_assigned=sees_only_assigned(current_user, organization),
+        may_enter=current_user.has_role(Role.OPERATOR, organization.id),
+        is_curator=current_user.has_role(Role.CURATOR, organization.id),
+    )
+
+
+def _load(appeal_id: int) -> tuple[Appeal, Organization]:
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None:
+        abort(404)
+    organization = current_organization()
+    require(can_view_as_staff(current_user, appeal, organization), reason="appeal of others")
+    return appeal, organization
+
+
+# --- action forms ---------------------------------------------------------------------------
+
+FormFactory = Callable[[Appeal], ActionForm]
+
+
+def _organizations_choices(appeal: Appeal) -> list[SelectChoice]:
+    rows = db.session.scalars(
+        sa.select(Organization)
+        .where(Organization.id != appeal.holder_organization_id)
+        .order_by(Organization.name)
+    )
+    return [SelectChoice("", _("— выберите организацию —"))] + [
+        SelectChoice(o.id, o.display_name) for o in rows
+    ]
+
+
+def _executor_choices(appeal: Appeal) -> list[SelectChoice]:
+    return [SelectChoice("", _("— выберите исполнителя —"))] + [
+        SelectChoice(u.id, u.full_name)
+        for u in services.executors_of(appeal.holder_organization_id)
+    ]
+
+
+def _form(action: Action, appeal: Appeal, formdata: Any = None) -> ActionForm:
+    """The form of one action, with its choices; bound to the request when `formdata`."""
+    kwargs: dict[str, Any] = {"prefix": action.value}
+    if formdata is None:
+        kwargs["formdata"] = None
+    cls = {
+        Action.CHANGE_TOPIC: TopicForm,
+        Action.CHANGE_ADDRESSEE: OrganizationForm,
+        Action.REJECT: RejectForm,
+        Action.REDIRECT: RedirectForm,
+        Action.ASSIGN: AssignForm,
+        Action.REASSIGN: AssignForm,
+        Action.SUBMIT_DRAFT: DraftForm,
+        Action.POSTPONE: PostponeForm,
+        Action.RETURN_DRAFT: ReturnForm,
+    }.get(action, ActionForm)
+    form = cls(**kwargs)
+    if formdata is None:
+        form.state.data = appeal.state.value
+    if isinstance(form, TopicForm):
+        form.subcategory_id.choices = _topic_choices(appeal.widget_organization)
+    if isinstance(form, OrganizationForm | RedirectForm):
+        form.organization_id.choices = _organizations_choices(appeal)
+    if isinstance(form, AssignForm):
+        form.executor_id.choices = _executor_choices(appeal)
+    return form
+
+
+def _run(action: Action, appeal: Appeal, form: Any) -> None:
+    """Call the service of one action with the form's data."""
+    state = form.state.data or None
+    comment = form.comment.data
+    kw = {"expected_state": state}
+    user = current_user._get_current_object()
+    handlers: dict[Action, Callable[[], Any]] = {
+        Action.ACCEPT: lambda: services.accept_appeal(appeal, user, comment, **kw),
+        Action.CHANGE_TOPIC: lambda: services.change_topic(
+            appeal, user, form.subcategory_id.data, comment, **kw
+        ),
+        Action.CHANGE_ADDRESSEE: lambda: services.change_addressee(
+            appeal, user, form.organization_id.data, comment, **kw
+        ),
+        Action.REJECT: lambda: services.reject_appeal(
+            appeal, user, form.reason.data or None, comment, **kw
+        ),
+        Action.CONFIRM: lambda: services.confirm_addressee(appeal, user, comment, **kw),
+        Action.REDIRECT: lambda: services.redirect_appeal(
+            appeal, user, form.organization_id.data, form.reason.data, **kw
+        ),
+        Action.ASSIGN: lambda: services.assign_executor(
+            appeal, user, form.executor_id.data, comment, **kw
+        ),
+        Action.REASSIGN: lambda: services.reassign_executor(
+            appeal, user, form.executor_id.data, comment, **kw
+        ),
+        Action.SUBMIT_DRAFT: lambda: services.submit_draft(
+            appeal, user, form.text.data, _files(form.attachments), **kw
+        ),
+        Action.POSTPONE: lambda: services.postpone_appeal(
+            appeal, user, form.until.data, form.reason.data, **kw
+        ),
+        Action.RESUME: lambda: services.resume_appeal(appeal, user, comment, **kw),
+        Action.APPROVE: lambda: services.approve_answer(appeal, user, comment, **kw),
+        Action.RETURN_DRAFT: lambda: services.return_draft(appeal, user, comment, **kw),
+    }
+    handler = handlers.get(action)
+    if handler is None:  # the author's and the system's actions have no staff form
+        abort(404)
+    handler()
+
+
+def _render_card(
+    appeal: Appeal, organization: Organization, failed: ActionForm | None = None, status=200
+):
+    actions = [
+        a
+        for a in available_actions(current_user, appeal, organization)
+        if a not in (Action.RATE, Action.ESCALATE, Action.RETURN_FOR_REWORK)
+    ]
+    forms = {a: _form(a, appeal) for a in actions}
+    failed_action = None
+    if failed is not None:
+        failed_action = Action(failed._prefix.rstrip("-"))
+        forms[failed_action] = failed
+    answers = services.answers_of(appeal)
+    handoffs = list(
+        db.session.scalars(
+            sa.select(AppealHandoff)
+            .where(AppealHandoff.appeal_id == appeal.id)
+            .options(
+                sa.orm.selectinload(AppealHandoff.from_organization),
+                sa.orm.selectinload(AppealHandoff.to_organization),
+            )
+            .order_by(AppealHandoff.at, AppealHandoff.id)
+        )
+    )
+    return render_template(
+        "appeals/backoffice/card.html",
+        appeal=appeal,
+        organization=organization,
+        forms=forms,
+        failed_action=failed_action,
+        files=_attachments("appeal", [appeal.id]).get(appeal.id, []),
+        answers=answers,
+        answer_files=_attachments("appeal_answer", [a.id for a in answers]),
+        history=services.appeal_history(appeal),
+        handoffs=handoffs,
+        rating=services.appeal_rating(appeal),
+        review=services.review_cycle_of(appeal),
+    ), status
+
+
+@bp.get("/<int:appeal_id>")
+def card(appeal_id: int):
+    appeal, organization = _load(appeal_id)
+    return _render_card(appeal, organization)
+
+
+@bp.post("/<int:appeal_id>/<action_name>")
+def act(appeal_id: int, action_name: str):
+    appeal, organization = _load(appeal_id)
+    try:
+        action = Action(action_name)
+    except ValueError:
+        abort(404)
+    require(
+        action in available_actions(current_user, appeal, organization),
+        reason=f"action {action_name} not available",
+    )
+    form = _form(action, appeal, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_card(appeal, organization, failed=form, status=400)
+    try:
+        _run(action, appeal, form)
+    except FieldError as exc:
+        db.session.rollback()
+        _apply_field_error(form, exc)
+        appeal = db.session.get(Appeal, appeal_id)
+        return _render_card(appeal, organization, failed=form, status=400)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("appeals_backoffice.card", appeal_id=appeal_id))
+    db.session.commit()
+    flash(
+        _(
+            "Сообщение № %(number)s: %(done)s.",
+            number=appeal.number,
+            done=str(ACTION_DONE.get(action, action.value)),
+        ),
+        "success",
+    )
+    if can_view_as_staff(current_user, appeal, organization) and available_actions(
+        current_user, appeal, organization
+    ):
+        return redirect(url_for("appeals_backoffice.card", appeal_id=appeal_id))
+    return redirect(url_for("appeals_backoffice.inbox"))
+
+
+# --- entering a message for a caller (оператор приёма) ----------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def operator_new():
+    organization = current_organization()
+    require(current_user.has_role(Role.OPERATOR, organization.id), reason="not an operator")
+    form = CallerForm()
+    if form.validate_on_submit():
+        try:
+            submission = services.submit_appeal(
+                submitted_by=current_user,
+                submission_key=form.submission_key.data,
+                subcategory_id=form.subcategory_id.data,
+                text=form.text.data,
+                territory_id=form.territory_id.data,
+                address=form.address.data,
+                latitude=form.latitude.parsed,
+                longitude=form.longitude.parsed,
+                files=_files(form.attachments),
+                channel=Channel.OPERATOR,
+                caller=services.Caller(
+                    name=form.caller_name.data or "",
+                    phone=form.caller_phone.data,
+                    email=form.caller_email.data,
+                ),
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            _apply_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Сообщение зарегистрировано под номером %(number)s. Сообщите его заявителю.",
+                    number=submission.appeal.number,
+                ),
+                "success",
+            )
+            return redirect(url_for("appeals_backoffice.card", appeal_id=submission.appeal.id))
+    form.subcategory_id.choices = _topic_choices(None)
+    form.territory_id.choices = _territory_choices(None)
+    return render_template(
+        "appeals/backoffice/operator_new.html",
+        form=form,
+        organization=organization,
+    ), (400 if form.errors else 200)
+
+
+# --- curator ---------------------------------------------------------------------------------
+
+
+@bp.get("/curator")
+def curator():
+    organization = current_organization()
+    require(current_user.has_role(Role.CURATOR, organization.id), reason="not a curator")
+    return render_template(
+        "appeals/backoffice/curator.html",
+        organization=organization,
+        overview=curator_overview(organization),
+    )

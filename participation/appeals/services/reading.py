@@ -1,0 +1,70 @@
+"""Reading a message's answers, history, rating and review cycle."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from participation.appeals.models import (
+    AnswerStatus,
+    Appeal,
+    AppealAnswer,
+    AppealEvent,
+    AppealRating,
+)
+from participation.extensions import db
+
+
+def current_draft(appeal: Appeal) -> AppealAnswer | None:
+    """The answer waiting for the head's decision."""
+    return db.session.scalar(
+        sa.select(AppealAnswer)
+        .where(AppealAnswer.appeal_id == appeal.id, AppealAnswer.status == AnswerStatus.SUBMITTED)
+        .order_by(AppealAnswer.id.desc())
+        .limit(1)
+    )
+
+
+def approved_answer(appeal: Appeal) -> AppealAnswer | None:
+    """The answer the resident received (the latest approved one)."""
+    return db.session.scalar(
+        sa.select(AppealAnswer)
+        .where(AppealAnswer.appeal_id == appeal.id, AppealAnswer.status == AnswerStatus.APPROVED)
+        .order_by(AppealAnswer.id.desc())
+        .limit(1)
+    )
+
+
+def appeal_history(appeal: Appeal) -> list[AppealEvent]:
+    """The message's events, oldest first, with actors and organizations loaded."""
+    return list(
+        db.session.scalars(
+            sa.select(AppealEvent)
+            .where(AppealEvent.appeal_id == appeal.id)
+            .options(
+                sa.orm.selectinload(AppealEvent.actor),
+                sa.orm.selectinload(AppealEvent.organization),
+            )
+            .order_by(AppealEvent.at, AppealEvent.id)
+        )
+    )
+
+
+def appeal_rating(appeal: Appeal) -> AppealRating | None:
+    return db.session.scalar(sa.select(AppealRating).where(AppealRating.appeal_id == appeal.id))
+
+
+def answers_of(appeal: Appeal) -> list[AppealAnswer]:
+    """Every answer draft of the message, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AppealAnswer)
+            .where(AppealAnswer.appeal_id == appeal.id)
+            .options(sa.orm.selectinload(AppealAnswer.author))
+            .order_by(AppealAnswer.id.desc())
+        )
+    )
+
+
+def review_cycle_of(appeal: Appeal) -> Appeal | None:
+    """The review opened at the higher organization after a low rating, if any."""
+    return db.session.scalar(sa.select(Appeal).where(Appeal.review_of_id == appeal.id))

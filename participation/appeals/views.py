@@ -1,0 +1,300 @@
+"""Resident pages: the submission form, my messages, the answer, rating and rework."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from participation.appeals import (
+    services,
+    tasks,  # noqa: F401  (registers the deadline sweep)
+)
+from participation.appeals.classifier import categories_with_subcategories
+from participation.appeals.forms import RateForm, ReworkForm, SubmitForm
+from participation.appeals.models import Appeal, Channel, RatingVia
+from participation.appeals.permissions import (
+    can_rate,
+    can_return_for_rework,
+    can_view_answer_files,
+    can_view_appeal_files,
+    can_view_own,
+)
+from participation.appeals.presenters import display_tz, register_presenters
+from participation.appeals.routing import submission_territories
+from participation.auth.eligibility import check, rule_description
+from participation.core.db import utcnow
+from participation.core.errors import DomainError, FieldError
+from participation.core.files import Attachment, register_attachment_access
+from participation.core.i18n import local_date
+from participation.core.organizations import Organization
+from participation.core.pagination import paginate
+from participation.core.permissions import require
+from participation.extensions import db
+
+bp = Blueprint("appeals", __name__)
+register_presenters(bp)
+
+register_attachment_access("appeal", can_view_appeal_files)
+register_attachment_access("appeal_answer", can_view_answer_files)
+
+
+def _widget_organization() -> Organization | None:
+    code = request.args.get("widget", "").strip()
+    if not code:
+        return None
+    organization = db.session.scalar(
+        sa.select(Organization).where(
+            Organization.widget_code == code, Organization.widget_revoked_at.is_(None)
+        )
+    )
+    if organization is None:
+        abort(404)
+    return organization
+
+
+def _topic_choices(widget_organization: Organization | None) -> list[SelectChoice]:
+    """Subcategories grouped by category (only those offered here)."""
+    offered = services.offered_topic_ids(widget_organization)
+    choices = [SelectChoice("", _("— выберите тему —"))]
+    for category, subcategories in categories_with_subcategories():
+        choices.extend(
+            SelectChoice(s.id, s.name, optgroup=category.name)
+            for s in subcategories
+            if s.id in offered
+        )
+    return choices
+
+
+def _territory_choices(widget_organization: Organization | None) -> list[SelectChoice]:
+    """Municipalities grouped by region."""
+    choices = [SelectChoice("", _("— выберите —"))]
+    for territory in submission_territories(widget_organization):
+        region = territory.region()
+        choices.append(
+            SelectChoice(territory.id, territory.name, optgroup=region.name if region else None)
+        )
+    return choices
+
+
+def _files(attachments_field) -> list:
+    return [f for f in (attachments_field.data or []) if getattr(f, "filename", "")]
+
+
+def _apply_field_error(form, exc: FieldError) -> None:
+    target = form._fields.get(exc.field) or form._fields.get("text")
+    target.errors = [*target.errors, exc.message]
+
+
+@bp.route("/appeals/new", methods=["GET", "POST"])
+@login_required
+def new():
+    widget_organization = _widget_organization()
+    rule = services.eligibility_rule()
+    # On GET the page explains a refusal; a POST is checked again by the service anyway.
+    decision = check(current_user, rule, utcnow().date()) if request.method == "GET" else None
+    if decision is not None and not decision.allowed:
+        return render_template(
+            "appeals/not_allowed.html", reason=decision.reason, rule=rule_description(rule)
+        ), 403
+    form = SubmitForm()
+    if request.method == "GET" and current_user.registration_territory_id:
+        form.territory_id.data = current_user.registration_territory_id
+    if form.validate_on_submit() and "suggest" not in request.form:
+        try:
+            submission = services.submit_appeal(
+                submitted_by=current_user,
+                submission_key=form.submission_key.data,
+                subcategory_id=form.subcategory_id.data,
+                text=form.text.data,
+                territory_id=form.territory_id.data,
+                address=form.address.data,
+                latitude=form.latitude.parsed,
+                longitude=form.longitude.parsed,
+                files=_files(form.attachments),
+                channel=Channel.WIDGET if widget_organization else Channel.PORTAL,
+                widget_organization_id=widget_organization.id if widget_organization else None,
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            _apply_field_error(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            return render_template(
+                "appeals/not_allowed.html", reason=exc.message, rule=rule_description(rule)
+            ), exc.status
+        else:
+            appeal = submission.appeal
+            # Read before the commit, which expires the row (no second SELECT for the flash).
+            appeal_id, number = appeal.id, appeal.number
+            due = local_date(appeal.answer_due_at, display_tz(appeal))
+            db.session.commit()
+            flash(
+                _(
+                    "Сообщение зарегистрировано под номером %(number)s. Срок ответа — до %(date)s.",
+                    number=number,
+                    date=due,
+                ),
+                "success",
+            )
+            return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
+    # The lists are built only to show the form (a successful submission does not need them).
+    form.subcategory_id.choices = _topic_choices(widget_organization)
+    form.territory_id.choices = _territory_choices(widget_organization)
+    suggestions = []
+    if "suggest" in request.form:
+        suggestions = services.topic_suggestions(form.text.data or "", widget_organization)
+        if suggestions and not form.subcategory_id.data:
+            form.subcategory_id.data = suggestions[0][0].id
+    return render_template(
+        "appeals/new.html",
+        form=form,
+        widget_organization=widget_organization,
+        suggestions=suggestions,
+        rule=rule_description(rule),
+        max_files=services.setting("APPEALS_MAX_FILES"),
+        max_length=services.setting("APPEALS_TEXT_MAX_LENGTH"),
+    ), (400 if form.errors else 200)
+
+
+@bp.get("/my/appeals")
+@login_required
+def my_list():
+    query = (
+        sa.select(Appeal)
+        .where(Appeal.author_id == current_user.id)
+        .order_by(Appeal.registered_at.desc(), Appeal.id.desc())
+        .options(
+            sa.orm.selectinload(Appeal.subcategory),
+            sa.orm.selectinload(Appeal.executor_organization).selectinload(Organization.territory),
+        )
+    )
+    page = paginate(query, default_size=10)
+    return render_template("appeals/my_list.html", page=page)
+
+
+def _own_appeal(appeal_id: int) -> Appeal:
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None:
+        abort(404)
+    require(can_view_own(current_user, appeal), reason="appeal of another resident")
+    return appeal
+
+
+def _attachments(kind: str, ids: list[int]) -> dict[int, list[Attachment]]:
+    found: dict[int, list[Attachment]] = {}
+    if not ids:
+        return found
+    rows = db.session.scalars(
+        sa.select(Attachment)
+        .where(
+            Attachment.attached_to_type == kind,
+            Attachment.attached_to_id.in_([str(i) for i in ids]),
+        )
+        .order_by(Attachment.id)
+    )
+    for row in rows:
+        found.setdefault(int(row.attached_to_id), []).append(row)
+    return found
+
+
+def _render_detail(appeal: Appeal, rate_form=None, rework_form=None, status: int = 200):
+    answer = services.approved_answer(appeal)
+    return render_template(
+        "appeals/my_detail.html",
+        appeal=appeal,
+        answer=answer,
+        files=_attachments("appeal", [appeal.id]).get(appeal.id, []),
+        answer_files=_attachments("appeal_answer", [answer.id]).get(answer.id, [])
+        if answer
+        else [],
+        history=services.appeal_history(appeal),
+        rating=services.appeal_rating(appeal),
+        review=services.review_cycle_of(appeal),
+        rate_form=rate_form or RateForm(),
+        rework_form=rework_form or ReworkForm(),
+        may_rate=can_rate(current_user, appeal),
+        may_rework=can_return_for_rework(current_user, appeal),
+    ), status
+
+
+@bp.get("/my/appeals/<int:appeal_id>")
+@login_required
+def my_detail(appeal_id: int):
+    return _render_detail(_own_appeal(appeal_id))
+
+
+@bp.post("/my/appeals/<int:appeal_id>/rate")
+@login_required
+def rate(appeal_id: int):
+    appeal = _own_appeal(appeal_id)
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            services.rate_appeal(
+                appeal, current_user, form.score.data, form.comment.data, via=RatingVia.CABINET
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            _apply_field_error(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
+        else:
+            db.session.commit()
+            flash(_("Спасибо, ваша оценка учтена."), "success")
+            return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
+    return _render_detail(appeal, rate_form=form, status=400)
+
+
+@bp.post("/my/appeals/<int:appeal_id>/rework")
+@login_required
+def rework(appeal_id: int):
+    appeal = _own_appeal(appeal_id)
+    require(can_return_for_rework(current_user, appeal), reason="rework not allowed")
+    form = ReworkForm()
+    if form.validate_on_submit():
+        try:
+            services.return_for_rework(appeal, current_user, form.comment.data)
+        except FieldError as exc:
+            db.session.rollback()
+            _apply_field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Ответ возвращён на доработку."), "success")
+            return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
+    return _render_detail(appeal, rework_form=form, status=400)
+
+
+@bp.route("/appeals/rate/<token>", methods=["GET", "POST"])
+def rate_by_link(token: str):
+    appeal = services.appeal_from_rating_token(token)
+    answer = services.approved_answer(appeal)
+    rating = services.appeal_rating(appeal)
+    form = RateForm()
+    if rating is None and form.validate_on_submit():
+        try:
+            services.rate_appeal(
+                appeal, None, form.score.data, form.comment.data, via=RatingVia.LINK
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            _apply_field_error(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Спасибо, ваша оценка учтена."), "success")
+            return redirect(url_for("appeals.rate_by_link", token=token))
+    return render_template(
+        "appeals/rate_link.html",
+        appeal=appeal,
+        answer=answer,
+        rating=rating,
+        form=form,
+        token=token,
+    ), (400 if form.errors else 200)

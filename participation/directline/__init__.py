@@ -1,0 +1,1 @@
+"""Direct lines: residents' questions to the head of a region or municipality, answered live."""

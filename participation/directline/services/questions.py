@@ -1,0 +1,200 @@
+"""Residents' questions (within the window, for those eligible) and their supports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
+
+from participation.auth.eligibility import check
+from participation.core import audit
+from participation.core.db import utcnow
+from participation.core.errors import Conflict, DomainError, FieldError
+from participation.core.outbox import notify
+from participation.core.territories import Territory
+from participation.core.users import User
+from participation.directline.models import (
+    SUPPORTABLE_STATES,
+    DirectLine,
+    DirectLineCategory,
+    Question,
+    QuestionState,
+    QuestionSupport,
+)
+from participation.directline.services.common import (
+    ADDRESS_MAX,
+    MUNICIPAL_LEVELS,
+    SUBMISSION_KEY,
+    _is_postgres,
+    author_ids,
+    eligibility_rule,
+    my_questions_path,
+    setting,
+)
+from participation.extensions import db
+
+
+def question_territories(event: DirectLine) -> list[Territory]:
+    """Municipalities a question may be about: those within the event's (or host's) territory."""
+    scope = event.territory or event.host_organization.territory
+    if scope.level not in MUNICIPAL_LEVELS and scope.region() is not None:
+        scope = scope.region()
+    territories = db.session.scalars(
+        sa.select(Territory).where(Territory.level.in_(MUNICIPAL_LEVELS)).order_by(Territory.name)
+    )
+    return [t for t in territories if t.is_within(scope)]
+
+
+def default_question_territory(event: DirectLine, user: Any) -> int | None:
+    """The resident's own municipality, if questions may be about it."""
+    home = getattr(user, "registration_territory", None)
+    if home is None:
+        return None
+    allowed = question_territories(event)
+    for node in [home, *home.ancestors()]:
+        if any(t.id == node.id for t in allowed):
+            return node.id
+    return None
+
+
+def find_question_submission(author: User, submission_key: str) -> Question | None:
+    return db.session.scalar(
+        sa.select(Question).where(
+            Question.author_id == author.id, Question.submission_key == submission_key
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    question: Question
+    created: bool  # False: the same form had already been sent
+
+
+def submit_question(
+    event: DirectLine,
+    author: User,
+    *,
+    submission_key: str | None,
+    category_id: int | None,
+    text: str | None,
+    territory_id: int | None,
+    address: str | None = None,
+) -> Submission:
+    """Accept a resident's question within the window; it waits for moderation."""
+    if not submission_key or not SUBMISSION_KEY.fullmatch(submission_key):
+        raise FieldError(
+            "submission_key", _l("Форма устарела. Обновите страницу и отправьте снова.")
+        )
+    existing = find_question_submission(author, submission_key)
+    if existing is not None:
+        return Submission(existing, created=False)
+    now = utcnow()
+    if not event.accepts_questions(now):
+        if now < event.questions_open_at:
+            raise DomainError(_l("Приём вопросов ещё не начался."))
+        raise DomainError(_l("Приём вопросов закончился."))
+    decision = check(author, eligibility_rule(event), now.date())
+    if not decision.allowed:
+        raise DomainError(decision.reason or _l("Задать вопрос вам нельзя."))
+    category = db.session.get(DirectLineCategory, category_id) if category_id else None
+    if category is None or category.event_id != event.id:
+        raise FieldError("category_id", _l("Выберите тему вопроса из списка."))
+    min_len = int(setting("DIRECTLINE_TEXT_MIN_LENGTH"))
+    max_len = int(setting("DIRECTLINE_TEXT_MAX_LENGTH"))
+    clean = (text or "").replace("\r\n", "\n").strip()
+    if not clean:
+        raise FieldError("text", _l("Напишите вопрос."))
+    if len(clean) < min_len:
+        raise FieldError(
+            "text",
+            _l("Вопрос слишком короткий: не меньше %(min)d символов.", min=min_len),
+        )
+    if len(clean) > max_len:
+        raise FieldError(
+            "text",
+            _l(
+                "Вопрос слишком длинный: не больше %(max)d символов, сейчас %(n)d.",
+                max=max_len,
+                n=len(clean),
+            ),
+        )
+    if territory_id is None or territory_id not in {t.id for t in question_territories(event)}:
+        raise FieldError("territory_id", _l("Выберите муниципальное образование из списка."))
+    address = " ".join((address or "").split()) or None
+    if address is not None and len(address) > ADDRESS_MAX:
+        raise FieldError("address", _l("Адрес не длиннее %(max)d символов.", max=ADDRESS_MAX))
+    question = Question(
+        event_id=event.id,
+        author_id=author.id,
+        submission_key=submission_key,
+        category_id=category.id,
+        text=clean,
+        territory_id=territory_id,
+        address=address,
+        state=QuestionState.NEW,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(question)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        # The same form sent twice at the same moment: the other request saved it.
+        existing = find_question_submission(author, submission_key)
+        if existing is None:
+            raise
+        return Submission(existing, created=False)
+    audit.record("directline.question.submitted", question, actor_id=author.id)
+    notify(
+        author.id,
+        f"directline:q{question.id}:submitted",
+        _("Вопрос № %(number)s принят", number=question.number),
+        _(
+            "Ваш вопрос к прямой линии «%(title)s» принят и будет опубликован после проверки "
+            "модератором.",
+            title=event.title,
+        ),
+        link=my_questions_path(event.id),
+    )
+    return Submission(question, created=True)
+
+
+def _insert_ignoring_duplicate(values: dict[str, Any]) -> sa.Insert:
+    insert = postgresql.insert if _is_postgres() else sqlite.insert
+    return (
+        insert(QuestionSupport.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
+    )
+
+
+def support_question(question: Question, user: User) -> bool:
+    """Support a published question; True if counted now, False if already supported."""
+    if _is_postgres():
+        # Shares the lock a merge takes: a support never lands on a question being merged.
+        db.session.execute(
+            sa.select(Question.id).where(Question.id == question.id).with_for_update(read=True)
+        )
+    db.session.refresh(question)
+    event = question.event
+    now = utcnow()
+    if event.is_finished(now):
+        raise DomainError(_l("Прямая линия закончилась: поддержать вопрос уже нельзя."))
+    if question.state not in SUPPORTABLE_STATES:
+        raise Conflict(_l("Этот вопрос сейчас нельзя поддержать."))
+    if user.id in author_ids(question):
+        raise DomainError(_l("Это ваш вопрос: поддерживать свой вопрос не нужно."))
+    decision = check(user, eligibility_rule(event), now.date())
+    if not decision.allowed:
+        raise DomainError(decision.reason or _l("Поддержать вопрос вам нельзя."))
+    new_id = db.session.scalar(
+        _insert_ignoring_duplicate(
+            {"question_id": question.id, "user_id": user.id, "created_at": now}
+        ).returning(QuestionSupport.id)
+    )
+    return new_id is not None

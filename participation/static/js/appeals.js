@@ -1,0 +1,53 @@
+// Submission form: suggest the topic from the text without reloading the page.
+// Without JavaScript the "Подобрать тему" button submits the form and the server answers.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.appeal-form");
+  if (!form) { return; }
+  var button = document.getElementById("suggest-button");
+  var box = document.getElementById("suggestions");
+  var text = form.querySelector("textarea[name=text]");
+  var select = form.querySelector("select[name=subcategory_id]");
+  if (!button || !box || !text || !select) { return; }
+
+  function show(items) {
+    box.textContent = "";
+    if (!items.length) {
+      var none = document.createElement("p");
+      none.textContent = "Не удалось подобрать тему: выберите её сами.";
+      box.appendChild(none);
+      return;
+    }
+    var intro = document.createElement("p");
+    intro.textContent = "Похоже, это:";
+    box.appendChild(intro);
+    var list = document.createElement("ul");
+    items.forEach(function (item) {
+      var li = document.createElement("li");
+      li.textContent = item.category + " | " + item.subcategory + " — уверенность " +
+        Math.round(item.confidence * 100) + "%";
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    var first = select.querySelector('option[value="' + items[0].subcategory_id + '"]');
+    if (first) {
+      select.value = String(items[0].subcategory_id);
+      var hint = document.createElement("p");
+      hint.className = "hint";
+      hint.textContent = "Первая тема выбрана в списке; проверьте её.";
+      box.appendChild(hint);
+    }
+  }
+
+  button.addEventListener("click", function (event) {
+    if (!window.fetch || !text.value.trim()) { return; }
+    event.preventDefault();
+    var url = form.getAttribute("data-suggest-url") + "?text=" + encodeURIComponent(text.value);
+    var org = form.getAttribute("data-org");
+    if (org) { url += "&org=" + encodeURIComponent(org); }
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
+      .then(function (data) { show(data.suggestions || []); })
+      .catch(function () { form.requestSubmit ? form.requestSubmit(button) : form.submit(); });
+  });
+})();

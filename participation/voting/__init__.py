@@ -1,0 +1,1 @@
+"""Votes on landscaping and budget projects: secret ballots, recountable results, protocols."""
