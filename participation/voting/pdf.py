@@ -286,7 +286,7 @@ def fast_table(
     widths: Sequence[float],
     align_right: Sequence[bool],
     caption: str | None = None,
-    rows_per_table: int = 60,
+    rows_per_table: int = 400,
 ) -> list[Flowable]:
     """A long table as page-sized FastTables: each split then touches one page only."""
     chunks = [rows[i : i + rows_per_table] for i in range(0, len(rows), rows_per_table)]

@@ -122,3 +122,24 @@ def test_the_protocol_request_button_works_through_the_page(town, client):
     response = client.post(f"/backoffice/voting/{c.id}/protocol", data={"csrf_token": token})
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolFile)) == 1
+
+
+def test_a_protocol_with_many_districts_lists_winners_in_a_table(town):
+    from participation.core.territories import TerritoryLevel
+    from tests import factories
+
+    districts = [
+        factories.territory(TerritoryLevel.SETTLEMENT, parent=town.city, name=f"Посёлок {n:02d}")
+        for n in range(25)
+    ]
+    c = campaign(town, per_district=True, objects=[f"Сквер {n}" for n in range(50)])
+    for n, obj in enumerate(c.objects):
+        obj.district_id = districts[n // 2].id
+    db.session.flush()
+    for n, district in enumerate(districts):
+        cast_ballot(c, town.resident(territory=district), [c.objects[2 * n + n % 2].id])
+    close_now(c)
+    text = text_of(protocol_pdf(c))
+    assert "Посёлок 24: бюллетеней 1" in text
+    assert "Район № Объект Голоса" in text  # the winners' table header
+    assert "Посёлок 07" in text and "Сквер 15" in text
