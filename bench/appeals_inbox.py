@@ -358,6 +358,44 @@ def main() -> None:
         base = base or p50
         print(f"{label:44} {p50:8.1f} {p95:8.1f} {p50 / base:9.1f}", flush=True)
     print("\ntarget: p95 ≤ 50 ms for «В работе + overdue», pages 1 and 50")
+    _database_time(app, client, cases[1][1], args.repeat)
+
+
+def _database_time(app, client, url: str, repeat: int) -> None:
+    """The same page's SQL, timed by PostgreSQL itself (EXPLAIN ANALYZE of each statement the
+    page ran): what the database costs, apart from Python and the machine's other load."""
+    from sqlalchemy import event
+
+    from participation.extensions import db
+
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "appeals" in statement:
+            statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    totals = []
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        for _ in range(max(20, repeat // 5)):
+            total = 0.0
+            for statement, parameters in statements:
+                cur = raw.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                plan = cur.fetchone()[0][0]
+                total += plan["Planning Time"] + plan["Execution Time"]
+            totals.append(total)
+    print(
+        f"database time of that page ({len(statements)} statements on appeals, "
+        f"by EXPLAIN ANALYZE): p50 {statistics.median(totals):.1f} ms, "
+        f"p95 {_p(totals, 95):.1f} ms"
+    )
 
 
 if __name__ == "__main__":
