@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from participation.backoffice.forms import choice
+from participation.core.forms import Form
 from participation.core.labels import ROLE_LABELS
 from participation.core.users import Role
 
@@ -27,7 +27,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class AddStaffForm(FlaskForm):
+class AddStaffForm(Form):
     identifier = StringField(
         _l("OID ЕСИА или адрес электронной почты"),
         description=_l(
@@ -47,7 +47,7 @@ class AddStaffForm(FlaskForm):
         return Role(self.role.data)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = _role_field()
 
     @property
@@ -55,5 +55,5 @@ class RoleForm(FlaskForm):
         return Role(self.role.data)
 
 
-class RemoveRoleForm(FlaskForm):
+class RemoveRoleForm(Form):
     """Only the CSRF token: the membership is named in the URL."""

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms < 3.3
-    SelectChoice = None
-
 from participation.appeals.classifier import CODE_MAX, KEYWORDS_MAX, NAME_MAX
+from participation.core.forms import Form
 
 
 def _strip(value: str | None) -> str | None:
@@ -60,28 +54,28 @@ def _keywords_field() -> TextAreaField:
     )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     code = _code_field()
     name = _name_field(_l("Название категории"))
 
 
-class CategoryRenameForm(FlaskForm):
+class CategoryRenameForm(Form):
     name = _name_field(_l("Название категории"))
 
 
-class SubcategoryForm(FlaskForm):
+class SubcategoryForm(Form):
     code = _code_field()
     name = _name_field(_l("Название подкатегории"))
     fast_track = BooleanField(_l("Фаст-трек: ответ за 10 дней вместо 30"))
     keywords = _keywords_field()
 
 
-class SubcategoryEditForm(FlaskForm):
+class SubcategoryEditForm(Form):
     name = _name_field(_l("Название подкатегории"))
     keywords = _keywords_field()
 
 
-class ToggleForm(FlaskForm):
+class ToggleForm(Form):
     """One switch: the value to set ("1" on, "0" off) travels in a hidden field."""
 
     value = HiddenField(
@@ -96,21 +90,16 @@ class ToggleForm(FlaskForm):
         return self.value.data == "1"
 
 
-def _choice(value: str, label: Any) -> Any:
-    # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
-    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
-
-
 REGION_MODES = {"inherit": None, "on": True, "off": False}
 
 
-class RegionFastTrackForm(FlaskForm):
+class RegionFastTrackForm(Form):
     mode = SelectField(
         _l("Срок в регионе"),
         choices=[
-            _choice("inherit", _l("Как в общем классификаторе")),
-            _choice("on", _l("Фаст-трек (10 дней)")),
-            _choice("off", _l("Обычный срок (30 дней)")),
+            SelectChoice("inherit", _l("Как в общем классификаторе")),
+            SelectChoice("on", _l("Фаст-трек (10 дней)")),
+            SelectChoice("off", _l("Обычный срок (30 дней)")),
         ],
         validators=[
             InputRequired(message=_l("Выберите срок.")),

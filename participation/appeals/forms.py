@@ -6,7 +6,6 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from participation.core.forms import Form
 from participation.core.moderation import REJECTION_LABELS, RejectionReason
 
 SCORE_LABELS = [
@@ -53,7 +53,7 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     subcategory_id = SelectField(
         _l("Тема сообщения"), coerce=_int_or_none, choices=[], validate_choice=False
     )
@@ -99,19 +99,19 @@ class CallerForm(SubmitForm):
     caller_email = StringField(_l("Электронная почта заявителя"))
 
 
-class RateForm(FlaskForm):
+class RateForm(Form):
     score = RadioField(_l("Оценка ответа"), choices=SCORE_LABELS, validate_choice=False)
     comment = TextAreaField(_l("Комментарий (необязательно)"))
 
 
-class ReworkForm(FlaskForm):
+class ReworkForm(Form):
     comment = TextAreaField(_l("Что не так с ответом"))
 
 
 # --- staff actions ---------------------------------------------------------------------------
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Every action form carries the state it was shown in: a stale form is refused."""
 
     class Meta:

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples
-
-    def SelectChoice(value, label):  # type: ignore[no-redef]
-        return (value, label)
+from participation.core.forms import Form
 
 
-def choice(value, label):
-    """One option of a SelectField, in the form this WTForms version expects."""
+def choice(value, label) -> SelectChoice:
+    """One option of a SelectField."""
     return SelectChoice(value, label)
 
 
-class ReadinessForm(FlaskForm):
+class ReadinessForm(Form):
     ready = BooleanField(_l("ЛКО готов к работе"))
     training = BooleanField(_l("Мною пройдено обучение"))
     next = HiddenField()
 
 
-class SwitchOrganizationForm(FlaskForm):
+class SwitchOrganizationForm(Form):
     organization_id = SelectField(_l("Организация"), coerce=int, choices=[], validate_choice=False)

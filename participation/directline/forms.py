@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
+from participation.core.forms import Form
 from participation.core.labels import ACCOUNT_LEVEL_LABELS
 from participation.core.moderation import REJECTION_LABELS
 
@@ -56,7 +56,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     host_id = SelectField(_l("Кто проводит"), coerce=int_or_none, choices=[], validate_choice=False)
     title = StringField(
         _l("Название"), description=_l("Например: «Прямая линия с Главой Республики»")
@@ -96,7 +96,7 @@ class EventForm(FlaskForm):
     )
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     category_id = RadioField(
         _l("Тема вопроса"), coerce=int_or_none, choices=[], validate_choice=False
     )
@@ -122,11 +122,11 @@ class QuestionForm(FlaskForm):
             self.submission_key.data = uuid.uuid4().hex
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button: only the CSRF token."""
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A moderator's button; `state` is the state the moderator saw."""
 
     state = HiddenField()
@@ -155,5 +155,5 @@ class AnswerForm(ActionForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     direction = HiddenField()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,8 +16,10 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
 
+from participation.core.forms import Form
 from participation.core.moderation import REJECTION_LABELS
 from participation.hearings.labels import (
     ATTENDANCE_LABELS,
@@ -36,15 +37,15 @@ def _required(message):
     return DataRequired(message=message)
 
 
-def _one_of(choices, message) -> list:
+def _one_of(choices: list[SelectChoice], message) -> list:
     """Validators for a choice: present and one of `choices`, with our own Russian message."""
     return [
         InputRequired(message=message),
-        AnyOf([value for value, _label in choices], message=message),
+        AnyOf([c.value for c in choices], message=message),
     ]
 
 
-def _radio(label, choices, message, **kw) -> RadioField:
+def _radio(label, choices: list[SelectChoice], message, **kw) -> RadioField:
     return RadioField(
         label, choices=choices, validate_choice=False, validators=_one_of(choices, message), **kw
     )
@@ -57,14 +58,14 @@ def _optional_int(value):
         return -1  # not a number: the service answers «такого пункта нет»
 
 
-LEVEL_CHOICES = [(level.value, label) for level, label in LEVEL_LABELS.items()]
-SCOPE_CHOICES = [(scope.value, label) for scope, label in SCOPE_LABELS.items()]
+LEVEL_CHOICES = [SelectChoice(level.value, label) for level, label in LEVEL_LABELS.items()]
+SCOPE_CHOICES = [SelectChoice(scope.value, label) for scope, label in SCOPE_LABELS.items()]
 
 
-class HearingForm(FlaskForm):
+class HearingForm(Form):
     kind = _radio(
         _l("Вид"),
-        [(k.value, label) for k, label in KIND_LABELS.items()],
+        [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         _l("Выберите вид: публичные слушания или общественные обсуждения."),
     )
     title = StringField(
@@ -199,7 +200,7 @@ class HearingForm(FlaskForm):
     )
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(Form):
     title = StringField(
         _l("Название материала"),
         validators=[
@@ -214,7 +215,7 @@ def new_client_token() -> str:
     return uuid.uuid4().hex
 
 
-class RemarkForm(FlaskForm):
+class RemarkForm(Form):
     paragraph_id = SelectField(
         _l("К какому пункту"),
         coerce=_optional_int,
@@ -222,7 +223,7 @@ class RemarkForm(FlaskForm):
     )
     kind = _radio(
         _l("Что вы оставляете"),
-        [(k.value, label) for k, label in REMARK_KIND_LABELS.items()],
+        [SelectChoice(k.value, label) for k, label in REMARK_KIND_LABELS.items()],
         _l("Выберите: предложение или замечание."),
         default="proposal",
     )
@@ -236,24 +237,24 @@ class RemarkForm(FlaskForm):
     client_token = HiddenField()
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     decision = _radio(
         _l("Решение"),
-        [("publish", _l("Опубликовать")), ("reject", _l("Отклонить"))],
+        [SelectChoice("publish", _l("Опубликовать")), SelectChoice("reject", _l("Отклонить"))],
         _l("Выберите: опубликовать или отклонить."),
     )
     reason = SelectField(
         _l("Причина отклонения"),
-        choices=[("", _l("— выберите, если отклоняете —"))]
-        + [(r.value, label) for r, label in REJECTION_LABELS.items()],
+        choices=[SelectChoice("", _l("— выберите, если отклоняете —"))]
+        + [SelectChoice(r.value, label) for r, label in REJECTION_LABELS.items()],
         validate_choice=False,
     )
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(Form):
     decision = _radio(
         _l("Рекомендация организатора"),
-        [(k.value, label) for k, label in RECOMMENDATION_LABELS.items()],
+        [SelectChoice(k.value, label) for k, label in RECOMMENDATION_LABELS.items()],
         _l("Выберите: учесть или не учитывать."),
     )
     reason = TextAreaField(
@@ -267,19 +268,19 @@ class RecommendationForm(FlaskForm):
     )
 
 
-class AttendeeForm(FlaskForm):
+class AttendeeForm(Form):
     kind = _radio(
         _l("Участник"),
         [
-            (ParticipantKind.PERSON.value, _l("Физическое лицо")),
-            (ParticipantKind.LEGAL_ENTITY.value, _l("Представитель юридического лица")),
+            SelectChoice(ParticipantKind.PERSON.value, _l("Физическое лицо")),
+            SelectChoice(ParticipantKind.LEGAL_ENTITY.value, _l("Представитель юридического лица")),
         ],
         _l("Выберите вид участника."),
         default=ParticipantKind.PERSON.value,
     )
     attendance = _radio(
         _l("Как участвует"),
-        [(k.value, label) for k, label in ATTENDANCE_LABELS.items()],
+        [SelectChoice(k.value, label) for k, label in ATTENDANCE_LABELS.items()],
         _l("Выберите: очно или онлайн."),
         default="in_person",
     )
@@ -300,19 +301,19 @@ class AttendeeForm(FlaskForm):
     legal_entity_ogrn = StringField(_l("ОГРН"), validators=[Optional(), Length(max=15)])
 
 
-class SpeechForm(FlaskForm):
+class SpeechForm(Form):
     participant_id = SelectField(_l("Выступающий"), coerce=_optional_int, validate_choice=False)
     paragraph_id = SelectField(_l("К какому пункту"), coerce=_optional_int, validate_choice=False)
     kind = _radio(
         _l("Вид"),
-        [(k.value, label) for k, label in REMARK_KIND_LABELS.items()],
+        [SelectChoice(k.value, label) for k, label in REMARK_KIND_LABELS.items()],
         _l("Выберите: предложение или замечание."),
         default="proposal",
     )
     text = TextAreaField(_l("Содержание выступления"))
 
 
-class ProtocolForm(FlaskForm):
+class ProtocolForm(Form):
     number = StringField(
         _l("Номер протокола"),
         validators=[
@@ -322,7 +323,7 @@ class ProtocolForm(FlaskForm):
     )
 
 
-class ConclusionForm(FlaskForm):
+class ConclusionForm(Form):
     text = TextAreaField(
         _l("Выводы по результатам"),
         description=_l(
@@ -339,7 +340,7 @@ class ConclusionForm(FlaskForm):
     )
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,9 +16,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.validators import ValidationError as WTFValidationError
 
+from participation.core.forms import Form
 from participation.core.moderation import REJECTION_LABELS, RejectionReason
 from participation.core.users import AccountLevel
 from participation.polls.models import QuestionKind
@@ -69,17 +70,17 @@ class IdsField(SelectMultipleField):
 
 def _check_choice(field, message) -> None:
     """Choices are checked here (in Russian) rather than by WTForms (in English)."""
-    allowed = {str(value) for value, *_rest in field.choices}
+    allowed = {str(choice.value) for choice in field.choices}
     values = field.data if isinstance(field.data, list) else [field.data]
     if any(str(v) not in allowed for v in values if v not in (None, "")):
         raise WTFValidationError(message)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button that changes something (publish, close, copy…): only the CSRF token."""
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(Form):
     title = StringField(
         _l("Название опроса"),
         validators=[
@@ -94,8 +95,11 @@ class SurveyForm(FlaskForm):
     mode = RadioField(
         _l("Режим"),
         choices=[
-            ("anonymous", _l("Анонимный: никто, включая организатора, не увидит, кто как ответил")),
-            ("named", _l("Именной: организатор видит, кто как ответил")),
+            SelectChoice(
+                "anonymous",
+                _l("Анонимный: никто, включая организатора, не увидит, кто как ответил"),
+            ),
+            SelectChoice("named", _l("Именной: организатор видит, кто как ответил")),
         ],
         default="anonymous",
         validators=[InputRequired(_l("Выберите режим опроса."))],
@@ -114,7 +118,7 @@ class SurveyForm(FlaskForm):
     territory_ids = IdsField(_l("Территория опроса"), coerce=int, choices=[], validate_choice=False)
     min_level = SelectField(
         _l("Учётная запись Госуслуг"),
-        choices=[(level.value, label) for level, label in LEVEL_LABELS.items()],
+        choices=[SelectChoice(level.value, label) for level, label in LEVEL_LABELS.items()],
         default=AccountLevel.STANDARD.value,
         validate_choice=False,
     )
@@ -128,7 +132,11 @@ class SurveyForm(FlaskForm):
     )
     gender = SelectField(
         _l("Пол"),
-        choices=[("", _l("Любой")), ("M", _l("Только мужчины")), ("F", _l("Только женщины"))],
+        choices=[
+            SelectChoice("", _l("Любой")),
+            SelectChoice("M", _l("Только мужчины")),
+            SelectChoice("F", _l("Только женщины")),
+        ],
         default="",
         validate_choice=False,
     )
@@ -162,7 +170,7 @@ class SurveyForm(FlaskForm):
             raise WTFValidationError(_l("Верхняя граница возраста меньше нижней."))
 
 
-class SectionForm(FlaskForm):
+class SectionForm(Form):
     title = StringField(
         _l("Название раздела"),
         validators=[Length(max=300, message=_l("Название длиннее 300 символов."))],
@@ -182,10 +190,10 @@ def _number(raw: str | None) -> float | None:
     return float(raw)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     kind = SelectField(
         _l("Тип вопроса"),
-        choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         default=QuestionKind.SINGLE.value,
         validate_choice=False,
     )
@@ -224,7 +232,7 @@ class QuestionForm(FlaskForm):
     max_value = StringField(_l("Наибольшее число (для числового ответа)"))
     scale_max = SelectField(
         _l("Шкала"),
-        choices=[("5", _l("от 1 до 5")), ("10", _l("от 1 до 10"))],
+        choices=[SelectChoice("5", _l("от 1 до 5")), SelectChoice("10", _l("от 1 до 10"))],
         default="5",
         validate_choice=False,
     )
@@ -246,7 +254,7 @@ class QuestionForm(FlaskForm):
         self.max_number = _number(field.data)
 
 
-class ConditionForm(FlaskForm):
+class ConditionForm(Form):
     option_ids = IdsField(
         _l("Показывать вопрос, только если выбран один из вариантов"),
         coerce=int,
@@ -261,10 +269,13 @@ class ConditionForm(FlaskForm):
         _check_choice(field, _l("Выберите варианты из списка: только из вопросов выше этого."))
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     decision = RadioField(
         _l("Решение"),
-        choices=[("approve", _l("Опубликовать")), ("reject", _l("Отклонить"))],
+        choices=[
+            SelectChoice("approve", _l("Опубликовать")),
+            SelectChoice("reject", _l("Отклонить")),
+        ],
         validators=[InputRequired(_l("Выберите решение."))],
         validate_choice=False,
     )
@@ -274,7 +285,8 @@ class ModerationForm(FlaskForm):
 
     reason = SelectField(
         _l("Причина отклонения"),
-        choices=[("", "—")] + [(r.value, label) for r, label in REJECTION_LABELS.items()],
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(r.value, label) for r, label in REJECTION_LABELS.items()],
         default="",
         validate_choice=False,
     )

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
@@ -118,7 +119,9 @@ def _survey_form(organization, survey: Survey | None = None) -> SurveyForm:
         )
     else:
         form = SurveyForm()
-    form.territory_ids.choices = [(t.id, t.name) for t in services.territory_choices(organization)]
+    form.territory_ids.choices = [
+        SelectChoice(t.id, t.name) for t in services.territory_choices(organization)
+    ]
     return form
 
 
@@ -500,7 +503,7 @@ def edit_condition(survey_id: int, question_id: int):
         else None
     )
     form.option_ids.choices = [
-        (o.id, f"{qn.number_of(q.id)}. {q.text[:80]} — {o.text}")
+        SelectChoice(o.id, f"{qn.number_of(q.id)}. {q.text[:80]} — {o.text}")
         for q in earlier
         if q.kind in CONDITION_SOURCE_KINDS
         for o in q.choices

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -28,18 +28,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from participation.core.forms import Form
 from participation.core.labels import ACCOUNT_LEVEL_LABELS
 from participation.core.users import AccountLevel
 from participation.voting.models import BallotRule, Campaign, CampaignKind, VotingObject
 from participation.voting.reports import KIND_LABELS, RULE_LABELS
-
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms before 3.3 takes (value, label) tuples
-
-    def SelectChoice(value, label):  # type: ignore[no-redef]
-        return (value, label)
-
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -53,7 +46,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) -> FlaskForm:
+def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) -> Form:
     """The ballot for this campaign's rule: radio buttons (one) or checkboxes (several)."""
     options = [SelectChoice(o.id, o.title) for o in objects]
     if campaign.ballot_rule == BallotRule.SINGLE:
@@ -65,7 +58,7 @@ def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) 
     else:
         field = MultiCheckboxField(_l("Ваш выбор"), coerce=int, validate_choice=False)
 
-    class BallotForm(FlaskForm):
+    class BallotForm(Form):
         choices = field
         receipt_code = StringField(
             _l("Код, полученный при голосовании"),
@@ -79,14 +72,14 @@ def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) 
     return form
 
 
-def chosen_ids(form: FlaskForm) -> list[int]:
+def chosen_ids(form: Form) -> list[int]:
     data = form.choices.data
     if data is None:
         return []
     return [data] if isinstance(data, int) else list(data)
 
 
-class AssistForm(FlaskForm):
+class AssistForm(Form):
     esia_oid = StringField(
         _l("OID учётной записи Госуслуг жителя"),
         description=_l(
@@ -101,14 +94,14 @@ class AssistForm(FlaskForm):
     )
 
 
-class ConfirmIdentityForm(FlaskForm):
+class ConfirmIdentityForm(Form):
     identity_checked = BooleanField(
         _l("Я сверил ФИО и дату рождения с документом, удостоверяющим личность жителя"),
         validators=[DataRequired(message=_l("Подтвердите, что проверили документ жителя."))],
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     code = StringField(
         _l("Код голосования"),
         description=_l("16 букв и цифр, например K7QX-2MHD-VT9C-4PWA."),
@@ -120,7 +113,7 @@ class VerifyForm(FlaskForm):
     )
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     title = StringField(
         _l("Название голосования"),
         validators=[
@@ -209,7 +202,7 @@ class CampaignForm(FlaskForm):
     )
 
 
-class ObjectForm(FlaskForm):
+class ObjectForm(Form):
     title = StringField(
         _l("Название"),
         validators=[
@@ -256,14 +249,14 @@ class ObjectForm(FlaskForm):
     )
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     photo = FileField(
         _l("Фотография (JPEG, PNG или WEBP)"),
         validators=[FileRequired(message=_l("Выберите файл с фотографией."))],
     )
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     reason = TextAreaField(
         _l("Причина досрочного завершения"),
         validators=[
@@ -274,5 +267,5 @@ class CloseForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Only the CSRF token: the action and its object are in the URL."""

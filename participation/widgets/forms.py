@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from participation.core.forms import Form
 from participation.widgets.models import BannerDesign, WidgetKind
 
 KIND_LABELS = {
@@ -89,7 +89,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     kind = RadioField(
         _l("Вид виджета"),
         choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in WidgetKind],
@@ -111,13 +111,13 @@ class SettingsForm(FlaskForm):
     )
 
 
-class GenerateForm(FlaskForm):
+class GenerateForm(Form):
     replace = BooleanField(
         _l("Я понимаю, что прежний код перестанет работать на всех сайтах"),
     )
 
 
-class DisableForm(FlaskForm):
+class DisableForm(Form):
     """Only the CSRF token."""
 
 
@@ -130,7 +130,7 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
-class WidgetForm(FlaskForm):
+class WidgetForm(Form):
     """Widget forms: the CSRF token is the widget's own, checked before the view runs."""
 
     class Meta:

@@ -15,7 +15,6 @@ from flask import (
     request,
 )
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import Length, Optional
@@ -28,6 +27,7 @@ from participation.auth.emulator.services import (
     redeem_code,
     verify_access_token,
 )
+from participation.core.forms import Form
 from participation.core.security import CSP
 from participation.extensions import csrf, db, limiter
 
@@ -37,7 +37,7 @@ bp = Blueprint("esia", __name__)
 FORM_MAX_AGE_SECONDS = 15 * 60
 
 
-class EmulatorLoginForm(FlaskForm):
+class EmulatorLoginForm(Form):
     request_token = HiddenField()
     persona = RadioField(_l("Тестовый пользователь"), choices=[], validate_choice=False)
     login = StringField(

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from participation.core.db import utcnow
 from participation.core.organizations import Organization
@@ -88,7 +89,7 @@ def draft_outline(hearing: Hearing) -> list[tuple[DraftSection, list[DraftParagr
     return [(s, by_section[s.id]) for s in sections]
 
 
-def paragraph_choices(hearing: Hearing) -> list[tuple[int, str]]:
+def paragraph_choices(hearing: Hearing) -> list[SelectChoice]:
     """The paragraphs as choices of a select: «п. 3.2 — beginning of the text»."""
     rows = db.session.execute(
         sa.select(DraftParagraph.id, DraftParagraph.number, DraftParagraph.text)
@@ -96,7 +97,7 @@ def paragraph_choices(hearing: Hearing) -> list[tuple[int, str]]:
         .order_by(DraftParagraph.position)
     )
     return [
-        (pid, _short(_("п. %(number)s — %(text)s", number=number, text=text), 90))
+        SelectChoice(pid, _short(_("п. %(number)s — %(text)s", number=number, text=text), 90))
         for pid, number, text in rows
     ]
 

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
+from wtforms.fields.choices import SelectChoice
 
 from participation.backoffice.gate import current_organization
 from participation.core.db import utcnow
@@ -102,7 +103,7 @@ def _hearing_form(organization, hearing: Hearing | None = None, formdata=None) -
             else None,
         )
     form.territory_id.choices = [
-        (t.id, t.name) for t in services.organizer_territories(organization)
+        SelectChoice(t.id, t.name) for t in services.organizer_territories(organization)
     ]
     return form
 
@@ -397,11 +398,11 @@ def _meeting_forms(hearing: Hearing, attendee=None, speech=None):
     attendees = services.meeting_attendees(hearing)
     attendee = attendee or AttendeeForm(formdata=None)
     speech = speech or SpeechForm(formdata=None)
-    speech.participant_id.choices = [(0, _("— выберите —"))] + [
-        (p.id, p.official_name) for p in attendees
+    speech.participant_id.choices = [SelectChoice(0, _("— выберите —"))] + [
+        SelectChoice(p.id, p.official_name) for p in attendees
     ]
     speech.paragraph_id.choices = [
-        (0, _("К проекту в целом")),
+        SelectChoice(0, _("К проекту в целом")),
         *services.paragraph_choices(hearing),
     ]
     return attendees, attendee, speech

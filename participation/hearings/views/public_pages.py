@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
@@ -53,9 +54,11 @@ def _load(hearing_id: int) -> Hearing:
 def index():
     form = FilterForm(request.args)
     territories = services.territories_with_hearings()
-    form.territory.choices = [(0, _("Все"))] + [(t.id, t.name) for t in territories]
-    form.stage.choices = [("", _("Все этапы"))] + [
-        (s.value, STAGE_LABELS[s]) for s in PUBLIC_STAGES
+    form.territory.choices = [SelectChoice(0, _("Все"))] + [
+        SelectChoice(t.id, t.name) for t in territories
+    ]
+    form.stage.choices = [SelectChoice("", _("Все этапы"))] + [
+        SelectChoice(s.value, STAGE_LABELS[s]) for s in PUBLIC_STAGES
     ]
     stage = next((s for s in PUBLIC_STAGES if s.value == request.args.get("stage")), None)
     territory_id = (
@@ -71,7 +74,10 @@ def _remark_form(hearing: Hearing, paragraph_id: int | None = None) -> RemarkFor
     form = RemarkForm(
         formdata=None, paragraph_id=paragraph_id or 0, client_token=new_client_token()
     )
-    form.paragraph_id.choices = [(0, _("К проекту в целом")), *services.paragraph_choices(hearing)]
+    form.paragraph_id.choices = [
+        SelectChoice(0, _("К проекту в целом")),
+        *services.paragraph_choices(hearing),
+    ]
     return form
 
 
@@ -137,7 +143,10 @@ def new_remark(hearing_id: int):
         form = _remark_form(hearing, request.args.get("paragraph", type=int))
         return render_template("hearings/remark_form.html", hearing=hearing, form=form)
     form = RemarkForm()
-    form.paragraph_id.choices = [(0, _("К проекту в целом")), *services.paragraph_choices(hearing)]
+    form.paragraph_id.choices = [
+        SelectChoice(0, _("К проекту в целом")),
+        *services.paragraph_choices(hearing),
+    ]
     if form.validate():
         try:
             remark = services.submit_remark(
