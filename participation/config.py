@@ -215,6 +215,9 @@ def load_config(
         "PUBLIC_BASE_URL": base_url,
         **_esia_settings(env, instance, production, base_url),  # ESIA block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
+        # How long a worker trusts its topic-suggestion model before asking the database
+        # whether the classifier or the moderators' corrections changed (tests: always ask).
+        "SUGGEST_REFRESH_SECONDS": 0 if name == "testing" else 5,
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

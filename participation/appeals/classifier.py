@@ -200,11 +200,16 @@ def is_fast_track(subcategory: Subcategory, region_territory: Territory | None) 
     return subcategory.fast_track
 
 
-def answer_term_days(subcategory: Subcategory, region_territory: Territory | None) -> int:
-    """Days to answer a message on this subcategory in this region (30, or 10 for fast-track)."""
-    if is_fast_track(subcategory, region_territory):
+def term_days(fast_track: bool) -> int:
+    """Days to answer: 30, or 10 for fast-track (as configured)."""
+    if fast_track:
         return _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS)
     return _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS)
+
+
+def answer_term_days(subcategory: Subcategory, region_territory: Territory | None) -> int:
+    """Days to answer a message on this subcategory in this region."""
+    return term_days(is_fast_track(subcategory, region_territory))
 
 
 def fast_track_subcategory_ids(region_territory: Territory | None) -> set[int]:

@@ -25,10 +25,10 @@ def region_of(territory: Territory) -> Territory:
     return territory.region() or territory
 
 
-def moderation_organization() -> Organization:
+def moderation_organization_id() -> int:
     """The platform operator, whose moderators check every incoming message."""
     operator = db.session.scalar(
-        sa.select(Organization)
+        sa.select(Organization.id)
         .where(Organization.kind == OrganizationKind.OPERATOR)
         .order_by(Organization.id)
         .limit(1)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -240,6 +241,7 @@ class _Index:
 
 
 _indexes: dict[int, _Index] = {}
+_checked_at: dict[int, float] = {}  # when each application's model was last compared
 _build_lock = threading.Lock()
 
 
@@ -405,13 +407,19 @@ def current_index() -> _Index:
     """This application's model: rebuilt when the classifier changed, and taught the new
     corrections when only corrections were added."""
     key = id(current_app._get_current_object())  # type: ignore[attr-defined]
-    classifier_signature, last = _signatures()
     index = _indexes.get(key)
+    checked = time.monotonic()
+    if index is not None and checked - _checked_at.get(key, -math.inf) < current_app.config.get(
+        "SUGGEST_REFRESH_SECONDS", 0
+    ):
+        return index
+    classifier_signature, last = _signatures()
     if (
         index is not None
         and index.classifier_signature == classifier_signature
         and index.last_correction == last
     ):
+        _checked_at[key] = checked
         return index
     with _build_lock:
         index = _indexes.get(key)
@@ -428,6 +436,7 @@ def current_index() -> _Index:
             else:  # corrections were removed (a rolled-back transaction): start again
                 index = _build(classifier_signature, last)
         _indexes[key] = index
+        _checked_at[key] = checked
     return index
 
 

@@ -16,8 +16,8 @@ from werkzeug.datastructures import FileStorage
 from participation.appeals import deadlines
 from participation.appeals.classifier import (
     Subcategory,
-    answer_term_days,
     is_fast_track,
+    term_days,
 )
 from participation.appeals.models import (
     Appeal,
@@ -26,7 +26,7 @@ from participation.appeals.models import (
 )
 from participation.appeals.routing import (
     find_route,
-    moderation_organization,
+    moderation_organization_id,
     region_of,
     widget_topic_ids,
 )
@@ -179,9 +179,6 @@ def submit_appeal(
         raise FieldError(
             "submission_key", _l("Форма устарела. Обновите страницу и отправьте снова.")
         )
-    existing = find_submission(submitted_by, submission_key)
-    if existing is not None:
-        return Submission(existing, created=False)
 
     channel = Channel(channel)
     author: User | None = submitted_by
@@ -259,7 +256,8 @@ def submit_appeal(
 
     region = region_of(territory)
     route = find_route(subcategory.id, territory, widget_organization)
-    term = answer_term_days(subcategory, region)
+    fast_track = is_fast_track(subcategory, region)
+    term = term_days(fast_track)
     now = utcnow()
     due = deadlines.compute_deadlines(now, term)
     applicant_region = None
@@ -285,10 +283,10 @@ def submit_appeal(
         region_id=region.id,
         applicant_region_id=applicant_region.id if applicant_region else region.id,
         executor_organization_id=route.organization.id,
-        holder_organization_id=moderation_organization().id,
+        holder_organization_id=moderation_organization_id(),
         auto_routed=route.auto_routed,
         arrival=Arrival.NEW,
-        fast_track=is_fast_track(subcategory, region),
+        fast_track=fast_track,
         term_days=term,
         registered_at=now,
         answer_due_at=due.answer_due_at,
@@ -301,7 +299,8 @@ def submit_appeal(
             db.session.add(appeal)
             db.session.flush()
     except sa.exc.IntegrityError:
-        # The same form, sent twice at the same moment: the other request created it.
+        # The same form sent again (a double click, a resent page): the unique key on
+        # (submitted_by, submission_key) stopped the copy; show the message already made.
         existing = find_submission(submitted_by, submission_key)
         if existing is None:
             raise
