@@ -56,8 +56,8 @@ sweep: translations
 
 ## messages: extract strings and update the ru/en catalogues
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o participation/translations/messages.pot --no-location --sort-output --project participation .
-	$(VENV)/bin/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o participation/translations/messages.pot --no-location --sort-output --width 100 --project participation .
+	$(VENV)/bin/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 bench: translations
 	@ls bench/*.py | grep -v _common | while read b; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -32,6 +32,7 @@ class Channel(enum.StrEnum):
     WIDGET = "widget"  # виджет на сайте организации
     API = "api"  # мобильное приложение и API
     OPERATOR = "operator"  # оператор приёма со слов заявителя
+    DIRECT_LINE = "direct_line"  # вопрос прямой линии, не отвеченный в эфире
 
 
 class Arrival(enum.StrEnum):

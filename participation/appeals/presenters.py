@@ -30,6 +30,7 @@ CHANNEL_LABELS = {
     Channel.WIDGET: _l("Сайт организации"),
     Channel.API: _l("Мобильное приложение"),
     Channel.OPERATOR: _l("Оператор приёма"),
+    Channel.DIRECT_LINE: _l("Прямая линия"),
 }
 ARRIVAL_LABELS = {
     Arrival.NEW: _l("Новое"),

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from participation.appeals.models import AnswerStatus, AppealAnswer
 from participation.core.db import utcnow
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
@@ -236,6 +237,23 @@ def my_questions(event: DirectLine, user: Any) -> list[Question]:
             .options(selectinload(Question.category), selectinload(Question.merged_into))
         )
     )
+
+
+def message_answers(questions: list[Question]) -> dict[int, AppealAnswer]:
+    """Question id → the approved answer (the latest) of the message it became, if any."""
+    question_by_appeal = {q.appeal_id: q.id for q in questions if q.appeal_id is not None}
+    if not question_by_appeal:
+        return {}
+    answers = db.session.scalars(
+        sa.select(AppealAnswer)
+        .where(
+            AppealAnswer.appeal_id.in_(question_by_appeal),
+            AppealAnswer.status == AnswerStatus.APPROVED,
+        )
+        .order_by(AppealAnswer.id)
+        .options(selectinload(AppealAnswer.organization))
+    )
+    return {question_by_appeal[a.appeal_id]: a for a in answers}  # the latest wins
 
 
 def coauthor_ids(question: Question) -> set[int]:

@@ -243,6 +243,7 @@ def question(event_id: int, question_id: int):
         coauthor_count=len(coauthors),
         supported=q.id in queries.supported_by(current_user, [q.id]),
         own=is_author(current_user, q, coauthors),
+        answers=queries.message_answers([q]),
         support_form=PlainForm(),
         finished=event.is_finished(),
         supportable=SUPPORTABLE_STATES,
@@ -260,6 +261,7 @@ def my_questions(event_id: int):
         event=event,
         questions=questions,
         supports=queries.support_counts(ids),
+        answers=queries.message_answers(questions),
     )
 
 

@@ -49,7 +49,7 @@ def test_conversion_makes_one_message_with_the_right_topic_author_place_and_link
     assert appeal.subcategory_id == world.subs["roads.road_repair"].id  # the topic's mapping
     assert appeal.text == q.text
     assert appeal.territory_id == world.city.id and appeal.address == "ул. Ленина, д. 5"
-    assert appeal.channel == Channel.PORTAL
+    assert appeal.channel == Channel.DIRECT_LINE  # «Источник поступления: Прямая линия»
     # Routed by topic × territory (the city's rule), waiting for the operator's moderation.
     assert appeal.executor_organization_id == world.city_admin.id
     assert appeal.holder_organization_id == world.operator.id
@@ -250,3 +250,53 @@ def test_state_is_unchanged_by_conversion(world):
     with travel(AFTER):
         services.convert_question(q, world.moderator)
     assert q.state == QuestionState.PUBLISHED
+
+
+def test_people_who_asked_the_same_get_the_answer_of_the_message(world, client):
+    """A merged duplicate's author is not the message's author: the answer reaches them in the
+    feed and on their questions page; nobody else sees it."""
+    from participation.appeals import services as appeals
+    from participation.core.users import Role
+    from tests.helpers import login_as
+
+    event = make_event(world)
+    with travel(COLLECTING):
+        target = published(event, world.resident, world.moderator, "Когда починят дорогу?")
+        duplicate = ask(event, world.resident2, "Дорогу на Ленина починят или нет?")
+        services.merge_questions(duplicate, target, world.moderator)
+    with travel(AFTER):
+        appeal = services.convert_question(target, world.moderator).appeal
+    cur_coordinator = f.staff(world.cur, Role.COORDINATOR)
+    coordinator = f.staff(world.city_admin, Role.COORDINATOR)
+    executor = f.staff(world.city_admin, Role.EXECUTOR)
+    head = f.staff(world.city_admin, Role.HEAD)
+    appeals.accept_appeal(appeal, world.moderator)
+    appeals.confirm_addressee(appeal, cur_coordinator)
+    appeals.assign_executor(appeal, coordinator, executor.id)
+    answer = "Дорогу на улице Ленина отремонтируют до 1 июня."
+
+    login_as(client, world.resident2)
+    before = client.get(f"/directline/{event.id}/my").get_data(as_text=True)
+    assert f"передан как сообщение № {appeal.id}" in before and answer not in before
+
+    appeals.submit_draft(appeal, executor, answer)
+    appeals.approve_answer(appeal, head)
+
+    def notices(user):
+        return db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.user_id == user.id, OutboxMessage.subject.contains("Ответ на вопрос")
+            )
+        ).all()
+
+    [notice] = notices(world.resident2)
+    assert answer in notice.body and f"№ {target.number}" in notice.body
+    assert notices(world.resident) == []  # the author reads it in the message itself
+    page = client.get(f"/directline/{event.id}/my").get_data(as_text=True)
+    assert answer in page and world.city_admin.display_name in page
+    question_page = f"/directline/{event.id}/questions/{target.id}"
+    assert answer in client.get(question_page).get_data(as_text=True)
+    login_as(client, world.resident3)  # neither author nor co-author: the public page only
+    public = client.get(question_page)
+    assert public.status_code == 200 and target.text in public.get_data(as_text=True)
+    assert answer not in public.get_data(as_text=True)

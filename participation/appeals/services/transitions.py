@@ -30,6 +30,7 @@ from participation.appeals.services.common import (
 from participation.appeals.services.reading import (
     approved_answer,
 )
+from participation.appeals.signals import answer_approved
 from participation.appeals.workflow import (
     WORKFLOW,
     Action,
@@ -258,6 +259,7 @@ def _notify_after(appeal: Appeal, action: Action, event: AppealEvent) -> None:
 
 def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
     answer = approved_answer(appeal)
+    answer_approved.send(appeal, answer=answer)
     link = rating_link(appeal)
     subject = _("Ответ на сообщение № %(number)s", number=appeal.number)
     body = _(

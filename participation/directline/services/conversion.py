@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from participation.appeals.models import Appeal, Channel
+from participation.appeals.models import Appeal, AppealAnswer, Channel
+from participation.appeals.signals import answer_approved
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError
+from participation.core.outbox import notify
 from participation.core.users import User
 from participation.directline.models import (
     CONVERTIBLE_STATES,
@@ -21,6 +23,7 @@ from participation.directline.models import (
 from participation.directline.services.common import (
     _lock_question,
     _tell_authors,
+    author_ids,
     conversion_key,
     my_questions_path,
 )
@@ -59,7 +62,7 @@ def convert_question(question: Question, actor: User) -> Conversion:
                 territory_id=territory.id,
                 # The message form needs a place; without an address the municipality stands in.
                 address=question.address or territory.name,
-                channel=Channel.PORTAL,
+                channel=Channel.DIRECT_LINE,
                 suggested_subcategory_id=subcategory_id,
             )
     except DomainError as exc:
@@ -134,3 +137,28 @@ def request_bulk_conversion(event: DirectLine, actor: User) -> int:
 def question_for_appeal(appeal_id: int) -> Question | None:
     """The direct-line question a message came from, if it came from one."""
     return db.session.scalar(sa.select(Question).where(Question.appeal_id == appeal_id))
+
+
+@answer_approved.connect
+def tell_coauthors_the_answer(appeal: Appeal, answer: AppealAnswer | None = None, **_kw) -> None:
+    """The message a question became is answered: the author reads it in the message; the
+    people whose same questions were merged into it get the answer in their feed."""
+    question = question_for_appeal(appeal.id)
+    if question is None or answer is None:
+        return
+    event = question.event
+    for user_id in sorted(author_ids(question) - {appeal.author_id}):
+        notify(
+            user_id,
+            f"directline:q{question.id}:answer{answer.id}:u{user_id}",
+            _("Ответ на вопрос № %(number)s", number=question.number),
+            _(
+                "На вопрос № %(number)s прямой линии «%(title)s», к которому присоединён ваш, "
+                "ответила организация «%(org)s»:\n\n%(text)s",
+                number=question.number,
+                title=event.title,
+                org=answer.organization.display_name,
+                text=answer.text,
+            ),
+            link=my_questions_path(event.id),
+        )
