@@ -23,19 +23,13 @@ Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
+import _common
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-BASE = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "bench_appeals"
 
 # Share of messages by addressee (organization slug → weight); the rest spread evenly.
@@ -62,29 +56,6 @@ PHRASES = (
     "Стёрлась разметка на пешеходном переходе у школы",
     "На тротуаре провал асфальта, люди спотыкаются и падают",
 )
-
-
-def _env(instance: str) -> dict[str, str]:
-    return {
-        "PARTICIPATION_ENV": "development",
-        "SECRET_KEY": "bench-secret-" + "x" * 40,
-        "DATABASE_URL": f"{BASE}/{DB_NAME}",
-        "STORAGE_DIR": f"{instance}/storage",
-        "MAIL_DIR": f"{instance}/mail",
-        "RATELIMIT_ENABLED": "0",
-        "DEFAULT_TIMEZONE": "Asia/Yekaterinburg",
-    }
-
-
-def _fresh_database() -> None:
-    admin = sa.create_engine(
-        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB_NAME}"))
-    admin.dispose()
 
 
 GENERATE = """
@@ -248,10 +219,7 @@ def _generate(app, count: int) -> None:
             conn.execute(sa.text(definition))
         db.session.commit()
         indexed = time.perf_counter() - started
-    engine = sa.create_engine(
-        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{DB_NAME}",
-        isolation_level="AUTOCOMMIT",
-    )
+    engine = _common.admin_engine(DB_NAME)
     with engine.connect() as conn:
         conn.execute(sa.text("VACUUM ANALYZE appeals"))
     engine.dispose()
@@ -300,8 +268,8 @@ def main() -> None:
     logging.disable(logging.WARNING)
     instance = tempfile.mkdtemp(prefix="bench-inbox-")
     print(f"Database {DB_NAME}: migrating, loading the demo region…", flush=True)
-    _fresh_database()
-    app = create_app(env=_env(instance))
+    _common.recreate_database(DB_NAME)
+    app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
     with app.app_context():
         flask_migrate.upgrade()
         seed_demo()

@@ -17,51 +17,23 @@ Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
+import _common
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-BASE = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "bench_polls"
 SALT = 2654435761  # Knuth's multiplicative hash: a cheap, deterministic spread per row
-
-
-def _admin_engine() -> sa.Engine:
-    return sa.create_engine(
-        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-
-
-def _recreate_database() -> None:
-    engine = _admin_engine()
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB_NAME}"))
-    engine.dispose()
 
 
 def _app():
     from participation import create_app
 
-    instance = Path(tempfile.mkdtemp(prefix="bench-polls-"))
     return create_app(
-        env={
-            "PARTICIPATION_ENV": "testing",
-            "SECRET_KEY": "bench-secret-" + "x" * 40,
-            "DATABASE_URL": f"{BASE}/{DB_NAME}",
-            "STORAGE_DIR": str(instance / "storage"),
-            "MAIL_DIR": str(instance / "mail"),
-            "RATELIMIT_ENABLED": "0",
-        }
+        env=_common.app_env(DB_NAME, tempfile.mkdtemp(prefix="bench-polls-"), _common.TESTING)
     )
 
 
@@ -69,33 +41,13 @@ def _build_survey():
     """Territories, a municipality, its official and a 20-question survey; returns ids."""
     from participation.core.db import utcnow
     from participation.core.organizations import Organization, OrganizationKind
-    from participation.core.territories import Territory, TerritoryLevel
     from participation.core.users import Membership, Role, User
     from participation.extensions import db
     from participation.polls import services
     from participation.polls.models import QuestionKind as K
-    from participation.polls.services import QuestionData, SurveySettings
+    from participation.polls.services import QuestionData
 
-    country = Territory(
-        oktmo="00", name="Россия", level=TerritoryLevel.COUNTRY, timezone="Europe/Moscow"
-    )
-    region = Territory(
-        oktmo="80000000",
-        name="Республика",
-        level=TerritoryLevel.REGION,
-        parent=country,
-        timezone="Asia/Yekaterinburg",
-    )
-    cities = [
-        Territory(
-            oktmo=f"807{n:02d}000",
-            name=f"Город {n}",
-            level=TerritoryLevel.URBAN_OKRUG,
-            parent=region,
-            timezone="Asia/Yekaterinburg",
-        )
-        for n in range(1, 11)
-    ]
+    country, region, cities = _common.territories(cities=[f"Город {n}" for n in range(1, 11)])
     db.session.add_all([country, region, *cities])
     org = Organization(name="Правительство", kind=OrganizationKind.REGIONAL, territory=region)
     org.ready_confirmed_at = org.training_confirmed_at = utcnow()
@@ -104,18 +56,14 @@ def _build_survey():
     db.session.flush()
     db.session.add(Membership(user=official, organization=org, role=Role.AUTHORIZED))
     now = utcnow()
-    survey = services.create_survey(
+    survey = _common.anonymous_survey(
         org,
         official,
-        SurveySettings(
-            title="Большой опрос",
-            description="",
-            anonymous=True,
-            starts_at=now - timedelta(days=30),
-            ends_at=now + timedelta(days=30),
-            territory_ids=[region.id],
-            min_age=18,
-        ),
+        "Большой опрос",
+        region.id,
+        now - timedelta(days=30),
+        now + timedelta(days=30),
+        min_age=18,
     )
     section = survey.sections[0]
     four = ["Да", "Скорее да", "Скорее нет", "Нет"]
@@ -316,7 +264,7 @@ def main() -> None:
 
     logging.disable(logging.INFO)
     if not args.reuse:
-        _recreate_database()
+        _common.recreate_database(DB_NAME)
     app = _app()
     from participation.extensions import db
     from participation.polls.models import Survey

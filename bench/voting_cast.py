@@ -11,66 +11,43 @@ one real resident's POST /voting/<id>/cast: session and login, CSRF, eligibility
 registration, account level), the per-person and per-address rate limits (Redis DB 4 when
 Redis answers), the register insert (ON CONFLICT), the ballot and its choice, the receipt page.
 
-The baseline, measured in the same run on the same gunicorn settings: a bare Flask app
-answering GET /hello. Printed: requests per second of both and their ratio (target >= 0.35),
-latency percentiles at the given connections (target p99 <= 50 ms), errors (target 0), and
-duplicates: register rows per person > 1, and ballots vs register rows vs receipts served (0).
+The baseline, measured in the same run on the same gunicorn settings (bench/_common.py:
+GTHREAD_8_KEEPALIVE): a bare Flask app answering GET /hello. Each gets a 2-second warm-up (the
+casts by 3 000 residents kept out of the timed run). Printed: requests per second of both and
+their ratio (target >= 0.35); the CPU time per request (from /proc) of the gunicorn workers,
+and for the casts also of the PostgreSQL backends serving the bench database (not Redis's),
+and the ratio of CPU per request hello / cast, which the machine's other load moves much less
+than the rates; latency percentiles at the given connections (target p99 <= 50 ms), errors
+(target 0), and duplicates: register rows per person > 1, and ballots vs register rows vs
+receipts served (0).
 """
 
 from __future__ import annotations
 
-import argparse
-import http.client
-import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import _common
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-BASE = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "bench_voting_cast"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/4")
-SECRET = "bench-voting-secret-" + "x" * 40
 RESIDENTS = 60_000
-GUNICORN = ["--workers", "3", "--worker-class", "gthread", "--threads", "8",
-            "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning"]  # fmt: skip
+GUNICORN = _common.GTHREAD_8_KEEPALIVE
+WRK_THREADS = 2
 
 
 def _env() -> dict[str, str]:
-    instance = Path(tempfile.gettempdir()) / "bench-voting-cast"
-    env = {
-        "PARTICIPATION_ENV": "production",
-        "SECRET_KEY": SECRET,
-        "DATABASE_URL": f"{BASE}/{DB_NAME}",
-        "STORAGE_DIR": str(instance / "storage"),
-        "MAIL_DIR": str(instance / "mail"),
-        "ESIA_BASE_URL": "https://esia.example",
-        "ESIA_CLIENT_ID": "BENCH",
-        "ESIA_KEY_PATH": __file__,
-        "ESIA_CERT_PATH": __file__,
-        "ESIA_PROVIDER_KEY_PATH": __file__,
-        "SESSION_COOKIE_SECURE": "false",
-    }
-    try:
-        from redis import Redis
-
-        Redis.from_url(REDIS).ping()
+    env = _common.app_env(
+        DB_NAME, Path(tempfile.gettempdir()) / "bench-voting-cast", _common.PRODUCTION
+    )
+    if _common.redis_answers(REDIS):
         env["REDIS_URL"] = REDIS
-    except Exception:
-        pass
     return env
 
 
@@ -84,48 +61,17 @@ def product_app():
     )
 
 
-def hello_app():
-    """The baseline: a bare Flask app on the same gunicorn settings."""
-    from flask import Flask
-
-    app = Flask("hello")
-
-    @app.get("/hello")
-    def hello():
-        return "hello"
-
-    return app
-
-
-def _admin_engine() -> sa.Engine:
-    return sa.create_engine(
-        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-
-
 def _build(app) -> tuple[int, list[int], list[int]]:
     """Schema, a municipality, an open vote, the residents: (campaign, objects, users)."""
     import flask_migrate
 
     from participation.core.db import utcnow
-    from participation.core.organizations import Organization, OrganizationKind
-    from participation.core.territories import Territory, TerritoryLevel
     from participation.extensions import db
     from participation.voting.models import Campaign, VotingObject
 
     with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
-        country = Territory(oktmo="00", name="Россия", level=TerritoryLevel.COUNTRY,
-                            timezone="Europe/Moscow")  # fmt: skip
-        region = Territory(oktmo="80000000", name="Республика Башкортостан",
-                           level=TerritoryLevel.REGION, parent=country,
-                           timezone="Asia/Yekaterinburg")  # fmt: skip
-        city = Territory(oktmo="80701000", name="городской округ город Уфа",
-                         level=TerritoryLevel.URBAN_OKRUG, parent=region,
-                         timezone="Asia/Yekaterinburg")  # fmt: skip
-        org = Organization(name="Администрация г. Уфы", kind=OrganizationKind.MUNICIPAL,
-                           territory=city)  # fmt: skip
+        flask_migrate.upgrade(directory=str(_common.ROOT / "migrations"))
+        country, region, city, org = _common.ufa()
         now = utcnow()
         campaign = Campaign(
             organization=org,
@@ -184,77 +130,6 @@ def _credentials(app, users: list[int], objects: list[int], campaign_id: int) ->
     return lines
 
 
-def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used, from /proc (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _backends(app) -> list[int]:
-    """PostgreSQL server processes serving the bench database."""
-    with app.app_context():
-        from participation.extensions import db
-
-        pids = list(
-            db.session.scalars(
-                sa.text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = :db "
-                    "AND pid <> pg_backend_pid()"
-                ),
-                {"db": DB_NAME},
-            )
-        )
-        db.session.remove()
-    return pids
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Gunicorn:
-    def __init__(self, target: str, env: dict[str, str]) -> None:
-        self.port = _free_port()
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), *GUNICORN, "-b", f"127.0.0.1:{self.port}",
-             "--chdir", str(ROOT / "bench"), target],
-            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
-
-    def wait(self, path: str) -> None:
-        for _ in range(300):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", path)
-                conn.getresponse().read()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(20)
-
-
 WRK_SCRIPT = r"""
 local lines, n, i = {}, 0, 0
 local threads = {}
@@ -301,106 +176,48 @@ function done(summary, latency, requests)
 end
 """
 
-HELLO_SCRIPT = r"""
-function done(summary, latency, requests)
-  io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %.3f, "p50": %.3f, "p90": %.3f, "p99": %.3f, ' ..
-    '"max": %.3f, "ok": %d, "non_ok": %d, "refused": 0, "socket_errors": %d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
-    latency:percentile(90) / 1e3, latency:percentile(99) / 1e3, latency.max / 1e3,
-    summary.requests - summary.errors.status, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
-
-
-def _wrk(url: str, script: str, seconds: int, connections: int, args: list[str]) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script)
-        script_path = f.name
-    threads = 2
-    out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-s", script_path, url, "--", *args, str(threads)],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
-
 
 def _python_client(
     port: int, path: str, lines: list[str] | None, seconds: int, connections: int
 ) -> dict:
-    """Fallback when wrk is missing: threads with keep-alive http.client connections."""
-    latencies: list[float] = []
-    counts = {"ok": 0, "non_ok": 0, "refused": 0, "socket_errors": 0}
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-    cursor = iter(range(10**9))
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        while time.monotonic() < stop:
-            if lines:
-                cookie, body = lines[next(cursor) % len(lines)].split("\t")
-                headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
-                method = "POST"
-            else:
-                headers, body, method = {}, None, "GET"
-            started = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-            except OSError:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                with lock:
-                    counts["socket_errors"] += 1
-                continue
-            mine.append((time.perf_counter() - started) * 1000)
-            key = "ok" if status == 200 else "refused" if status == 302 else "non_ok"
-            with lock:
-                counts[key] += 1
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
+    """Fallback when wrk is missing: keep-alive http.client threads (_common.load), the lines
+    round and round for `seconds`; the figures as the wrk script gives them."""
+    jobs = [("GET", path, {}, "")]
+    if lines:
+        jobs = [_common.form_post(path, *line.split("\t")) for line in lines]
+    run = _common.load(port, jobs, connections, seconds=seconds, timeout=10)
+    latencies = sorted(run.latencies)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else 0.0
 
+    ok, refused, errors = (run.statuses.get(status, 0) for status in (200, 302, 0))
     return {
-        "requests": len(latencies),
-        "seconds": elapsed,
+        "requests": run.requests,
+        "seconds": run.seconds,
         "p50": pct(0.5),
         "p90": pct(0.9),
         "p99": pct(0.99),
         "max": latencies[-1] if latencies else 0.0,
-        **counts,
+        "ok": ok,
+        "non_ok": run.requests - ok - refused,
+        "refused": refused,
+        "socket_errors": errors,
     }
 
 
 def _load(port: int, path: str, lines, lines_file, seconds: int, connections: int) -> dict:
     url = f"http://127.0.0.1:{port}{path}"
     if shutil.which("wrk"):
-        if lines_file:
-            return _wrk(url, WRK_SCRIPT, seconds, connections, [lines_file])
-        return _wrk(url, HELLO_SCRIPT, seconds, connections, [])
+        if lines_file:  # the script reads its share of the lines: it needs wrk's thread count
+            script_args = [lines_file, str(WRK_THREADS)]
+            return _common.wrk(url, seconds, connections, WRK_SCRIPT, script_args, WRK_THREADS)
+        return _common.wrk(url, seconds, connections, threads=WRK_THREADS)
     return _python_client(port, path, lines, seconds, connections)
 
 
 def _report(name: str, r: dict) -> None:
-    rps = r["requests"] / r["seconds"]
+    rps = _common.rate(r)
     print(
         f"{name:<10} {rps:9.1f} req/s  p50 {r['p50']:6.2f} ms  p90 {r['p90']:6.2f} ms  "
         f"p99 {r['p99']:6.2f} ms  max {r['max']:7.2f} ms  ok {r['ok']}  refused {r['refused']}  "
@@ -409,18 +226,11 @@ def _report(name: str, r: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
+    args = _common.wrk_setup(__doc__)
 
     env = _env()
     os.environ.update(env)
-    engine = _admin_engine()
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB_NAME}"))
-    engine.dispose()
+    _common.recreate_database(DB_NAME)
     if "REDIS_URL" in env:
         from redis import Redis
 
@@ -447,47 +257,31 @@ def main() -> None:
         f.write("\n".join(measured))
         lines_file = f.name
 
-    hello = Gunicorn("voting_cast:hello_app()", env)
-    try:
-        hello.wait("/hello")
-        _load(hello.port, "/hello", None, None, 2, args.connections)  # warm-up
-        workers = [hello.proc.pid, *_children(hello.proc.pid)]
-        before = sum(_cpu(p) for p in workers)
-        hello_result = _load(hello.port, "/hello", None, None, args.seconds, args.connections)
-        hello_result["cpu"] = sum(_cpu(p) for p in workers) - before
-    finally:
-        hello.stop()
+    hello_result, hello_cpu = _common.wrk_hello_baseline(
+        GUNICORN,
+        env,
+        args,
+        lambda port, seconds: _load(port, "/hello", None, None, seconds, args.connections),
+    )
 
-    product = Gunicorn("voting_cast:product_app()", env)
     cast_path = f"/voting/{campaign_id}/cast"
-    try:
+    with _common.Gunicorn("voting_cast:product_app()", GUNICORN, env) as product:
         product.wait("/healthz")
         _load(product.port, cast_path, warm, warm_file, 2, args.connections)  # warm-up
-        workers = [product.proc.pid, *_children(product.proc.pid)]
-        backends = _backends(app)
-        before = sum(_cpu(p) for p in workers + backends)
-        cast_result = _load(
-            product.port, cast_path, measured, lines_file, args.seconds, args.connections
+        cast_result, cast_cpu = _common.metered(
+            product,
+            lambda: _load(
+                product.port, cast_path, measured, lines_file, args.seconds, args.connections
+            ),
+            DB_NAME,
         )
-        backends = sorted(set(backends) | set(_backends(app)))
-        cast_result["cpu"] = sum(_cpu(p) for p in workers + backends) - before
-    finally:
-        product.stop()
 
     print()
     _report("hello", hello_result)
     _report("cast", cast_result)
-    ratio = (cast_result["requests"] / cast_result["seconds"]) / (
-        hello_result["requests"] / hello_result["seconds"]
-    )
+    ratio = _common.rate(cast_result) / _common.rate(hello_result)
     print(f"ratio cast/hello: {ratio:.3f}  (target >= 0.35)")
-    hello_cpu = 1000 * hello_result["cpu"] / max(1, hello_result["requests"])
-    cast_cpu = 1000 * cast_result["cpu"] / max(1, cast_result["requests"])
-    print(
-        f"server CPU per request (gunicorn workers; for cast also its PostgreSQL backends): "
-        f"hello {hello_cpu:.2f} ms, cast {cast_cpu:.2f} ms; "
-        f"CPU-bound ratio {hello_cpu / cast_cpu:.3f}"
-    )
+    _common.report_cpu(22, ("hello", hello_cpu), ("cast", cast_cpu))
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         f"cast p99 at {args.connections} connections: {cast_result['p99']:.2f} ms"

@@ -16,29 +16,19 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _common
 
 
 def _app():
     from participation import create_app
 
-    instance = Path(tempfile.mkdtemp(prefix="bench-voting-pdf-"))
-    return create_app(
-        env={
-            "PARTICIPATION_ENV": "testing",
-            "SECRET_KEY": "bench-secret-" + "x" * 40,
-            "DATABASE_URL": f"sqlite:///{instance / 'unused.sqlite3'}",
-            "STORAGE_DIR": str(instance / "storage"),
-            "MAIL_DIR": str(instance / "mail"),
-        }
-    )
+    instance = tempfile.mkdtemp(prefix="bench-voting-pdf-")
+    database = f"sqlite:///{instance}/unused.sqlite3"
+    return create_app(env=_common.app_env(database, instance, {"PARTICIPATION_ENV": "testing"}))
 
 
 def _tally(rows: int, per_group: int | None):

@@ -29,18 +29,13 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
+import _common
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-BASE = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "bench_voting"
 REGIONS = 85
 MUNICIPALITIES = 1500
@@ -93,30 +88,11 @@ SPREAD = (
 )
 
 
-def _url(name: str) -> str:
-    return f"{BASE}/{name}"
-
-
-def _admin() -> sa.Engine:
-    return sa.create_engine(
-        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-
-
 def _app():
     from participation import create_app
 
-    instance = Path(tempfile.mkdtemp(prefix="bench-voting-"))
     return create_app(
-        env={
-            "PARTICIPATION_ENV": "testing",
-            "SECRET_KEY": "bench-secret-" + "x" * 40,
-            "DATABASE_URL": _url(DB_NAME),
-            "STORAGE_DIR": str(instance / "storage"),
-            "MAIL_DIR": str(instance / "mail"),
-            "RATELIMIT_ENABLED": "0",
-        }
+        env=_common.app_env(DB_NAME, tempfile.mkdtemp(prefix="bench-voting-"), _common.TESTING)
     )
 
 
@@ -131,16 +107,12 @@ def _build(ballots: int) -> None:
 
     from participation.extensions import db
 
-    engine = _admin()
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB_NAME}"))
-    engine.dispose()
+    _common.recreate_database(DB_NAME)
     app = _app()
     t = time.perf_counter()
     print(f"building {ballots:,} ballots in {MUNICIPALITIES} municipalities…", flush=True)
     with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        flask_migrate.upgrade(directory=str(_common.ROOT / "migrations"))
         raw = db.engine.raw_connection().driver_connection
         raw.autocommit = True
         cur = raw.cursor()
