@@ -267,17 +267,22 @@ def main() -> None:
 
     logging.disable(logging.WARNING)
     instance = tempfile.mkdtemp(prefix="bench-inbox-")
-    print(f"Database {DB_NAME}: migrating, loading the demo region…", flush=True)
-    _common.recreate_database(DB_NAME)
-    app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
-    with app.app_context():
-        flask_migrate.upgrade()
-        seed_demo()
-        db.session.commit()
-    print(
-        f"Generating {args.messages:,} messages with INSERT … SELECT generate_series…", flush=True
-    )
-    _generate(app, args.messages)
+    if args.reuse:
+        print(f"Database {DB_NAME}: reusing the messages of a previous run", flush=True)
+        app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
+    else:
+        print(f"Database {DB_NAME}: migrating, loading the demo region…", flush=True)
+        _common.recreate_database(DB_NAME)
+        app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
+        with app.app_context():
+            flask_migrate.upgrade()
+            seed_demo()
+            db.session.commit()
+        print(
+            f"Generating {args.messages:,} messages with INSERT … SELECT generate_series…",
+            flush=True,
+        )
+        _generate(app, args.messages)
 
     with app.app_context():
         coordinator = db.session.scalar(
