@@ -28,7 +28,7 @@ from participation.core.territories import TerritoryLevel
 from participation.core.users import Role
 from participation.extensions import db
 from tests import factories
-from tests.helpers_login import login_as
+from tests.helpers import login_as
 
 DOMAIN_CATEGORIES = [
     "Автомобильные дороги",

@@ -15,7 +15,7 @@ from participation.appeals.suggest import lemma_sequence, suggest_topic
 from participation.core.organizations import OrganizationKind
 from participation.extensions import db
 from tests import factories
-from tests.helpers_login import login_as
+from tests.helpers import login_as
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from participation.polls import services
 from participation.polls.models import QuestionKind, Survey
 from participation.polls.services import QuestionData, SurveySettings
 from tests import factories
-from tests.helpers_login import login_as
+from tests.helpers import login_as
 
 
 @pytest.fixture

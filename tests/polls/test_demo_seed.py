@@ -35,7 +35,7 @@ def test_demo_survey_is_seeded_once_with_conditions_and_answers(db_session, clie
     by_gender = compute_breakdown(survey, Dimension.GENDER)
     assert [g.hidden for g in by_gender.groups] == [False, False]
     # Every page of the survey works on the seeded data (all question kinds are in it).
-    from tests.helpers_login import login_as
+    from tests.helpers import login_as
 
     login_as(client, _persona("1000007"))  # ufa-authorized
     for suffix in ("", "?by=age", "?by=gender", "?by=municipality"):
