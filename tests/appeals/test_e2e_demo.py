@@ -14,11 +14,10 @@ from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
-from participation.core.users import Role, User
+from participation.core.users import User
 from participation.demo import data
 from participation.demo.seed import seed_demo
 from participation.extensions import db
-from tests import factories as f
 from tests.helpers import csrf_token, login_as
 
 
@@ -61,7 +60,6 @@ def test_pothole_from_report_to_review_at_the_higher_organization(app, client, r
     db.session.commit()  # (the test's outer transaction still rolls it all back)
     higher = organization("ufa-admin").parent
     assert higher.name == "Правительство Республики Башкортостан"
-    reviewer = f.staff(higher, Role.COORDINATOR, last_name="Рецензентов")
     potholes = db.session.scalar(sa.select(Subcategory).where(Subcategory.code == "roads.potholes"))
     ufa = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.UFA))
 
@@ -147,8 +145,26 @@ def test_pothole_from_report_to_review_at_the_higher_organization(app, client, r
     detail = client.get(f"/my/appeals/{appeal.id}").get_data(as_text=True)
     assert "вышестоящую организацию" in detail and f"новый номер {review.number}" in detail
 
-    # 9. The higher organization receives it for review.
-    as_(client, reviewer)
+    # 9. The higher organization receives it for review (demo staff of Правительство РБ)…
+    reviewer = as_(client, "rb-gov-coordinator")
     assert inbox_has(client, review.id, "new")
     card = client.get(f"/backoffice/appeals/{review.id}").get_data(as_text=True)
     assert "Повторное рассмотрение" in card and "Назначить исполнителя" in card
+    # …and that cycle completes: its answer reaches the resident, who rates it 5.
+    act(client, review.id, "assign", executor_id=reviewer.id)
+    act(client, review.id, "submit_draft", text="Проверили: яму заделали заново, с гарантией.")
+    as_(client, "ufa-head")  # the city's head has no say over the government's answer
+    assert client.get(f"/backoffice/appeals/{review.id}").status_code == 404
+    as_(client, "rb-gov-head")
+    assert inbox_has(client, review.id, "approval")
+    act(client, review.id, "approve")
+    as_(client, resident)
+    rate = client.get(f"/my/appeals/{review.id}")
+    assert "с гарантией" in rate.get_data(as_text=True)
+    response = client.post(
+        f"/my/appeals/{review.id}/rate",
+        data={"csrf_token": csrf_token(client, f"/my/appeals/{review.id}"), "score": "5"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert review.state == "closed"
