@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
+pytest_plugins = ["tests.browser"]  # the `browser` and `axe_source` fixtures
+
 
 def _compile_translations() -> None:
     """Compile the catalogues if a .po is newer than its .mo (pytest run without make)."""

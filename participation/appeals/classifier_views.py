@@ -38,7 +38,7 @@ from participation.appeals.classifier_forms import (
     SubcategoryForm,
     ToggleForm,
 )
-from participation.appeals.suggest import suggest_topic
+from participation.appeals.suggest import suggest_topic, worth_showing
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import FieldError, render_error
 from participation.core.organizations import Organization
@@ -354,7 +354,7 @@ def suggest():
         from participation.appeals.services import offered_topic_ids
 
         allowed = offered_topic_ids(organization)
-    suggestions = suggest_topic(text, allowed, limit=3)
+    suggestions = worth_showing(suggest_topic(text, allowed, limit=3))
     rows = {
         sub.id: sub
         for sub in db.session.scalars(

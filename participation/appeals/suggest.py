@@ -473,6 +473,17 @@ def score_text(text: str, index: _Index) -> tuple[dict[int, float], dict[int, li
     return _score_features(feats, index)
 
 
+# A second or third topic with less than this chance is noise to a resident ("уверенность 0%").
+ALTERNATIVE_MIN_CONFIDENCE = 0.05
+
+
+def worth_showing(suggestions: list[Suggestion]) -> list[Suggestion]:
+    """What the form shows: the best topic, and the others only where they have a real chance."""
+    return suggestions[:1] + [
+        s for s in suggestions[1:] if s.confidence >= ALTERNATIVE_MIN_CONFIDENCE
+    ]
+
+
 def suggest_topic(
     text: str, allowed_subcategory_ids: Iterable[int] | None = None, limit: int = 3
 ) -> list[Suggestion]:

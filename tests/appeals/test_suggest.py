@@ -175,3 +175,13 @@ def test_suggest_endpoint_is_rate_limited(client):
     codes = [client.get("/api/appeals/suggest?text=яма").status_code for _ in range(61)]
     assert codes[:60] == [200] * 60
     assert codes[60] == 429
+
+
+def test_the_form_shows_other_topics_only_when_they_have_a_real_chance(client):
+    login_as(client, factories.user())
+    clear = client.get("/api/appeals/suggest", query_string={"text": "огромная яма на дороге"})
+    shown = clear.json["suggestions"]
+    assert shown[0]["subcategory"] == "Ямы и выбоины"
+    assert all(s["confidence"] >= 0.05 for s in shown[1:])  # no «уверенность 0%» rows
+    ranked = suggest_topic("огромная яма на дороге", limit=3)
+    assert len(ranked) > len(shown)  # the suggester did rank more: the form leaves them out

@@ -29,6 +29,7 @@ from participation.auth.esia import (
 )
 from participation.auth.models import EmulatorClient, EmulatorCode
 from participation.config import ConfigError, load_config
+from participation.demo import data
 from participation.extensions import db
 
 HIDDEN = re.compile(r'name="(csrf_token|request_token)" type="hidden" value="([^"]*)"')
@@ -372,7 +373,7 @@ def test_login_form_is_accessible(client, rp):
     assert "<main" in html and "<legend>" in html
     for radio_id in re.findall(r'<input type="radio" name="persona" id="([^"]+)"', html):
         assert f'<label for="{radio_id}">' in html
-    assert html.count('type="radio"') == 27  # 8 residents and 19 staff in the demo data
+    assert html.count('type="radio"') == len(data.USERS)  # every demo persona
     assert 'for="login"' in html and 'for="password"' in html
 
 

@@ -16,73 +16,19 @@ Playwright or axe-core these tests are skipped locally and fail when CI=true.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from participation.auth.esia import UrllibTransport
 from participation.extensions import db
-from tests.widgets.axe import AxeUnavailable, fetch_axe
+from tests.browser import check_axe, esia_login, serve, serve_platform, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "widgets"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGET_FRAME = "iframe[title*='Решаем вместе']"
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} не найден: установите пакет chromium (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Python-пакет playwright не установлен (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    try:
-        return fetch_axe()
-    except AxeUnavailable as exc:
-        _unavailable(f"axe-core недоступен: {exc}")
-
-
-def _serve(app, host: str = "127.0.0.1"):
-    server = make_server(host, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread
 
 
 class Site:
@@ -111,57 +57,9 @@ class Site:
 @pytest.fixture
 def served(app, monkeypatch, tmp_path):
     """The app on 127.0.0.1:<port>, the organization's site on localhost:<another port>."""
-    db.session.remove()
-    db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
-    for name, file in [
-        ("ESIA_KEY_PATH", "client_key.pem"),
-        ("ESIA_CERT_PATH", "client_cert.pem"),
-        ("ESIA_EMULATOR_KEY_PATH", "emulator_key.pem"),
-        ("ESIA_PROVIDER_KEY_PATH", "emulator_key.pem"),
-    ]:
-        monkeypatch.setitem(app.config, name, str(tmp_path / file))
-    platform, platform_thread = _serve(app)
-    base = f"http://127.0.0.1:{platform.server_port}"
-    monkeypatch.setitem(app.config, "ESIA_BASE_URL", f"{base}/esia")
-    monkeypatch.setitem(app.extensions, "esia_transport", UrllibTransport(timeout=15))
     site = Site()
-    website, website_thread = _serve(site)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        yield base, f"http://localhost:{website.server_port}", site
-    finally:
-        for server, thread in ((platform, platform_thread), (website, website_thread)):
-            server.shutdown()
-            thread.join(timeout=10)
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def check_axe(frame, axe_source: str, name: str) -> None:
-    """axe-core on a page or frame: no serious or critical violations."""
-    if not frame.evaluate("() => typeof window.axe !== 'undefined'"):
-        frame.add_script_tag(content=axe_source)
-    result = frame.evaluate(
-        """async () => {
-            const result = await axe.run(document);
-            return {
-                passes: result.passes.length,
-                violations: result.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
-                })),
-            };
-        }"""
-    )
-    violations = result["violations"]
-    assert result["passes"] >= 10, f"axe checked almost nothing on «{name}»: {result}"
-    (ARTIFACTS / f"axe-{name}.json").write_text(
-        json.dumps(violations, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert not serious, f"axe на странице «{name}»: {json.dumps(serious, ensure_ascii=False)}"
+    with serve_platform(app, monkeypatch, tmp_path) as base, serve(site, "localhost") as port:
+        yield base, f"http://localhost:{port}", site
 
 
 def widget_frame(page):
@@ -171,13 +69,6 @@ def widget_frame(page):
     frame = handle.content_frame()
     frame.wait_for_load_state()
     return frame
-
-
-def esia_login(page, persona: str) -> None:
-    """On the ESIA emulator's page: choose the test person and log in."""
-    page.wait_for_selector(f"#persona-{persona}")
-    page.check(f"#persona-{persona}")
-    page.click("button[name=action][value=login]")
 
 
 def login_from_widget(context, page, persona: str | None, *, keyboard=False, axe_source=None):
@@ -199,7 +90,7 @@ def login_from_widget(context, page, persona: str | None, *, keyboard=False, axe
     else:
         popup.wait_for_selector("text=Продолжить как")
         if axe_source:
-            check_axe(popup.main_frame, axe_source, "popup-confirm")
+            check_axe(popup.main_frame, axe_source, "widgets", "popup-confirm")
         popup.click("text=Продолжить как")
     popup.wait_for_event("close", timeout=20_000)
     frame.wait_for_selector("text=Вы вошли как", timeout=20_000)
@@ -261,8 +152,8 @@ def test_done_when_an_administrator_places_the_widget_and_a_resident_uses_it(
     admin_page.wait_for_selector("#widget-snippet")
     snippet = admin_page.input_value("#widget-snippet")
     assert f"{base}/static/js/widget.js" in snippet
-    check_axe(admin_page.main_frame, axe_source, "admin-widget-page")
-    shot(admin_page, "01-admin-code")
+    check_axe(admin_page.main_frame, axe_source, "widgets", "admin-widget-page")
+    shot(admin_page, "widgets", "01-admin-code")
 
     # 2. The code goes onto the organization's site, as is.
     site.page("/", f"<p>Добро пожаловать на сайт школы.</p>{snippet}")
@@ -275,15 +166,15 @@ def test_done_when_an_administrator_places_the_widget_and_a_resident_uses_it(
     frame.wait_for_selector("text=Войти через Госуслуги")
     box = page.locator(WIDGET_FRAME).bounding_box()
     assert box["height"] >= 300 and box["width"] >= 300
-    check_axe(frame, axe_source, "widget-message-anonymous")
-    shot(page, "02-site-with-widget")
+    check_axe(frame, axe_source, "widgets", "widget-message-anonymous")
+    shot(page, "widgets", "02-site-with-widget")
 
     # 4. Login from inside the widget, by keyboard: the popup goes through ESIA and closes.
     frame = login_from_widget(resident, page, "resident-confirmed-ufa", keyboard=True)
     assert frame.url.startswith(f"{base}/widget/")
     assert "widget_token" not in frame.url
-    check_axe(frame, axe_source, "widget-message-form")
-    shot(page, "03-message-form")
+    check_axe(frame, axe_source, "widgets", "widget-message-form")
+    shot(page, "widgets", "03-message-form")
 
     # 5. The message: narrowed topics, the resident's city already chosen.
     frame.select_option("#subcategory_id", index=1)
@@ -294,8 +185,8 @@ def test_done_when_an_administrator_places_the_widget_and_a_resident_uses_it(
     frame.wait_for_selector("text=Сообщение отправлено")
     text = frame.inner_text("main")
     number = re.search(r"под номером (\S+)\.", text).group(1)
-    check_axe(frame, axe_source, "widget-message-sent")
-    shot(page, "04-message-sent")
+    check_axe(frame, axe_source, "widgets", "widget-message-sent")
+    shot(page, "widgets", "04-message-sent")
 
     appeal = db.session.get(Appeal, int(number))  # the number shown is the id
     assert appeal.channel == Channel.WIDGET and appeal.widget_organization_id == city_id
@@ -320,35 +211,35 @@ def test_done_when_an_administrator_places_the_widget_and_a_resident_uses_it(
     page.reload()
     frame = widget_frame(page)
     frame.wait_for_selector("text=Голосования")
-    check_axe(frame, axe_source, "widget-participate-anonymous")
+    check_axe(frame, axe_source, "widgets", "widget-participate-anonymous")
     # the resident is still logged in on the platform: the popup names them, they confirm
     frame = login_from_widget(resident, page, None, axe_source=axe_source)
-    check_axe(frame, axe_source, "widget-participate-list")
-    shot(page, "05-participate-list")
+    check_axe(frame, axe_source, "widgets", "widget-participate-list")
+    shot(page, "widgets", "05-participate-list")
 
     # 7. A survey, answered inside the widget.
     frame.click("button:has-text('Удобно ли вам пользоваться виджетом?')")
     frame.wait_for_selector("legend")
-    check_axe(frame, axe_source, "widget-survey")
+    check_axe(frame, axe_source, "widgets", "widget-survey")
     frame.check("input[type=radio] >> nth=0")
     frame.click("button:has-text('Отправить ответы')")
     frame.wait_for_selector("text=Спасибо за ответы")
-    shot(page, "06-survey-done")
+    shot(page, "widgets", "06-survey-done")
     frame.click("button:has-text('К списку опросов и голосований')")
 
     # 8. A vote: ballot → confirmation → receipt code.
     frame.click("button:has-text('Голосовать')")
     frame.wait_for_selector("text=Далее: проверить выбор")
-    check_axe(frame, axe_source, "widget-ballot")
+    check_axe(frame, axe_source, "widgets", "widget-ballot")
     frame.check("input[name=choices] >> nth=0")
     frame.click("text=Далее: проверить выбор")
     frame.wait_for_selector("text=Подтвердите выбор")
-    check_axe(frame, axe_source, "widget-vote-confirm")
+    check_axe(frame, axe_source, "widgets", "widget-vote-confirm")
     frame.click("text=Подтверждаю, проголосовать")
     frame.wait_for_selector("text=Голос принят")
     assert re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", frame.inner_text("main"))
-    check_axe(frame, axe_source, "widget-vote-receipt")
-    shot(page, "07-vote-receipt")
+    check_axe(frame, axe_source, "widgets", "widget-vote-receipt")
+    shot(page, "widgets", "07-vote-receipt")
 
     voter = persona_user("resident-confirmed-ufa")
     assert db.session.get(SurveyParticipant, (survey_id, voter.id)) is not None
@@ -369,7 +260,7 @@ def test_done_when_an_administrator_places_the_widget_and_a_resident_uses_it(
     admin_page.goto(f"{base}/admin/widget/?period=7")
     row = admin_page.locator("tr", has_text=site_origin)
     assert row.count() == 1
-    shot(admin_page, "08-admin-statistics")
+    shot(admin_page, "widgets", "08-admin-statistics")
     admin.close()
     resident.close()
 
@@ -411,7 +302,7 @@ def test_only_widget_pages_can_be_framed_and_the_size_follows_the_rules(served, 
         except Exception:  # an error page has nothing to read
             loaded[i] = False
     assert loaded == {0: False, 1: False, 2: False, 3: True}, loaded
-    shot(page, "09-framing")
+    shot(page, "widgets", "09-framing")
 
     for path, width, minimum in (("/narrow", 250, 400), ("/wide", 600, 300)):
         page.goto(f"{site_url}{path}")
@@ -420,7 +311,7 @@ def test_only_widget_pages_can_be_framed_and_the_size_follows_the_rules(served, 
         box = page.locator(WIDGET_FRAME).bounding_box()
         assert round(box["width"]) == width, (path, box)
         assert box["height"] >= minimum, (path, box)
-        shot(page, f"10-size-{width}")
+        shot(page, "widgets", f"10-size-{width}")
     context.close()
 
 
@@ -454,7 +345,7 @@ def test_when_popups_are_blocked_the_login_opens_in_a_new_tab(served, browser, w
     frame.fill("#address", "ул. Школьная, остановка «Школа»")
     frame.click("button:has-text('Отправить сообщение')")
     frame.wait_for_selector("text=Сообщение отправлено")
-    shot(page, "11-login-in-a-new-tab")
+    shot(page, "widgets", "11-login-in-a-new-tab")
     context.close()
     appeal = db.session.scalar(sa.select(Appeal))
     assert appeal.widget_organization_id == owner_id

@@ -126,11 +126,11 @@ def topic_suggestions(
     text: str, widget_organization: Organization | None = None, limit: int = 3
 ) -> list[tuple[Subcategory, float]]:
     """Subcategories the text is most likely about, with how sure the suggester is (0..1)."""
-    from participation.appeals.suggest import suggest_topic
+    from participation.appeals.suggest import suggest_topic, worth_showing
 
     if not text.strip():
         return []
-    found = suggest_topic(text, offered_topic_ids(widget_organization), limit=limit)
+    found = worth_showing(suggest_topic(text, offered_topic_ids(widget_organization), limit=limit))
     rows = {
         sub.id: sub
         for sub in db.session.scalars(

@@ -9,23 +9,25 @@
   var text = form.querySelector("textarea[name=text]");
   var select = form.querySelector("select[name=subcategory_id]");
   if (!button || !box || !text || !select) { return; }
+  // The words come translated from the page (data-text-*), as the server would write them.
+  function say(name) { return form.getAttribute("data-text-" + name) || ""; }
 
   function show(items) {
     box.textContent = "";
     if (!items.length) {
       var none = document.createElement("p");
-      none.textContent = "Не удалось подобрать тему: выберите её сами.";
+      none.textContent = say("none");
       box.appendChild(none);
       return;
     }
     var intro = document.createElement("p");
-    intro.textContent = "Похоже, это:";
+    intro.textContent = say("intro");
     box.appendChild(intro);
     var list = document.createElement("ul");
     items.forEach(function (item) {
       var li = document.createElement("li");
-      li.textContent = item.category + " | " + item.subcategory + " — уверенность " +
-        Math.round(item.confidence * 100) + "%";
+      li.textContent = item.category + " | " + item.subcategory + " — " +
+        say("confidence").replace("{pct}", String(Math.round(item.confidence * 100)));
       list.appendChild(li);
     });
     box.appendChild(list);
@@ -34,7 +36,7 @@
       select.value = String(items[0].subcategory_id);
       var hint = document.createElement("p");
       hint.className = "hint";
-      hint.textContent = "Первая тема выбрана в списке; проверьте её.";
+      hint.textContent = say("chosen");
       box.appendChild(hint);
     }
   }
