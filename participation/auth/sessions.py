@@ -13,6 +13,7 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from participation.core import audit
 from participation.core.users import User
@@ -31,7 +32,8 @@ def load_user(user_key: str) -> User | None:
     user_id, _sep, version = user_key.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # The memberships come along: the layout and the permission checks read them on most pages.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user
