@@ -235,6 +235,7 @@ def question(event_id: int, question_id: int):
     q = load_question(event, question_id)
     coauthors = queries.coauthor_ids(q)
     require(can_view_question(current_user, q, coauthors), reason="question not public")
+    own = is_author(current_user, q, coauthors)
     return render_template(
         "directline/question.html",
         event=event,
@@ -242,8 +243,8 @@ def question(event_id: int, question_id: int):
         supports=queries.support_counts([q.id]).get(q.id, 0),
         coauthor_count=len(coauthors),
         supported=q.id in queries.supported_by(current_user, [q.id]),
-        own=is_author(current_user, q, coauthors),
-        answers=queries.message_answers([q]),
+        own=own,
+        answers=queries.message_answers([q]) if own else {},  # a message's answer is private
         support_form=PlainForm(),
         finished=event.is_finished(),
         supportable=SUPPORTABLE_STATES,
