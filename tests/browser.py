@@ -2,7 +2,8 @@
 with axe-core from the npm registry (tests/widgets/axe.py). Without Chromium, Playwright or
 axe-core these tests are skipped locally and fail when CI=true.
 
-The fixtures `browser` and `axe_source` reach every test through tests/conftest.py.
+The fixtures `browser` and `axe_source` reach every test through tests/conftest.py;
+`serve_platform` (the app on a loopback port, ESIA over HTTP) also serves plain-HTTP tests.
 """
 
 from __future__ import annotations

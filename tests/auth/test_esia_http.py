@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from http.cookiejar import CookieJar
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -11,14 +10,13 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from participation.auth.esia import UrllibTransport
 from participation.auth.models import EmulatorClient
 from participation.core.audit import AuditEntry
 from participation.core.territories import Territory, TerritoryLevel
 from participation.core.users import AccountLevel, User
 from participation.extensions import db
+from tests.browser import serve_platform
 
 HIDDEN = re.compile(r'name="(csrf_token|request_token)" type="hidden" value="([^"]*)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -48,29 +46,8 @@ class Browser:
 @pytest.fixture
 def served(app, db_session, monkeypatch, tmp_path):
     """The app on 127.0.0.1:<free port> in a thread, pointed at its own emulator over HTTP."""
-    # conftest's rolled-back tests leave the session factory configured with
-    # join_transaction_mode="conservative_savepoint", which SQLAlchemy 2.1 rejects (the mode is
-    # "conditional_savepoint"); put the default back so that really-committing sessions work.
-    db.session.remove()
-    db.session.configure(bind=None, join_transaction_mode="conditional_savepoint")
-    for name, file in [
-        ("ESIA_KEY_PATH", "client_key.pem"),
-        ("ESIA_CERT_PATH", "client_cert.pem"),
-        ("ESIA_EMULATOR_KEY_PATH", "emulator_key.pem"),
-        ("ESIA_PROVIDER_KEY_PATH", "emulator_key.pem"),
-    ]:
-        monkeypatch.setitem(app.config, name, str(tmp_path / file))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setitem(app.config, "ESIA_BASE_URL", f"{base}/esia")
-    monkeypatch.setitem(app.extensions, "esia_transport", UrllibTransport(timeout=15))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_platform(app, monkeypatch, tmp_path) as base:
         yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.mark.committed
