@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from participation.backoffice.forms import choice
 from participation.core.forms import Form
 from participation.core.labels import ROLE_LABELS
 from participation.core.users import Role
@@ -16,8 +16,8 @@ def _role_field() -> SelectField:
     return SelectField(
         _l("Роль"),
         choices=[
-            choice("", _l("— выберите роль —")),
-            *(choice(r.value, ROLE_LABELS[r]) for r in Role),
+            SelectChoice("", _l("— выберите роль —")),
+            *(SelectChoice(r.value, ROLE_LABELS[r]) for r in Role),
         ],
         validators=[InputRequired(message=_l("Выберите роль."))],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
@@ -200,16 +200,18 @@ def is_fast_track(subcategory: Subcategory, region_territory: Territory | None) 
     return subcategory.fast_track
 
 
-def term_days(fast_track: bool) -> int:
-    """Days to answer: 30, or 10 for fast-track (as configured)."""
+class AnswerTerm(NamedTuple):
+    fast_track: bool
+    days: int
+
+
+def answer_term(subcategory: Subcategory, region_territory: Territory | None) -> AnswerTerm:
+    """Is a message on this subcategory fast-track in this region, and the days to answer it
+    (30, or 10 for fast-track, as configured)."""
+    fast_track = is_fast_track(subcategory, region_territory)
     if fast_track:
-        return _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS)
-    return _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS)
-
-
-def answer_term_days(subcategory: Subcategory, region_territory: Territory | None) -> int:
-    """Days to answer a message on this subcategory in this region."""
-    return term_days(is_fast_track(subcategory, region_territory))
+        return AnswerTerm(True, _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS))
+    return AnswerTerm(False, _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS))
 
 
 def fast_track_subcategory_ids(region_territory: Territory | None) -> set[int]:

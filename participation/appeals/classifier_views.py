@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from participation.appeals.classifier import (
     Category,
@@ -38,7 +37,6 @@ from participation.appeals.classifier_forms import (
     SubcategoryForm,
     ToggleForm,
 )
-from participation.appeals.suggest import suggest_topic, worth_showing
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import FieldError, render_error
 from participation.core.organizations import Organization
@@ -342,7 +340,7 @@ def suggest():
         return render_error(
             400, _("Текст слишком длинный: не больше %(max)d символов.", max=SUGGEST_TEXT_MAX)
         )
-    allowed = None
+    organization = None
     raw_org = request.args.get("org", "").strip()
     if raw_org:
         if not raw_org.isdigit():
@@ -350,32 +348,21 @@ def suggest():
         organization = db.session.get(Organization, int(raw_org))
         if organization is None:
             return render_error(404, _("Организация не найдена."))
-        # The organization's widget offers only its own topics; so do its suggestions.
-        from participation.appeals.services import offered_topic_ids
+    # The same list the form shows without JavaScript (a widget's own topics only).
+    from participation.appeals.services import topic_suggestions
 
-        allowed = offered_topic_ids(organization)
-    suggestions = worth_showing(suggest_topic(text, allowed, limit=3))
-    rows = {
-        sub.id: sub
-        for sub in db.session.scalars(
-            sa.select(Subcategory)
-            .where(Subcategory.id.in_([s.subcategory_id for s in suggestions]))
-            .options(joinedload(Subcategory.category))
-        )
-    }
     return jsonify(
         {
             "suggestions": [
                 {
-                    "subcategory_id": s.subcategory_id,
-                    "subcategory": rows[s.subcategory_id].name,
-                    "category_id": rows[s.subcategory_id].category_id,
-                    "category": rows[s.subcategory_id].category.name,
+                    "subcategory_id": sub.id,
+                    "subcategory": sub.name,
+                    "category_id": sub.category_id,
+                    "category": sub.category.name,
                     "confidence": s.confidence,
                     "matched_terms": list(s.matched_terms),
                 }
-                for s in suggestions
-                if s.subcategory_id in rows
+                for sub, s in topic_suggestions(text, organization)
             ]
         }
     )

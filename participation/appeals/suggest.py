@@ -409,9 +409,8 @@ def current_index() -> _Index:
     key = id(current_app._get_current_object())  # type: ignore[attr-defined]
     index = _indexes.get(key)
     checked = time.monotonic()
-    if index is not None and checked - _checked_at.get(key, -math.inf) < current_app.config.get(
-        "SUGGEST_REFRESH_SECONDS", 0
-    ):
+    fresh_for = current_app.config["SUGGEST_REFRESH_SECONDS"]
+    if index is not None and checked - _checked_at.get(key, -math.inf) < fresh_for:
         return index
     classifier_signature, last = _signatures()
     if (

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.fields.choices import SelectChoice
 
 from participation.core.forms import Form
-
-
-def choice(value, label) -> SelectChoice:
-    """One option of a SelectField."""
-    return SelectChoice(value, label)
 
 
 class ReadinessForm(Form):

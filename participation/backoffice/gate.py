@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import g, redirect, request, session, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from participation.backoffice.permissions import can_use_backoffice
 from participation.backoffice.services import staff_organizations
@@ -70,13 +71,13 @@ def staff_gate():
 
 def staff_context() -> dict:
     """Template variables of staff pages: the current organization and the switcher."""
-    from participation.backoffice.forms import SwitchOrganizationForm, choice
+    from participation.backoffice.forms import SwitchOrganizationForm
 
     if not current_user.is_authenticated or g.get("staff_organization") is None:
         return {}
     organizations = g.staff_organizations
     form = SwitchOrganizationForm(formdata=None, organization_id=g.staff_organization.id)
-    form.organization_id.choices = [choice(o.id, o.display_name) for o in organizations]
+    form.organization_id.choices = [SelectChoice(o.id, o.display_name) for o in organizations]
     return {
         "staff_organization": g.staff_organization,
         "staff_organizations": organizations,

@@ -12,7 +12,7 @@ from participation.appeals.classifier import (
     RegionFastTrack,
     Subcategory,
     TopicCorrection,
-    answer_term_days,
+    answer_term,
     fast_track_subcategory_ids,
     is_fast_track,
     record_correction,
@@ -117,10 +117,10 @@ def region():
 def test_answer_term_is_30_days_and_10_for_fast_track(region):
     seed_classifier()
     municipality = factories.territory(TerritoryLevel.URBAN_OKRUG, parent=region)
-    assert answer_term_days(_sub("Ямы и выбоины"), region) == 10
-    assert answer_term_days(_sub("Ямы и выбоины"), municipality) == 10
-    assert answer_term_days(_sub("Ямы и выбоины"), None) == 10
-    assert answer_term_days(_sub("Запись к врачу"), region) == 30
+    assert answer_term(_sub("Ямы и выбоины"), region).days == 10
+    assert answer_term(_sub("Ямы и выбоины"), municipality).days == 10
+    assert answer_term(_sub("Ямы и выбоины"), None).days == 10
+    assert answer_term(_sub("Запись к врачу"), region).days == 30
 
 
 def test_term_lengths_come_from_the_configuration(app, region):
@@ -128,8 +128,8 @@ def test_term_lengths_come_from_the_configuration(app, region):
     old = app.config.get("APPEALS_FAST_TRACK_DAYS"), app.config.get("APPEALS_TERM_DAYS")
     app.config.update(APPEALS_FAST_TRACK_DAYS=7, APPEALS_TERM_DAYS=20)
     try:
-        assert answer_term_days(_sub("Ямы и выбоины"), region) == 7
-        assert answer_term_days(_sub("Запись к врачу"), region) == 20
+        assert answer_term(_sub("Ямы и выбоины"), region).days == 7
+        assert answer_term(_sub("Запись к врачу"), region).days == 20
     finally:
         app.config.update(APPEALS_FAST_TRACK_DAYS=old[0] or 10, APPEALS_TERM_DAYS=old[1] or 30)
 
@@ -145,15 +145,15 @@ def test_region_override_wins_over_the_national_flag_only_in_that_region(region)
     set_region_fast_track(region, potholes, False, admin)
 
     assert is_fast_track(doctor, region) and is_fast_track(doctor, inside)
-    assert answer_term_days(doctor, inside) == 10
-    assert answer_term_days(potholes, region) == 30
-    assert answer_term_days(doctor, other_region) == 30
-    assert answer_term_days(potholes, other_region) == 10
+    assert answer_term(doctor, inside).days == 10
+    assert answer_term(potholes, region).days == 30
+    assert answer_term(doctor, other_region).days == 30
+    assert answer_term(potholes, other_region).days == 10
     ids = fast_track_subcategory_ids(region)
     assert doctor.id in ids and potholes.id not in ids
 
     set_region_fast_track(region, potholes, None, admin)  # back to the national setting
-    assert answer_term_days(potholes, region) == 10
+    assert answer_term(potholes, region).days == 10
     assert _count(RegionFastTrack) == 1
     assert len(_audit("classifier.region_fast_track_set")) == 3
 
@@ -374,7 +374,7 @@ def test_operator_renames_toggles_fast_track_and_deactivates(client, operator_ad
     db.session.expire_all()
     assert sub.name == "Запись на приём к врачу" and sub.keywords == "талон"
     assert sub.fast_track and not sub.active
-    assert answer_term_days(sub, region) == 10
+    assert answer_term(sub, region).days == 10
     for action in (
         "classifier.subcategory_updated",
         "classifier.fast_track_set",
@@ -409,10 +409,10 @@ def test_regional_administrator_sets_the_regions_fast_track(client, regional_adm
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     url = f"/admin/classifier/regions/{region.id}/subcategories/{doctor.id}"
     assert client.post(url, data={"csrf_token": token, "mode": "on"}).status_code == 302
-    assert answer_term_days(doctor, region) == 10
+    assert answer_term(doctor, region).days == 10
     bad = client.post(url, data={"csrf_token": token, "mode": "always"})
     assert bad.status_code == 400 and "Выберите срок из списка." in bad.text
-    assert answer_term_days(doctor, region) == 10
+    assert answer_term(doctor, region).days == 10
     entry = _audit("classifier.region_fast_track_set")
     assert [(e.actor_id, e.details["territory_id"]) for e in entry] == [
         (regional_admin.id, region.id)
@@ -422,7 +422,7 @@ def test_regional_administrator_sets_the_regions_fast_track(client, regional_adm
     assert client.get(f"/admin/classifier/regions/{other.id}").status_code == 404
     other_url = f"/admin/classifier/regions/{other.id}/subcategories/{doctor.id}"
     assert client.post(other_url, data={"csrf_token": token, "mode": "on"}).status_code == 404
-    assert answer_term_days(doctor, other) == 30
+    assert answer_term(doctor, other).days == 30
     missing = f"/admin/classifier/regions/{region.id}/subcategories/987654"
     assert client.post(missing, data={"csrf_token": token, "mode": "on"}).status_code == 404
 

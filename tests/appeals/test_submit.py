@@ -83,6 +83,23 @@ def test_double_submitted_form_creates_one_message(client, world):
     assert _count(AppealEvent) == 1
 
 
+def test_a_resent_form_with_photos_stores_them_once(client, world):
+    """The copy is stopped by the unique key before any file is written."""
+    login_as(client, world.resident)
+    data = _form(client, world)
+    responses = [
+        client.post(
+            "/appeals/new",
+            data={**data, "attachments": [(io.BytesIO(PNG), "яма.png")]},
+            content_type="multipart/form-data",
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in responses] == [302, 302]
+    assert responses[0].headers["Location"] == responses[1].headers["Location"]
+    assert _count(Appeal) == 1 and _count(Attachment) == 1
+
+
 def test_same_key_from_another_person_is_another_message(world):
     key = new_key()
     a = submit(world, submission_key=key)

@@ -13,9 +13,8 @@ from werkzeug.datastructures import FileStorage
 from participation.appeals import deadlines
 from participation.appeals.classifier import (
     Subcategory,
-    is_fast_track,
+    answer_term,
     record_correction,
-    term_days,
 )
 from participation.appeals.models import (
     AnswerStatus,
@@ -97,8 +96,7 @@ def change_topic(
         subcategory = db.session.get(Subcategory, subcategory_id)
         a.subcategory_id = subcategory.id
         a.subcategory = subcategory
-        a.fast_track = is_fast_track(subcategory, a.region)
-        a.term_days = term_days(a.fast_track)
+        a.fast_track, a.term_days = answer_term(subcategory, a.region)
         due = deadlines.compute_deadlines(a.registered_at, a.term_days)
         a.answer_due_at = a.original_answer_due_at = due.answer_due_at
         a.coordination_due_at = due.coordination_due_at

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -16,8 +17,7 @@ from werkzeug.datastructures import FileStorage
 from participation.appeals import deadlines
 from participation.appeals.classifier import (
     Subcategory,
-    is_fast_track,
-    term_days,
+    answer_term,
 )
 from participation.appeals.models import (
     Appeal,
@@ -60,6 +60,9 @@ from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.core.users import Role, User
 from participation.extensions import db
+
+if TYPE_CHECKING:  # the suggester (pymorphy3) loads on first use, not at import
+    from participation.appeals.suggest import Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +127,9 @@ def _check_caller(caller: Caller | None) -> Caller:
 
 def topic_suggestions(
     text: str, widget_organization: Organization | None = None, limit: int = 3
-) -> list[tuple[Subcategory, float]]:
-    """Subcategories the text is most likely about, with how sure the suggester is (0..1)."""
+) -> list[tuple[Subcategory, Suggestion]]:
+    """What the form shows: the subcategories (with their categories) the text is most likely
+    about among those offered here, each with how sure the suggester is (0..1)."""
     from participation.appeals.suggest import suggest_topic, worth_showing
 
     if not text.strip():
@@ -134,10 +138,12 @@ def topic_suggestions(
     rows = {
         sub.id: sub
         for sub in db.session.scalars(
-            sa.select(Subcategory).where(Subcategory.id.in_([s.subcategory_id for s in found]))
+            sa.select(Subcategory)
+            .where(Subcategory.id.in_([s.subcategory_id for s in found]))
+            .options(sa.orm.joinedload(Subcategory.category))
         )
     }
-    return [(rows[s.subcategory_id], s.confidence) for s in found if s.subcategory_id in rows]
+    return [(rows[s.subcategory_id], s) for s in found if s.subcategory_id in rows]
 
 
 def _suggestion(text: str, allowed: set[int] | None) -> tuple[int | None, float | None]:
@@ -256,10 +262,9 @@ def submit_appeal(
 
     region = region_of(territory)
     route = find_route(subcategory.id, territory, widget_organization)
-    fast_track = is_fast_track(subcategory, region)
-    term = term_days(fast_track)
+    term = answer_term(subcategory, region)
     now = utcnow()
-    due = deadlines.compute_deadlines(now, term)
+    due = deadlines.compute_deadlines(now, term.days)
     applicant_region = None
     if author is not None and author.registration_territory is not None:
         applicant_region = region_of(author.registration_territory)
@@ -286,8 +291,8 @@ def submit_appeal(
         holder_organization_id=moderation_organization_id(),
         auto_routed=route.auto_routed,
         arrival=Arrival.NEW,
-        fast_track=fast_track,
-        term_days=term,
+        fast_track=term.fast_track,
+        term_days=term.days,
         registered_at=now,
         answer_due_at=due.answer_due_at,
         coordination_due_at=due.coordination_due_at,
