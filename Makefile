@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PYTEST_ARGS ?=
+# ../shared/tools/import_circles.py prints the files that import each other (ARCHITECTURE.md).
+IMPORT_CIRCLES ?= ../shared/tools/import_circles.py
 
 .PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean
 
@@ -29,12 +31,13 @@ run: translations
 test: translations
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check .
+## lint: ruff, formatting, and no two files under participation/ importing each other
+lint: lint-check
 	$(VENV)/bin/ruff format --check .
 
 lint-check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(PYTHON) $(IMPORT_CIRCLES) .
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

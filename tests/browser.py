@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from participation.auth.emulator.keys import emulator_key
 from participation.auth.esia import UrllibTransport
 from participation.extensions import db
 from tests.widgets.axe import AxeUnavailable, fetch_axe
@@ -91,6 +92,7 @@ def serve_platform(app, monkeypatch, tmp_path) -> Iterator[str]:
         ("ESIA_PROVIDER_KEY_PATH", "emulator_key.pem"),
     ]:
         monkeypatch.setitem(app.config, name, str(tmp_path / file))
+    emulator_key(app)  # what mounting the emulator does with the paths now in force
     with serve(app) as port:
         base = f"http://127.0.0.1:{port}"
         monkeypatch.setitem(app.config, "ESIA_BASE_URL", f"{base}/esia")

@@ -21,15 +21,18 @@ JobId = int | str
 SWEEPS: list[Callable[[], Any]] = []
 
 
-def enqueue_after_commit(fn: Callable[..., Any], *ids: JobId, queue: str = "default") -> None:
-    """Run `fn(*ids)` once the current transaction has committed; never if it rolls back.
+def enqueue_after_commit(path: str, *ids: JobId, queue: str = "default") -> None:
+    """Run the job at `path` ("package.module:function") with `ids` once the current
+    transaction has committed; never if it rolls back.
 
+    Jobs are named by import path, as RQ does, so a service never imports its tasks module.
     With REDIS_URL set the job goes to RQ; otherwise it runs in this process right after the
     commit. Jobs receive ids, never ORM objects: a worker must load fresh rows itself.
     """
+    if ":" not in path:
+        raise ValueError(f"job path must look like 'package.module:function', not {path!r}")
     if not all(isinstance(i, int | str) for i in ids):
         raise TypeError("jobs take ids (int or str), not objects")
-    path = f"{fn.__module__}:{fn.__qualname__}"
     app = current_app._get_current_object()
     db.session().after_commit(lambda: _dispatch(app, path, ids, queue))
 
@@ -62,11 +65,8 @@ def execute(path: str, *ids: JobId) -> Any:
     fn = import_string(path)
     if has_app_context():
         return fn(*ids)
-    global _worker_app
     if _worker_app is None:
-        from participation import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("jobs run in `flask jobs worker`, which binds the app (run_worker)")
     with _worker_app.app_context():
         try:
             return fn(*ids)

@@ -115,7 +115,7 @@ def notify(
         if new_id is not None:
             ids.append(new_id)
     if ids:
-        enqueue_after_commit(relay_outbox, *ids)
+        enqueue_after_commit("participation.core.outbox:relay_outbox", *ids)
     return ids
 
 

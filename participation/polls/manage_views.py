@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import (
+    Blueprint,
     abort,
     flash,
     redirect,
@@ -50,15 +51,16 @@ from participation.polls.permissions import (
     can_use_polls_cabinet,
     publishing_organizations,
 )
+from participation.polls.presenters import (
+    answer_page,
+    flash_error,
+    managed_survey,
+)
 from participation.polls.results import (
     KIND_LABELS,
 )
-from participation.polls.views import (
-    _answer_page,
-    _flash_error,
-    _managed_survey,
-    bp,
-)
+
+bp = Blueprint("polls_manage", __name__, url_prefix="/polls/manage")
 
 # --- the publisher's cabinet ------------------------------------------------------------------
 
@@ -69,9 +71,9 @@ def _cabinet() -> None:
     require(can_use_polls_cabinet(current_user), reason="polls: not a publisher")
 
 
-@bp.get("/manage")
+@bp.get("")
 @login_required
-def manage():
+def index():
     _cabinet()
     organizations = publishing_organizations(current_user)
     query = (
@@ -150,7 +152,7 @@ def _field_error(form, exc: FieldError) -> None:
         flash(exc.message, "error")
 
 
-@bp.route("/manage/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
     _cabinet()
@@ -170,7 +172,7 @@ def create():
         else:
             db.session.commit()
             flash(_("Опрос создан. Добавьте вопросы."), "success")
-            return redirect(url_for("polls.questions", survey_id=survey.id))
+            return redirect(url_for("polls_manage.questions", survey_id=survey.id))
     return render_template(
         "polls/settings.html",
         form=form,
@@ -180,10 +182,10 @@ def create():
     ), (400 if form.errors else 200)
 
 
-@bp.route("/manage/<int:survey_id>/settings", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/settings", methods=["GET", "POST"])
 @login_required
 def edit(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     form = _survey_form(survey.organization, survey)
     if form.validate_on_submit():
         try:
@@ -193,11 +195,11 @@ def edit(survey_id: int):
             _field_error(form, exc)
         except DomainError as exc:
             db.session.rollback()
-            _flash_error(exc)
+            flash_error(exc)
         else:
             db.session.commit()
             flash(_("Настройки опроса сохранены."), "success")
-            return redirect(url_for("polls.questions", survey_id=survey.id))
+            return redirect(url_for("polls_manage.questions", survey_id=survey.id))
     return render_template(
         "polls/settings.html",
         form=form,
@@ -207,10 +209,10 @@ def edit(survey_id: int):
     ), (400 if form.errors else 200)
 
 
-@bp.get("/manage/<int:survey_id>")
+@bp.get("/<int:survey_id>")
 @login_required
 def questions(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     qn = load_questionnaire(survey.id)
     count = services.respondent_count(survey.id)
     return render_template(
@@ -228,29 +230,29 @@ def questions(survey_id: int):
     )
 
 
-@bp.get("/manage/<int:survey_id>/count.json")
+@bp.get("/<int:survey_id>/count.json")
 @login_required
 def live_count(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     return {"respondents": services.respondent_count(survey.id)}
 
 
 def _done(message: str, survey: Survey):
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("polls.questions", survey_id=survey.id))
+    return redirect(url_for("polls_manage.questions", survey_id=survey.id))
 
 
 def _refused(exc: DomainError, survey: Survey):
     db.session.rollback()
-    _flash_error(exc)
-    return redirect(url_for("polls.questions", survey_id=survey.id))
+    flash_error(exc)
+    return redirect(url_for("polls_manage.questions", survey_id=survey.id))
 
 
-@bp.post("/manage/<int:survey_id>/publish")
+@bp.post("/<int:survey_id>/publish")
 @login_required
 def publish(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -260,10 +262,10 @@ def publish(survey_id: int):
     return _done(_("Опрос опубликован."), survey)
 
 
-@bp.post("/manage/<int:survey_id>/close")
+@bp.post("/<int:survey_id>/close")
 @login_required
 def close(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -273,22 +275,22 @@ def close(survey_id: int):
     return _done(_("Опрос завершён: ответы больше не принимаются."), survey)
 
 
-@bp.post("/manage/<int:survey_id>/copy")
+@bp.post("/<int:survey_id>/copy")
 @login_required
 def copy(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if not ActionForm().validate():
         abort(400)
     copy_ = services.copy_survey(survey, current_user, survey.organization)
     db.session.commit()
     flash(_("Сделана копия опроса. Проверьте сроки и опубликуйте её."), "success")
-    return redirect(url_for("polls.questions", survey_id=copy_.id))
+    return redirect(url_for("polls_manage.questions", survey_id=copy_.id))
 
 
-@bp.post("/manage/<int:survey_id>/delete")
+@bp.post("/<int:survey_id>/delete")
 @login_required
 def delete(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if not ActionForm().validate():
         abort(400)
     try:
@@ -297,7 +299,7 @@ def delete(survey_id: int):
         return _refused(exc, survey)
     db.session.commit()
     flash(_("Черновик опроса удалён."), "success")
-    return redirect(url_for("polls.manage"))
+    return redirect(url_for("polls_manage.index"))
 
 
 # --- sections and questions ---------------------------------------------------------------------
@@ -315,15 +317,15 @@ def _question_of(survey: Survey, question_id: int) -> SurveyQuestion:
     return question
 
 
-@bp.post("/manage/<int:survey_id>/sections")
+@bp.post("/<int:survey_id>/sections")
 @login_required
 def add_section(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     form = SectionForm()
     if not form.validate():
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")
-        return redirect(url_for("polls.questions", survey_id=survey.id))
+        return redirect(url_for("polls_manage.questions", survey_id=survey.id))
     try:
         services.add_section(survey, form.title.data or "", form.description.data or None)
     except DomainError as exc:
@@ -331,10 +333,10 @@ def add_section(survey_id: int):
     return _done(_("Раздел добавлен."), survey)
 
 
-@bp.route("/manage/<int:survey_id>/sections/<int:section_id>", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/sections/<int:section_id>", methods=["GET", "POST"])
 @login_required
 def edit_section(survey_id: int, section_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     section = _section_of(survey, section_id)
     form = SectionForm(obj=section)
     if form.validate_on_submit():
@@ -346,10 +348,10 @@ def edit_section(survey_id: int, section_id: int):
     return render_template("polls/section.html", survey=survey, section=section, form=form)
 
 
-@bp.post("/manage/<int:survey_id>/sections/<int:section_id>/delete")
+@bp.post("/<int:survey_id>/sections/<int:section_id>/delete")
 @login_required
 def delete_section(survey_id: int, section_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     section = _section_of(survey, section_id)
     if not ActionForm().validate():
         abort(400)
@@ -397,12 +399,10 @@ def _question_page(survey, form, section, question, status=200):
     ), status
 
 
-@bp.route(
-    "/manage/<int:survey_id>/sections/<int:section_id>/questions/new", methods=["GET", "POST"]
-)
+@bp.route("/<int:survey_id>/sections/<int:section_id>/questions/new", methods=["GET", "POST"])
 @login_required
 def add_question(survey_id: int, section_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     section = _section_of(survey, section_id)
     form = QuestionForm()
     if form.validate_on_submit():
@@ -418,10 +418,10 @@ def add_question(survey_id: int, section_id: int):
     return _question_page(survey, form, section, None, 400 if form.errors else 200)
 
 
-@bp.route("/manage/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/questions/<int:question_id>", methods=["GET", "POST"])
 @login_required
 def edit_question(survey_id: int, question_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     if request.method == "GET":
         form = QuestionForm(
@@ -448,10 +448,10 @@ def edit_question(survey_id: int, question_id: int):
     return _question_page(survey, form, question.section, question, 400 if form.errors else 200)
 
 
-@bp.post("/manage/<int:survey_id>/questions/<int:question_id>/delete")
+@bp.post("/<int:survey_id>/questions/<int:question_id>/delete")
 @login_required
 def delete_question(survey_id: int, question_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     if not ActionForm().validate():
         abort(400)
@@ -462,10 +462,10 @@ def delete_question(survey_id: int, question_id: int):
     return _done(_("Вопрос удалён."), survey)
 
 
-@bp.post("/manage/<int:survey_id>/questions/<int:question_id>/image/delete")
+@bp.post("/<int:survey_id>/questions/<int:question_id>/image/delete")
 @login_required
 def delete_image(survey_id: int, question_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     if not ActionForm().validate():
         abort(400)
@@ -476,10 +476,10 @@ def delete_image(survey_id: int, question_id: int):
     return _done(_("Картинка убрана."), survey)
 
 
-@bp.post("/manage/<int:survey_id>/questions/<int:question_id>/move/<direction>")
+@bp.post("/<int:survey_id>/questions/<int:question_id>/move/<direction>")
 @login_required
 def move_question(survey_id: int, question_id: int, direction: str):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     if not ActionForm().validate() or direction not in ("up", "down"):
         abort(400)
@@ -490,10 +490,10 @@ def move_question(survey_id: int, question_id: int, direction: str):
     return _done(_("Порядок вопросов изменён."), survey)
 
 
-@bp.route("/manage/<int:survey_id>/questions/<int:question_id>/condition", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/questions/<int:question_id>/condition", methods=["GET", "POST"])
 @login_required
 def edit_condition(survey_id: int, question_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     qn = load_questionnaire(survey.id)
     earlier = qn.questions[: qn.questions.index(question)]
@@ -527,11 +527,11 @@ def edit_condition(survey_id: int, question_id: int):
     ), (400 if form.errors else 200)
 
 
-@bp.route("/manage/<int:survey_id>/preview", methods=["GET", "POST"])
+@bp.route("/<int:survey_id>/preview", methods=["GET", "POST"])
 @login_required
 def preview(survey_id: int):
-    survey = _managed_survey(survey_id)
-    return _answer_page(survey, preview=True)
+    survey = managed_survey(survey_id)
+    return answer_page(survey, preview=True)
 
 
 from participation.polls import report_views  # noqa: E402, F401  (results and exports)

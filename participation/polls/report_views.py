@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -46,36 +47,37 @@ from participation.polls.pdf import build_report
 from participation.polls.permissions import (
     can_moderate,
 )
+from participation.polls.presenters import (
+    flash_error,
+    managed_survey,
+    results_page,
+    survey_or_404,
+)
 from participation.polls.results import (
     Dimension,
     response_count,
 )
 from participation.polls.snapshots import results_view
 from participation.polls.tasks import export_path
-from participation.polls.views import (
-    _flash_error,
-    _managed_survey,
-    _results_page,
-    _survey_or_404,
-    bp,
-)
+
+bp = Blueprint("polls_reports", __name__, url_prefix="/polls/manage")
 
 # --- results, moderation, exports ---------------------------------------------------------------
 
 
-@bp.get("/manage/<int:survey_id>/results")
+@bp.get("/<int:survey_id>/results")
 @login_required
 def results(survey_id: int):
-    survey = _managed_survey(survey_id)
-    return _results_page(survey, public=False)
+    survey = managed_survey(survey_id)
+    return results_page(survey, public=False)
 
 
-@bp.get("/manage/<int:survey_id>/texts")
+@bp.get("/<int:survey_id>/texts")
 @login_required
 def texts(survey_id: int):
     if not current_user.is_authenticated:
         abort(404)
-    survey = _survey_or_404(survey_id)
+    survey = survey_or_404(survey_id)
     require(can_moderate(current_user, survey), reason="polls: moderate foreign survey")
     status = request.args.get("status", TextStatus.PENDING.value)
     if status not in {s.value for s in TextStatus}:
@@ -101,18 +103,20 @@ def texts(survey_id: int):
     )
 
 
-@bp.post("/manage/<int:survey_id>/texts/<int:answer_id>")
+@bp.post("/<int:survey_id>/texts/<int:answer_id>")
 @login_required
 def moderate(survey_id: int, answer_id: int):
     if not current_user.is_authenticated:
         abort(404)
-    survey = _survey_or_404(survey_id)
+    survey = survey_or_404(survey_id)
     require(can_moderate(current_user, survey), reason="polls: moderate foreign survey")
     answer = db.session.get(SurveyAnswer, answer_id)
     question = db.session.get(SurveyQuestion, answer.question_id) if answer else None
     require(question is not None and question.survey_id == survey.id, reason="polls: answer")
     form = ModerationForm()
-    back = url_for("polls.texts", survey_id=survey.id, status=request.args.get("status", "pending"))
+    back = url_for(
+        "polls_reports.texts", survey_id=survey.id, status=request.args.get("status", "pending")
+    )
     if not form.validate():
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "error")
@@ -126,7 +130,7 @@ def moderate(survey_id: int, answer_id: int):
         )
     except DomainError as exc:
         db.session.rollback()
-        _flash_error(exc)
+        flash_error(exc)
         return redirect(back)
     db.session.commit()
     flash(_("Решение по ответу сохранено."), "success")
@@ -137,10 +141,10 @@ def _download_name(survey: Survey, extension: str) -> str:
     return f"survey-{survey.id}-responses.{extension}"
 
 
-@bp.get("/manage/<int:survey_id>/export.<fmt>")
+@bp.get("/<int:survey_id>/export.<fmt>")
 @login_required
 def export(survey_id: int, fmt: str):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if fmt not in {f.value for f in ExportFormat}:
         abort(404)
     total = response_count(survey.id)
@@ -171,15 +175,15 @@ def export(survey_id: int, fmt: str):
     return response
 
 
-@bp.post("/manage/<int:survey_id>/export.<fmt>")
+@bp.post("/<int:survey_id>/export.<fmt>")
 @login_required
 def start_export(survey_id: int, fmt: str):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     if fmt not in {f.value for f in ExportFormat} or not ActionForm().validate():
         abort(400)
     job = services.request_export(survey, current_user, ExportFormat(fmt))
     db.session.commit()
-    return redirect(url_for("polls.export_status", survey_id=survey.id, export_id=job.id))
+    return redirect(url_for("polls_reports.export_status", survey_id=survey.id, export_id=job.id))
 
 
 def _export_of(survey: Survey, export_id: int) -> SurveyExport:
@@ -188,20 +192,20 @@ def _export_of(survey: Survey, export_id: int) -> SurveyExport:
     return job
 
 
-@bp.get("/manage/<int:survey_id>/exports/<int:export_id>")
+@bp.get("/<int:survey_id>/exports/<int:export_id>")
 @login_required
 def export_status(survey_id: int, export_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     job = _export_of(survey, export_id)
     if request.args.get("format") == "json":
         return {"status": job.status.value, "percent": job.percent, "rows_done": job.rows_done}
     return render_template("polls/export_status.html", survey=survey, job=job)
 
 
-@bp.get("/manage/<int:survey_id>/exports/<int:export_id>/download")
+@bp.get("/<int:survey_id>/exports/<int:export_id>/download")
 @login_required
 def export_download(survey_id: int, export_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     job = _export_of(survey, export_id)
     if job.status != ExportStatus.DONE:
         abort(404)
@@ -219,10 +223,10 @@ def export_download(survey_id: int, export_id: int):
     )
 
 
-@bp.get("/manage/<int:survey_id>/report.pdf")
+@bp.get("/<int:survey_id>/report.pdf")
 @login_required
 def report_pdf(survey_id: int):
-    survey = _managed_survey(survey_id)
+    survey = managed_survey(survey_id)
     qn = load_questionnaire(survey.id)
     views_ = [results_view(survey, qn, d) for d in Dimension]
     if any(v.requested for v in views_):
@@ -231,7 +235,7 @@ def report_pdf(survey_id: int):
         flash(
             _("Итоги опроса ещё считаются. Отчёт можно будет скачать через минуту-другую."), "error"
         )
-        return redirect(url_for("polls.results", survey_id=survey.id))
+        return redirect(url_for("polls_reports.results", survey_id=survey.id))
     pdf = build_report(survey, views_[0].results, [v.breakdown for v in views_])
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (

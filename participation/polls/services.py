@@ -716,7 +716,5 @@ def request_export(survey: Survey, user: User, fmt: ExportFormat) -> SurveyExpor
     db.session.add(export)
     db.session.flush()
     audit.record("polls.export_requested", survey, format=str(fmt), export_id=export.id)
-    from participation.polls.tasks import run_export
-
-    enqueue_after_commit(run_export, export.id, queue="reports")
+    enqueue_after_commit("participation.polls.tasks:run_export", export.id, queue="reports")
     return export

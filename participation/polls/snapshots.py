@@ -63,7 +63,9 @@ def _request_refresh(snapshot: SurveyResultSnapshot, now: datetime) -> bool:
     if pending and snapshot.requested_at > now - RETRY_AFTER:
         return False
     snapshot.requested_at = now
-    enqueue_after_commit(refresh_results, snapshot.survey_id, queue="reports")
+    enqueue_after_commit(
+        "participation.polls.snapshots:refresh_results", snapshot.survey_id, queue="reports"
+    )
     return True
 
 

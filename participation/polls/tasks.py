@@ -73,7 +73,9 @@ def run_export(export_id: int) -> None:
 
 def _export_link(export: SurveyExport) -> str | None:
     try:
-        return url_for("polls.export_status", survey_id=export.survey_id, export_id=export.id)
+        return url_for(
+            "polls_reports.export_status", survey_id=export.survey_id, export_id=export.id
+        )
     except RuntimeError:  # no request context in a worker: build it from the public URL
         base = current_app.config.get("PUBLIC_BASE_URL", "")
         return f"{base}/polls/manage/{export.survey_id}/exports/{export.id}"

@@ -822,9 +822,7 @@ def close_campaign_early(
     campaign.close_reason = reason
     db.session.flush()
     audit.record("voting.campaign_closed_early", campaign, reason=reason)
-    from participation.voting.tasks import seal_ballot_box
-
-    enqueue_after_commit(seal_ballot_box, campaign.id)
+    enqueue_after_commit("participation.voting.tasks:seal_ballot_box", campaign.id)
 
 
 # --- Lists ----------------------------------------------------------------------------------
@@ -885,7 +883,6 @@ def organization_campaigns_query(organization: Organization) -> sa.Select:
 def request_protocol(campaign: Campaign, actor: User, now: datetime | None = None):
     """Queue a protocol build for a closed campaign (large ones); returns its ProtocolFile row."""
     from participation.voting.models import ProtocolFile, ProtocolStatus
-    from participation.voting.tasks import build_protocol_file
 
     now = now or utcnow()
     if not campaign.is_closed(now):
@@ -902,7 +899,9 @@ def request_protocol(campaign: Campaign, actor: User, now: datetime | None = Non
     db.session.add(protocol)
     db.session.flush()
     audit.record("voting.protocol_requested", campaign, protocol_id=protocol.id)
-    enqueue_after_commit(build_protocol_file, protocol.id, queue="reports")
+    enqueue_after_commit(
+        "participation.voting.tasks:build_protocol_file", protocol.id, queue="reports"
+    )
     return protocol
 
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 
 from participation.auth.emulator.cms import CmsError, verify_detached_signature
-from participation.auth.emulator.keys import emulator_public_pem
+from participation.auth.emulator.keys import emulator_key, emulator_public_pem
 from participation.auth.emulator.services import register_client
 from participation.auth.esia import (
     RSASigner,
@@ -47,6 +47,7 @@ def esia_keys(app, monkeypatch, esia_dir):
     monkeypatch.setitem(app.config, "ESIA_CERT_PATH", str(esia_dir / "client_cert.pem"))
     monkeypatch.setitem(app.config, "ESIA_EMULATOR_KEY_PATH", str(esia_dir / "emulator_key.pem"))
     monkeypatch.setitem(app.config, "ESIA_PROVIDER_KEY_PATH", str(esia_dir / "emulator_key.pem"))
+    emulator_key(app)  # what mounting the emulator does with the paths now in force
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ def esia_in_process(app, monkeypatch, esia_dir):
     monkeypatch.setitem(app.config, "ESIA_CERT_PATH", str(esia_dir / "client_cert.pem"))
     monkeypatch.setitem(app.config, "ESIA_EMULATOR_KEY_PATH", str(esia_dir / "emulator_key.pem"))
     monkeypatch.setitem(app.config, "ESIA_PROVIDER_KEY_PATH", str(esia_dir / "emulator_key.pem"))
+    emulator_key(app)  # what mounting the emulator does with the paths now in force
     monkeypatch.setitem(app.extensions, "esia_transport", FlaskClientTransport(app))
 
 

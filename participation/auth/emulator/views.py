@@ -20,6 +20,7 @@ from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import Length, Optional
 
 from participation.auth.emulator import personas
+from participation.auth.emulator.keys import emulator_key
 from participation.auth.emulator.services import (
     EmulatorRefusal,
     check_authorization_request,
@@ -32,6 +33,9 @@ from participation.core.security import CSP
 from participation.extensions import csrf, db, limiter
 
 bp = Blueprint("esia", __name__)
+# The relying party checks id_tokens with the provider key, which in development is this
+# emulator's own key file: make it when the emulator is mounted, before anyone logs in.
+bp.record_once(lambda state: emulator_key(state.app))
 
 # How long the login form may stay open before the request it carries is refused.
 FORM_MAX_AGE_SECONDS = 15 * 60

@@ -359,7 +359,8 @@ def subject_oid(claims: Mapping[str, Any]) -> str | None:
 
 
 def _dev_credentials(app: Flask) -> None:
-    """Outside production, create missing development keys (the system's; the emulator's)."""
+    """Outside production, create the system's missing development key and certificate
+    (the emulator makes its own key when it is mounted: auth/emulator/views.py)."""
     if app.config["ENV_NAME"] == "production":
         return
     ensure_client_credentials(
@@ -367,11 +368,6 @@ def _dev_credentials(app: Flask) -> None:
         Path(app.config["ESIA_CERT_PATH"]),
         app.config["ESIA_CLIENT_ID"],
     )
-    if app.config["ESIA_EMULATOR"] and not Path(app.config["ESIA_PROVIDER_KEY_PATH"]).exists():
-        # The provider key defaults to the emulator's own key file: make it now.
-        from participation.auth.emulator.keys import emulator_key
-
-        emulator_key(app)
 
 
 def esia_client(app: Flask | None = None) -> EsiaClient:

@@ -13,6 +13,7 @@ from participation.appeals.signals import answer_approved
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError
+from participation.core.jobs import enqueue_after_commit
 from participation.core.outbox import notify
 from participation.core.users import User
 from participation.directline.models import (
@@ -111,9 +112,6 @@ def unconverted_question_ids(event: DirectLine) -> list[int]:
 
 def request_bulk_conversion(event: DirectLine, actor: User) -> int:
     """Queue the conversion of every unanswered question; returns how many are waiting."""
-    from participation.core.jobs import enqueue_after_commit
-    from participation.directline.tasks import convert_unanswered_questions
-
     if not event.is_finished():
         raise Conflict(_l("Передать вопросы как сообщения можно после окончания прямой линии."))
     waiting = (
@@ -130,7 +128,9 @@ def request_bulk_conversion(event: DirectLine, actor: User) -> int:
     )
     if waiting:
         audit.record("directline.bulk_conversion", event, actor_id=actor.id, waiting=waiting)
-        enqueue_after_commit(convert_unanswered_questions, event.id, actor.id)
+        enqueue_after_commit(
+            "participation.directline.tasks:convert_unanswered_questions", event.id, actor.id
+        )
     return waiting
 
 

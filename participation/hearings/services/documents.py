@@ -145,9 +145,7 @@ def publish_conclusion(
     hearing.conclusion_published_by_id = user.id
     db.session.flush()
     audit.record("hearing.conclusion_published", hearing)
-    from participation.hearings.tasks import notify_conclusion_published
-
-    enqueue_after_commit(notify_conclusion_published, hearing.id)
+    enqueue_after_commit("participation.hearings.tasks:notify_conclusion_published", hearing.id)
     return hearing
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -10,11 +12,13 @@ from wtforms.fields.choices import SelectChoice
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
+from participation.core.files import register_attachment_access
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.extensions import db, login_manager
 from participation.hearings import pdf, services
 from participation.hearings import tasks as _tasks  # noqa: F401  (registers the sweep)
+from participation.hearings.cli import rewind_command
 from participation.hearings.forms import (
     FilterForm,
     RemarkForm,
@@ -32,14 +36,26 @@ from participation.hearings.permissions import (
     can_manage,
     can_view,
 )
-from participation.hearings.stages import PUBLIC_STAGES, STAGE_LABELS, stage_at, timeline
-from participation.hearings.views import (
-    bp,
+from participation.hearings.presenters import (
     field_error,
     notice_facts,
     notice_pdf_response,
     pdf_response,
+    template_helpers,
 )
+from participation.hearings.stages import PUBLIC_STAGES, STAGE_LABELS, stage_at, timeline
+
+bp = Blueprint("hearings", __name__, url_prefix="/hearings")
+bp.context_processor(template_helpers)
+bp.cli.add_command(rewind_command)
+
+
+def _attachment_rule(user: Any, hearing_id: str) -> bool:
+    hearing = db.session.get(Hearing, int(hearing_id)) if hearing_id.isdigit() else None
+    return hearing is not None and can_view(user, hearing)
+
+
+register_attachment_access(services.ATTACHMENT_TYPE, _attachment_rule)
 
 
 def _load(hearing_id: int) -> Hearing:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
-from participation.backoffice.gate import current_organization
+from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.pagination import paginate
@@ -42,13 +42,18 @@ from participation.hearings.permissions import (
     can_manage,
     can_organize_in,
 )
-from participation.hearings.stages import stage_at, timeline
-from participation.hearings.views import (
+from participation.hearings.presenters import (
     field_error,
-    manage,
     notice_pdf_response,
     pdf_response,
+    template_helpers,
 )
+from participation.hearings.stages import stage_at, timeline
+
+manage = Blueprint("hearings_manage", __name__, url_prefix="/backoffice/hearings")
+manage.before_request(staff_gate)
+manage.context_processor(staff_context)
+manage.context_processor(template_helpers)
 
 
 def _load_managed(hearing_id: int) -> Hearing:

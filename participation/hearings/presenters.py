@@ -1,25 +1,16 @@
-"""Pages of hearings: the public list and hearing pages, and the organizer's management pages.
-
-The two blueprints and what their pages share live here; the routes are in public_pages.py
-and manage_pages.py, imported at the bottom so that they register on the blueprints.
-"""
+"""What the residents' pages (views.py) and the organizer's pages (manage_views.py) share."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
 from participation.auth.eligibility import rule_description
-from participation.backoffice.gate import staff_context, staff_gate
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
-from participation.core.files import register_attachment_access
 from participation.core.moderation import REJECTION_LABELS
-from participation.extensions import db
 from participation.hearings import pdf, services
-from participation.hearings import tasks as _tasks  # noqa: F401  (registers the sweep)
-from participation.hearings.cli import rewind_command
 from participation.hearings.labels import (
     ATTENDANCE_LABELS,
     KIND_GENITIVE,
@@ -30,22 +21,7 @@ from participation.hearings.labels import (
     STATUS_LABELS,
 )
 from participation.hearings.models import Hearing, RemarkStatus
-from participation.hearings.permissions import can_view
 from participation.hearings.stages import STAGE_LABELS, Stage, stage_at
-
-bp = Blueprint("hearings", __name__, url_prefix="/hearings")
-manage = Blueprint("hearings_manage", __name__, url_prefix="/backoffice/hearings")
-manage.before_request(staff_gate)
-manage.context_processor(staff_context)
-bp.cli.add_command(rewind_command)
-
-
-def _attachment_rule(user: Any, hearing_id: str) -> bool:
-    hearing = db.session.get(Hearing, int(hearing_id)) if hearing_id.isdigit() else None
-    return hearing is not None and can_view(user, hearing)
-
-
-register_attachment_access(services.ATTACHMENT_TYPE, _attachment_rule)
 
 
 def template_helpers() -> dict[str, Any]:
@@ -65,10 +41,6 @@ def template_helpers() -> dict[str, Any]:
         "RemarkStatus": RemarkStatus,
         "now": utcnow(),
     }
-
-
-bp.context_processor(template_helpers)
-manage.context_processor(template_helpers)
 
 
 def pdf_response(data: bytes, filename: str) -> Response:
@@ -112,6 +84,3 @@ def notice_pdf_response(hearing: Hearing) -> Response:
         generated_at=utcnow(),
     )
     return pdf_response(data, f"notice-{hearing.id}.pdf")
-
-
-from participation.hearings.views import manage_pages, public_pages  # noqa: E402, F401

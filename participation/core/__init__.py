@@ -1,0 +1,1 @@
+"""Shared infrastructure: database, jobs, outbox, audit, files, permissions; imports no feature."""
