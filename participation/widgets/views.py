@@ -29,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from participation.auth.sessions import LOGIN_AT, end_session
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.files import keep_for_retry, staged_uploads
 from participation.core.i18n import local_date
 from participation.core.security import FRAMEABLE
 from participation.extensions import csrf, db, limiter
@@ -224,7 +225,12 @@ def _territory_choices() -> list[SelectChoice]:
     return choices
 
 
-def _home(site: str | None, status: int = 200, form: MessageForm | None = None) -> Response:
+def _home(
+    site: str | None,
+    status: int = 200,
+    form: MessageForm | None = None,
+    staged: list | None = None,
+) -> Response:
     context: dict = {}
     if g.widget_session is None:
         context.update(_login_context(site))
@@ -233,6 +239,7 @@ def _home(site: str | None, status: int = 200, form: MessageForm | None = None) 
         context["campaigns"] = services.open_campaigns(g.organization)
     elif g.widget_session is not None:
         context.update(_message_form_context(form))
+        context["staged"] = staged or []
     return _render("widgets/home.html", status, **context)
 
 
@@ -292,6 +299,7 @@ def message():
     form = context.get("form")
     if form is None:  # not allowed to send messages: the reason is shown
         return _home(site=None, status=403)
+    staged = staged_uploads(request.form, uploaded_by_id=session.user_id)
     if form.validate():
         try:
             submission = services.send_message(
@@ -302,7 +310,8 @@ def message():
                 text=form.text.data,
                 territory_id=form.territory_id.data,
                 address=form.address.data,
-                files=[f for f in (form.attachments.data or []) if getattr(f, "filename", "")],
+                files=_uploads(form),
+                staged=staged,
             )
         except FieldError as exc:
             db.session.rollback()
@@ -315,7 +324,20 @@ def message():
         else:
             db.session.commit()
             return _message_sent(submission.appeal)
-    return _home(site=None, status=400, form=form)
+    from participation.appeals.services import setting
+
+    staged = keep_for_retry(
+        staged,
+        _uploads(form),
+        uploaded_by_id=session.user_id,
+        field="attachments",
+        limit=setting("APPEALS_MAX_FILES"),
+    )
+    return _home(site=None, status=400, form=form, staged=staged)
+
+
+def _uploads(form: MessageForm) -> list:
+    return [f for f in (form.attachments.data or []) if getattr(f, "filename", "")]
 
 
 def _message_sent(appeal) -> Response:
