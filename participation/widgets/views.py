@@ -1,4 +1,4 @@
-"""Widget pages: the iframe (frameable by any site) and the login popup.
+"""Widget pages: the iframe (framed by the organization's declared site) and the login popup.
 
 Inside the iframe the platform's cookies are third-party and are not sent, so these pages
 never use the Flask session: a resident is recognised by the widget token posted with each
@@ -84,6 +84,7 @@ def _load_widget():
     if found is None:
         return _unavailable()
     g.organization, g.settings = found
+    g.frame_ancestors = f"'self' {services.normalize_site(g.settings.site_url)}".strip()
     g.widget_session, g.widget_token, g.notice = None, None, None
     if request.method == "POST":
         token = request.form.get("widget_token")
@@ -108,7 +109,10 @@ def _unavailable_form() -> Response:
 
 @bp.after_request
 def _frameable(response: Response) -> Response:
-    setattr(response, FRAMEABLE, True)
+    # Only the organization's declared site (and our own preview) may frame a working widget:
+    # a frame any site may open could be overlaid to trick residents into clicks
+    # (clickjacking). The neutral notice of an unknown code may be shown anywhere.
+    setattr(response, FRAMEABLE, g.get("frame_ancestors", True))
     response.headers["Cache-Control"] = "no-store"  # pages carry the widget token
     return response
 
