@@ -444,3 +444,19 @@ def test_nobody_claims_another_residents_kept_photo(client, world):
     photo = db.session.scalars(sa.select(Attachment)).one()
     assert photo.attached_to_type == "staged" and photo.uploaded_by_id == world.other_resident.id
     assert "чужое.png" not in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_photos_show_as_thumbnails_to_those_who_may_see_them(client, world):
+    from tests.core.test_files import _photo
+
+    login_as(client, world.resident)
+    data = _form(client, world)
+    data["attachments"] = [(io.BytesIO(_photo((1200, 900))), "яма.jpg")]
+    response = client.post("/appeals/new", data=data, content_type="multipart/form-data")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    photo = db.session.scalars(sa.select(Attachment)).one()
+    thumb = f"/files/{photo.public_id}/thumbnail"
+    assert f'src="{thumb}"' in html and "Фото «яма.jpg»" in html
+    assert client.get(thumb).status_code == 200
+    login_as(client, world.other_resident)
+    assert client.get(thumb).status_code == 404
