@@ -22,14 +22,10 @@ from participation.polls.models import (
     SurveyResponse,
 )
 from tests import factories
+from tests.core.test_files import PNG  # a valid image: a broken one is refused at upload
 from tests.polls.conftest import as_user, build_survey, post_answers, q, question_ids, token
 
 K = QuestionKind
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
-    b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
-    b"\x00IEND\xaeB`\x82"
-)
 
 
 @pytest.mark.parametrize(
