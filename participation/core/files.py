@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import filetype
+import pillow_heif
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -35,6 +36,9 @@ ALLOWED_TYPES = {
     "application/pdf": ("pdf",),
 }
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# Photos we read (HEIC through pillow-heif): their metadata is stripped, thumbnails are made.
+IMAGE_TYPES = INLINE_TYPES | {"image/heic"}
+pillow_heif.register_heif_opener()
 # Image metadata Pillow reports besides EXIF: XMP (may repeat the GPS position) and comments.
 METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment")
 THUMBNAIL_SIZE = (320, 320)
@@ -73,6 +77,10 @@ class Attachment(Base):
     @property
     def inline(self) -> bool:
         return self.content_type in INLINE_TYPES
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return self.content_type in IMAGE_TYPES
 
 
 def safe_filename(name: str | None, extension: str) -> str:
@@ -147,12 +155,12 @@ def _without_metadata(data: bytes, mime: str, filename: str | None, field: str) 
     with no such metadata is kept byte for byte; turning the picture upright by its EXIF
     orientation keeps it looking as before.
     """
-    if mime not in INLINE_TYPES:
+    if mime not in IMAGE_TYPES:
         return data
     try:
         with Image.open(io.BytesIO(data)) as image:
             exif = image.getexif()
-            if not exif and not any(key in image.info for key in METADATA_KEYS):
+            if not exif and not any(image.info.get(key) for key in METADATA_KEYS):
                 return data
             keep = {"icc_profile": image.info["icc_profile"]} if "icc_profile" in image.info else {}
             out = io.BytesIO()
@@ -160,6 +168,8 @@ def _without_metadata(data: bytes, mime: str, filename: str | None, field: str) 
                 image.save(out, "JPEG", quality="keep", **keep)  # no re-compression loss
             else:
                 upright = ImageOps.exif_transpose(image)
+                if image.format == "HEIF":  # pillow-heif copies the source's metadata unless told
+                    keep.update(exif=None, xmp=None)
                 upright.save(out, image.format, quality=90, **keep)
             return out.getvalue()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
@@ -203,7 +213,7 @@ def thumbnail_path(attachment: Attachment) -> Path | None:
     files nobody looks at cost nothing, and the upload request stays short. Two requests
     making the same thumbnail at once each write a temporary file and rename it in place.
     """
-    if not attachment.inline:
+    if not attachment.has_thumbnail:
         return None
     source = attachment_path(attachment)
     target = source.with_name(source.name + THUMBNAIL_SUFFIX)

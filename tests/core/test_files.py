@@ -115,7 +115,7 @@ def test_feature_rule_grants_access(app, client):
 # --- files of a transaction that does not commit; staged uploads; the orphan sweep -------------
 
 
-def _photo(size=(800, 600), gps=True, fmt="JPEG") -> bytes:
+def _photo(size=(800, 600), gps=True, fmt="JPEG", orientation=None) -> bytes:
     """A camera-like photo: EXIF with make, time and (optionally) a GPS position."""
     from PIL import Image
 
@@ -125,8 +125,10 @@ def _photo(size=(800, 600), gps=True, fmt="JPEG") -> bytes:
     exif[0x0132] = "2026:05:01 10:00:00"  # DateTime
     if gps:
         exif[0x8825] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
+    if orientation:
+        exif[0x0112] = orientation
     out = io.BytesIO()
-    image.save(out, fmt, exif=exif)
+    image.save(out, fmt, exif=exif.tobytes())
     return out.getvalue()
 
 
@@ -171,10 +173,11 @@ def test_a_released_savepoint_does_not_make_a_file_permanent(app):
     assert not path.exists()
 
 
-def test_stored_photo_has_no_gps_or_camera_metadata(app):
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+def test_stored_photo_has_no_gps_or_camera_metadata(app, fmt):
     from PIL import Image
 
-    original = _photo()
+    original = _photo(fmt=fmt)
     assert _gps_of(original)  # the test photo really carries a position
     att = store_upload(io.BytesIO(original), "яма.jpg", uploaded_by_id=None)
     db.session.flush()
@@ -182,7 +185,22 @@ def test_stored_photo_has_no_gps_or_camera_metadata(app):
     assert _gps_of(stored) == {}
     with Image.open(io.BytesIO(stored)) as image:
         assert not image.getexif() and image.size == (800, 600)
-    assert att.size == len(stored)
+    assert att.size == len(stored) and att.has_thumbnail
+
+
+def test_a_turned_photo_stays_upright_without_its_exif(app):
+    from PIL import Image
+
+    att = store_upload(io.BytesIO(_photo(orientation=6)), "бок.jpg", uploaded_by_id=None)
+    db.session.flush()
+    with Image.open(attachment_path(att)) as image:
+        assert image.size == (600, 800) and not image.getexif()
+
+
+def test_a_broken_image_is_refused_in_plain_words(app):
+    broken = _photo()[:300]
+    with pytest.raises(FieldError, match=r"Не удалось прочитать изображение «x\.jpg»"):
+        store_upload(io.BytesIO(broken), "x.jpg", uploaded_by_id=None)
 
 
 def test_sweep_removes_old_orphans_and_unclaimed_staged_files(app):
@@ -259,7 +277,10 @@ def test_thumbnail_is_a_smaller_clean_image_and_needs_the_same_permission(app, c
 
     owner, stranger = factories.user(), factories.user()
     att = store_upload(
-        io.BytesIO(_photo((1600, 1200))), "двор.jpg", uploaded_by_id=owner.id, attached_to=("x", 1)
+        io.BytesIO(_photo((1600, 1200), fmt="HEIF")),
+        "двор.heic",
+        uploaded_by_id=owner.id,
+        attached_to=("x", 1),
     )
     db.session.commit()
     url = f"/files/{att.public_id}/thumbnail"
@@ -272,9 +293,8 @@ def test_thumbnail_is_a_smaller_clean_image_and_needs_the_same_permission(app, c
     with Image.open(io.BytesIO(response.data)) as thumb:
         assert max(thumb.size) <= 320 and thumb.size[0] > thumb.size[1]
         assert not thumb.getexif()
-    assert len(response.data) < att.size
     full = client.get(f"/files/{att.public_id}")
-    assert _gps_of(full.data) == {}
+    assert full.data == attachment_path(att).read_bytes() and _gps_of(full.data) == {}
 
 
 def test_a_pdf_has_no_thumbnail(app, client):
