@@ -125,16 +125,36 @@ def store_upload(
             ),
         )
     data = _without_metadata(data, kind.mime, filename, field)
+    return store_file(
+        data,
+        safe_filename(filename, ALLOWED_TYPES[kind.mime][0]),
+        kind.mime,
+        uploaded_by_id=uploaded_by_id,
+        attached_to=attached_to,
+    )
+
+
+def store_file(
+    data: bytes,
+    name: str,
+    content_type: str,
+    *,
+    uploaded_by_id: int | None,
+    attached_to: tuple[str, object] | None,
+) -> Attachment:
+    """Write checked bytes to storage and add their row (files the platform makes come here).
+
+    Until the transaction commits the file is only pending: a rollback removes it.
+    """
     digest = hashlib.sha256(data).hexdigest()
     key = f"{digest[:2]}/{digest[2:4]}/{uuid.uuid4().hex}"
     target = Path(current_app.config["STORAGE_DIR"]) / key
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    # Until the transaction commits the file is only pending: a rollback removes it.
     db.session.info.setdefault(_WRITTEN, []).append(target)
     attachment = Attachment(
-        original_name=safe_filename(filename, ALLOWED_TYPES[kind.mime][0]),
-        content_type=kind.mime,
+        original_name=name,
+        content_type=content_type,
         size=len(data),
         sha256=digest,
         storage_key=key,
@@ -391,28 +411,40 @@ def attach_files(
 # --- the sweep: staged files never claimed, files no row points to -----------------------------
 
 
+ALL_SHARDS = tuple(f"{i:02x}" for i in range(256))  # the top folders of storage keys
+
+
 @sweep
-def remove_orphan_files() -> int:
-    """Delete staged files nobody claimed and stored files with no row, a day after upload."""
+def remove_orphan_files(shards: Iterable[str] | None = None) -> dict[str, int]:
+    """Delete staged files nobody claimed and stored files with no row, a day after upload.
+
+    The disk is walked one top folder per run by default (all 256 within 256 runs: about four
+    hours at the default interval), not the whole storage every minute.
+    """
     cutoff = utcnow() - ORPHAN_AGE
-    removed = 0
-    for attachment in db.session.scalars(
-        sa.select(Attachment)
-        .where(Attachment.attached_to_type == STAGED, Attachment.created_at < cutoff)
-        .limit(1000)
-    ):
+    staged = list(
+        db.session.scalars(
+            sa.select(Attachment)
+            .where(Attachment.attached_to_type == STAGED, Attachment.created_at < cutoff)
+            .limit(1000)
+        )
+    )
+    for attachment in staged:
         delete_attachment(attachment)
-        removed += 1
+    if shards is None:
+        shards = [ALL_SHARDS[int(utcnow().timestamp() // 60) % len(ALL_SHARDS)]]
     root = Path(current_app.config["STORAGE_DIR"])
-    if not root.is_dir():
-        return removed
     oldest = cutoff.timestamp()
     old_files: dict[str, list[Path]] = {}
-    for path in root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):  # the keys store_upload makes
-        if path.is_file() and path.stat().st_mtime < oldest:
-            key = path.relative_to(root).as_posix().split(".", 1)[0]  # the thumbnail, a .tmp
-            old_files.setdefault(key, []).append(path)
+    for shard in shards:
+        for path in root.glob(f"{shard}/[0-9a-f][0-9a-f]/*"):  # the keys store_file makes
+            if path.is_file() and path.stat().st_mtime < oldest:
+                key = path.relative_to(root).as_posix().split(".", 1)[0]  # thumbnail, .tmp
+                old_files.setdefault(key, []).append(path)
+    for attachment in staged:  # their files go once the rows' deletion commits
+        old_files.pop(attachment.storage_key, None)
     keys = list(old_files)
+    orphans = 0
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         known = set(
@@ -424,5 +456,5 @@ def remove_orphan_files() -> int:
             if key not in known:
                 for path in old_files[key]:
                     path.unlink(missing_ok=True)
-                    removed += 1
-    return removed
+                    orphans += 1
+    return {"staged": len(staged), "orphans": orphans}

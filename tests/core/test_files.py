@@ -208,7 +208,7 @@ def test_sweep_removes_old_orphans_and_unclaimed_staged_files(app):
     from datetime import timedelta
 
     from participation.core.db import utcnow
-    from participation.core.files import STAGED, remove_orphan_files
+    from participation.core.files import ALL_SHARDS, STAGED, remove_orphan_files
 
     user = factories.user()
     kept = store_upload(io.BytesIO(PNG), "k.png", uploaded_by_id=user.id, attached_to=("t", 1))
@@ -232,7 +232,7 @@ def test_sweep_removes_old_orphans_and_unclaimed_staged_files(app):
         os.utime(path, (two_days_ago, two_days_ago))
     os.utime(fresh_path, None)  # written just now: a request may still be committing its row
 
-    remove_orphan_files()
+    assert remove_orphan_files(ALL_SHARDS) == {"staged": 1, "orphans": 1}
     db.session.commit()
 
     assert paths[kept.public_id].exists() and paths[staged_new.public_id].exists()
@@ -303,3 +303,17 @@ def test_a_pdf_has_no_thumbnail(app, client):
     db.session.commit()
     login_as(client, owner)
     assert client.get(f"/files/{att.public_id}/thumbnail").status_code == 404
+
+
+def test_a_deleted_attachments_file_goes_only_when_the_deletion_commits(app):
+    from participation.core.files import delete_attachment
+
+    att = store_upload(io.BytesIO(PNG), "p.png", uploaded_by_id=None, attached_to=("t", 1))
+    db.session.commit()
+    path = attachment_path(att)
+    delete_attachment(att)
+    db.session.rollback()
+    assert path.exists()
+    delete_attachment(db.session.get(Attachment, att.id))
+    db.session.commit()
+    assert not path.exists()
