@@ -256,6 +256,40 @@ def thumbnail_path(attachment: Attachment) -> Path | None:
     return target
 
 
+def strip_stored_metadata(batch: int = 200) -> int:
+    """Strip the metadata of photos stored before it was stripped at upload; how many changed.
+
+    Commits after each batch; a thumbnail made from an old file is dropped and made again.
+    """
+    changed, last_id = 0, 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(Attachment)
+            .where(Attachment.content_type.in_(IMAGE_TYPES), Attachment.id > last_id)
+            .order_by(Attachment.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return changed
+        for attachment in rows:
+            last_id = attachment.id
+            try:
+                path = attachment_path(attachment)
+                data = path.read_bytes()
+                clean = _without_metadata(data, attachment.content_type, None, "file")
+            except (OSError, FieldError):
+                continue  # missing or unreadable: nothing to strip
+            if clean == data:
+                continue
+            temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+            temporary.write_bytes(clean)
+            os.replace(temporary, path)
+            path.with_name(path.name + THUMBNAIL_SUFFIX).unlink(missing_ok=True)
+            attachment.size, attachment.sha256 = len(clean), hashlib.sha256(clean).hexdigest()
+            changed += 1
+        db.session.commit()
+
+
 # --- files written in a transaction that does not commit ---------------------------------------
 
 _WRITTEN = "participation.files.written"  # session.info: files stored in this transaction

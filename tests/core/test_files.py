@@ -317,3 +317,18 @@ def test_a_deleted_attachments_file_goes_only_when_the_deletion_commits(app):
     delete_attachment(db.session.get(Attachment, att.id))
     db.session.commit()
     assert not path.exists()
+
+
+def test_photos_stored_before_stripping_are_cleaned_by_the_command(app):
+    from participation.core.files import store_file
+
+    old = store_file(
+        _photo(), "старое.jpg", "image/jpeg", uploaded_by_id=None, attached_to=("t", 1)
+    )
+    db.session.commit()
+    assert _gps_of(attachment_path(old).read_bytes())
+    result = app.test_cli_runner().invoke(args=["files", "strip-metadata"])
+    assert "Очищено фотографий: 1" in result.output, result.output
+    db.session.expire_all()
+    stored = attachment_path(old).read_bytes()
+    assert _gps_of(stored) == {} and db.session.get(Attachment, old.id).size == len(stored)
