@@ -246,13 +246,15 @@ def _keep_files(staged: list[Attachment], form: Any) -> list[Attachment]:
     """After a refused try (rolled back): keep the files sent, to list them on the form."""
     if "attachments" not in form._fields:
         return []
-    return keep_for_retry(
+    kept = keep_for_retry(
         staged,
         _files(form.attachments),
         uploaded_by_id=current_user.id,
         field="attachments",
         limit=services.setting("APPEALS_MAX_FILES"),
     )
+    db.session.commit()  # the kept files outlive the refused request
+    return kept
 
 
 @bp.get("/<int:appeal_id>")

@@ -156,6 +156,7 @@ def new():
             field="attachments",
             limit=max_files,
         )
+        db.session.commit()  # the kept files outlive the refused request
     # The lists are built only to show the form (a successful submission does not need them).
     form.subcategory_id.choices = _topic_choices(widget_organization)
     form.territory_id.choices = _territory_choices(widget_organization)

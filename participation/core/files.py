@@ -389,7 +389,7 @@ def keep_for_retry(
 ) -> list[Attachment]:
     """After a refused submit (already rolled back): the files to list on the form again.
 
-    Commits on its own, so the kept files survive whatever else the request does.
+    The caller commits, so that the kept files outlive the refused request.
     """
     ids = [a.id for a in staged]
     kept = (
@@ -410,7 +410,7 @@ def keep_for_retry(
     kept += stage_uploads(
         uploads, uploaded_by_id=uploaded_by_id, field=field, limit=max(0, limit - len(kept))
     )
-    db.session.commit()
+    db.session.flush()
     return kept
 
 

@@ -337,6 +337,7 @@ def message():
         field="attachments",
         limit=setting("APPEALS_MAX_FILES"),
     )
+    db.session.commit()  # the kept files outlive the refused request
     return _home(site=None, status=400, form=form, staged=staged)
 
 

@@ -116,6 +116,7 @@ def test_without_a_site_address_no_other_site_may_frame_the_widget(world, client
     db.session.commit()
     html = client.get("/admin/widget/").get_data(as_text=True)
     assert "Адрес сайта не указан" not in html
+    assert "Виджет откроется только на страницах сайта https://city.example.ru" in html
     csp = client.get(f"/widget/{code}").headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://city.example.ru" in csp
 
