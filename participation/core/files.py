@@ -42,6 +42,8 @@ pillow_heif.register_heif_opener()
 # Image metadata Pillow reports besides EXIF: XMP (may repeat the GPS position) and comments.
 METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment")
 THUMBNAIL_SIZE = (320, 320)
+# A small file may hold a huge picture ("decompression bomb"); beyond this none is drawn.
+THUMBNAIL_MAX_PIXELS = 60_000_000
 THUMBNAIL_SUFFIX = ".thumb.jpg"
 # Files a person sent with a form that was refused, kept for them to send again:
 # attached_to = (STAGED, their user id) until a successful submit claims them.
@@ -241,6 +243,9 @@ def thumbnail_path(attachment: Attachment) -> Path | None:
         return target
     try:
         with Image.open(source) as image:
+            if image.width * image.height > THUMBNAIL_MAX_PIXELS:
+                return None
+            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a reduced scale, much faster
             picture = ImageOps.exif_transpose(image)
             picture.thumbnail(THUMBNAIL_SIZE)
             if picture.mode not in ("RGB", "L"):

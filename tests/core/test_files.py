@@ -332,3 +332,15 @@ def test_photos_stored_before_stripping_are_cleaned_by_the_command(app):
     db.session.expire_all()
     stored = attachment_path(old).read_bytes()
     assert _gps_of(stored) == {} and db.session.get(Attachment, old.id).size == len(stored)
+
+
+def test_a_huge_picture_gets_no_thumbnail(app, monkeypatch):
+    from participation.core import files
+    from participation.core.files import thumbnail_path
+
+    att = store_upload(io.BytesIO(_photo((1000, 800))), "big.jpg", uploaded_by_id=None)
+    db.session.flush()
+    monkeypatch.setattr(files, "THUMBNAIL_MAX_PIXELS", 1000 * 800 - 1)
+    assert thumbnail_path(att) is None
+    monkeypatch.setattr(files, "THUMBNAIL_MAX_PIXELS", 1000 * 800)
+    assert thumbnail_path(att) is not None
