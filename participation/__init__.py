@@ -106,6 +106,7 @@ BLUEPRINTS = (
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
+    "participation.core.cli:files_cli",
     "participation.demo.cli:demo_cli",
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",

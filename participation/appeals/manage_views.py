@@ -43,6 +43,7 @@ from participation.appeals.views import (
 from participation.appeals.workflow import Action, Bucket
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import DomainError, FieldError
+from participation.core.files import Attachment, keep_for_retry, staged_uploads
 from participation.core.organizations import Organization
 from participation.core.permissions import require
 from participation.core.users import Role
@@ -145,7 +146,7 @@ def _form(action: Action, appeal: Appeal, formdata: Any = None) -> ActionForm:
     return form
 
 
-def _run(action: Action, appeal: Appeal, form: Any) -> None:
+def _run(action: Action, appeal: Appeal, form: Any, staged: list[Attachment]) -> None:
     """Call the service of one action with the form's data."""
     state = form.state.data or None
     comment = form.comment.data
@@ -173,7 +174,7 @@ def _run(action: Action, appeal: Appeal, form: Any) -> None:
             appeal, user, form.executor_id.data, comment, **kw
         ),
         Action.SUBMIT_DRAFT: lambda: services.submit_draft(
-            appeal, user, form.text.data, _files(form.attachments), **kw
+            appeal, user, form.text.data, _files(form.attachments), staged=staged, **kw
         ),
         Action.POSTPONE: lambda: services.postpone_appeal(
             appeal, user, form.until.data, form.reason.data, **kw
@@ -189,7 +190,11 @@ def _run(action: Action, appeal: Appeal, form: Any) -> None:
 
 
 def _render_card(
-    appeal: Appeal, organization: Organization, failed: ActionForm | None = None, status=200
+    appeal: Appeal,
+    organization: Organization,
+    failed: ActionForm | None = None,
+    status=200,
+    staged: list[Attachment] | None = None,
 ):
     actions = [
         a
@@ -219,6 +224,7 @@ def _render_card(
         organization=organization,
         forms=forms,
         failed_action=failed_action,
+        staged=staged or [],
         files=_attachments("appeal", [appeal.id]).get(appeal.id, []),
         answers=answers,
         answer_files=_attachments("appeal_answer", [a.id for a in answers]),
@@ -227,6 +233,28 @@ def _render_card(
         rating=services.appeal_rating(appeal),
         review=services.review_cycle_of(appeal),
     ), status
+
+
+def _staged(form: Any) -> list[Attachment]:
+    """Files kept from the user's refused try of a form with files (core.files staging)."""
+    if "attachments" not in form._fields:
+        return []
+    return staged_uploads(request.form, uploaded_by_id=current_user.id)
+
+
+def _keep_files(staged: list[Attachment], form: Any) -> list[Attachment]:
+    """After a refused try (rolled back): keep the files sent, to list them on the form."""
+    if "attachments" not in form._fields:
+        return []
+    kept = keep_for_retry(
+        staged,
+        _files(form.attachments),
+        uploaded_by_id=current_user.id,
+        field="attachments",
+        limit=services.setting("APPEALS_MAX_FILES"),
+    )
+    db.session.commit()  # the kept files outlive the refused request
+    return kept
 
 
 @bp.get("/<int:appeal_id>")
@@ -247,15 +275,18 @@ def act(appeal_id: int, action_name: str):
         reason=f"action {action_name} not available",
     )
     form = _form(action, appeal, formdata=request.form)
+    staged = _staged(form)
     if not form.validate_on_submit():
-        return _render_card(appeal, organization, failed=form, status=400)
+        staged = _keep_files(staged, form)
+        return _render_card(appeal, organization, failed=form, status=400, staged=staged)
     try:
-        _run(action, appeal, form)
+        _run(action, appeal, form, staged)
     except FieldError as exc:
         db.session.rollback()
         _apply_field_error(form, exc)
+        staged = _keep_files(staged, form)
         appeal = db.session.get(Appeal, appeal_id)
-        return _render_card(appeal, organization, failed=form, status=400)
+        return _render_card(appeal, organization, failed=form, status=400, staged=staged)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -284,6 +315,7 @@ def operator_new():
     organization = current_organization()
     require(current_user.has_role(Role.OPERATOR, organization.id), reason="not an operator")
     form = CallerForm()
+    staged = _staged(form)
     if form.validate_on_submit():
         try:
             submission = services.submit_appeal(
@@ -296,6 +328,7 @@ def operator_new():
                 latitude=form.latitude.parsed,
                 longitude=form.longitude.parsed,
                 files=_files(form.attachments),
+                staged=staged,
                 channel=Channel.OPERATOR,
                 caller=services.Caller(
                     name=form.caller_name.data or "",
@@ -316,12 +349,15 @@ def operator_new():
                 "success",
             )
             return redirect(url_for("appeals_backoffice.card", appeal_id=submission.appeal.id))
+    if request.method == "POST":
+        staged = _keep_files(staged, form)
     form.subcategory_id.choices = _topic_choices(None)
     form.territory_id.choices = _territory_choices(None)
     return render_template(
         "appeals/backoffice/operator_new.html",
         form=form,
         organization=organization,
+        staged=staged,
     ), (400 if form.errors else 200)
 
 

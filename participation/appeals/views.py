@@ -27,7 +27,12 @@ from participation.appeals.routing import submission_territories
 from participation.auth.eligibility import check, rule_description
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
-from participation.core.files import Attachment, register_attachment_access
+from participation.core.files import (
+    Attachment,
+    keep_for_retry,
+    register_attachment_access,
+    staged_uploads,
+)
 from participation.core.i18n import local_date
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
@@ -100,6 +105,7 @@ def new():
             "appeals/not_allowed.html", reason=decision.reason, rule=rule_description(rule)
         ), 403
     form = SubmitForm()
+    staged = staged_uploads(request.form, uploaded_by_id=current_user.id)
     if request.method == "GET" and current_user.registration_territory_id:
         form.territory_id.data = current_user.registration_territory_id
     if form.validate_on_submit() and "suggest" not in request.form:
@@ -114,6 +120,7 @@ def new():
                 latitude=form.latitude.parsed,
                 longitude=form.longitude.parsed,
                 files=_files(form.attachments),
+                staged=staged,
                 channel=Channel.WIDGET if widget_organization else Channel.PORTAL,
                 widget_organization_id=widget_organization.id if widget_organization else None,
             )
@@ -140,6 +147,16 @@ def new():
                 "success",
             )
             return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
+    max_files = services.setting("APPEALS_MAX_FILES")
+    if request.method == "POST" and "csrf_token" not in form.errors:
+        staged = keep_for_retry(
+            staged,
+            _files(form.attachments),
+            uploaded_by_id=current_user.id,
+            field="attachments",
+            limit=max_files,
+        )
+        db.session.commit()  # the kept files outlive the refused request
     # The lists are built only to show the form (a successful submission does not need them).
     form.subcategory_id.choices = _topic_choices(widget_organization)
     form.territory_id.choices = _territory_choices(widget_organization)
@@ -154,7 +171,8 @@ def new():
         widget_organization=widget_organization,
         suggestions=suggestions,
         rule=rule_description(rule),
-        max_files=services.setting("APPEALS_MAX_FILES"),
+        max_files=max_files,
+        staged=staged,
         max_length=services.setting("APPEALS_TEXT_MAX_LENGTH"),
     ), (400 if form.errors else 200)
 

@@ -1,4 +1,4 @@
-"""`flask jobs …`: the RQ worker and the periodic sweep loop."""
+"""`flask jobs …`: the RQ worker and the periodic sweep loop; `flask files …`: stored files."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from participation.core import jobs
+from participation.core import files, jobs
 
 jobs_cli = AppGroup("jobs", help="Фоновые задачи и периодические проверки")
+files_cli = AppGroup("files", help="Хранилище файлов")
 
 
 @jobs_cli.command("worker")
@@ -32,3 +33,9 @@ def sweep_command(once: bool) -> None:
             click.echo(f"{name}: {result}")
         return
     jobs.sweep_forever(current_app.config["SWEEP_INTERVAL_SECONDS"])
+
+
+@files_cli.command("strip-metadata")
+def strip_metadata_command() -> None:
+    """Strip EXIF (GPS) from photos stored before it was stripped at upload (once, after update)."""
+    click.echo(f"Очищено фотографий: {files.strip_stored_metadata()}")

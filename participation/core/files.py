@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 import filetype
+import pillow_heif
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column
+from PIL import ExifTags, Image, ImageOps
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from participation.core.db import Base, utcnow
 from participation.core.errors import FieldError
+from participation.core.jobs import sweep
 from participation.extensions import db
 
 # What residents and staff may attach: photos and PDF documents, recognised by content.
@@ -30,6 +36,21 @@ ALLOWED_TYPES = {
     "application/pdf": ("pdf",),
 }
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# Photos we read (HEIC through pillow-heif): their metadata is stripped, thumbnails are made.
+IMAGE_TYPES = INLINE_TYPES | {"image/heic"}
+pillow_heif.register_heif_opener()
+# Image metadata Pillow reports besides EXIF: XMP (may repeat the GPS position) and comments.
+METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment")
+THUMBNAIL_SIZE = (320, 320)
+# A small file may hold a huge picture ("decompression bomb"); beyond this none is drawn.
+THUMBNAIL_MAX_PIXELS = 60_000_000
+THUMBNAIL_SUFFIX = ".thumb.jpg"
+# Files a person sent with a form that was refused, kept for them to send again:
+# attached_to = (STAGED, their user id) until a successful submit claims them.
+STAGED = "staged"
+STAGED_FIELD = "staged_files"  # hidden inputs carrying the staged files' public ids
+REMOVE_STAGED_FIELD = "remove_staged"  # the «убрать» checkboxes
+ORPHAN_AGE = timedelta(days=1)
 
 
 class Attachment(Base):
@@ -58,6 +79,10 @@ class Attachment(Base):
     @property
     def inline(self) -> bool:
         return self.content_type in INLINE_TYPES
+
+    @property
+    def has_thumbnail(self) -> bool:
+        return self.content_type in IMAGE_TYPES
 
 
 def safe_filename(name: str | None, extension: str) -> str:
@@ -101,14 +126,37 @@ def store_upload(
                 name=filename or "",
             ),
         )
+    data = _without_metadata(data, kind.mime, filename, field)
+    return store_file(
+        data,
+        safe_filename(filename, ALLOWED_TYPES[kind.mime][0]),
+        kind.mime,
+        uploaded_by_id=uploaded_by_id,
+        attached_to=attached_to,
+    )
+
+
+def store_file(
+    data: bytes,
+    name: str,
+    content_type: str,
+    *,
+    uploaded_by_id: int | None,
+    attached_to: tuple[str, object] | None,
+) -> Attachment:
+    """Write checked bytes to storage and add their row (files the platform makes come here).
+
+    Until the transaction commits the file is only pending: a rollback removes it.
+    """
     digest = hashlib.sha256(data).hexdigest()
     key = f"{digest[:2]}/{digest[2:4]}/{uuid.uuid4().hex}"
     target = Path(current_app.config["STORAGE_DIR"]) / key
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+    db.session.info.setdefault(_WRITTEN, []).append(target)
     attachment = Attachment(
-        original_name=safe_filename(filename, ALLOWED_TYPES[kind.mime][0]),
-        content_type=kind.mime,
+        original_name=name,
+        content_type=content_type,
         size=len(data),
         sha256=digest,
         storage_key=key,
@@ -118,6 +166,38 @@ def store_upload(
     )
     db.session.add(attachment)
     return attachment
+
+
+def _without_metadata(data: bytes, mime: str, filename: str | None, field: str) -> bytes:
+    """An image re-saved without EXIF (GPS position, camera, time), XMP and comments.
+
+    Stripped once, at upload, from the stored file itself: every copy served later (the
+    original, the thumbnail, to staff or to the public) is then clean, and no code path can
+    serve the original by mistake. The uploader loses only metadata they gave away. An image
+    with no such metadata is kept byte for byte; turning the picture upright by its EXIF
+    orientation keeps it looking as before.
+    """
+    if mime not in IMAGE_TYPES:
+        return data
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            if not exif and not any(image.info.get(key) for key in METADATA_KEYS):
+                return data
+            keep = {"icc_profile": image.info["icc_profile"]} if "icc_profile" in image.info else {}
+            out = io.BytesIO()
+            if image.format == "JPEG" and exif.get(ExifTags.Base.Orientation, 1) == 1:
+                image.save(out, "JPEG", quality="keep", **keep)  # no re-compression loss
+            else:
+                upright = ImageOps.exif_transpose(image)
+                if image.format == "HEIF":  # pillow-heif copies the source's metadata unless told
+                    keep.update(exif=None, xmp=None)
+                upright.save(out, image.format, quality=90, **keep)
+            return out.getvalue()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise FieldError(
+            field, _l("Не удалось прочитать изображение «%(name)s».", name=filename or "")
+        ) from None
 
 
 def attachment_path(attachment: Attachment) -> Path:
@@ -146,3 +226,274 @@ def can_view_attachment(user, attachment: Attachment) -> bool:
 
 def attachment_by_public_id(public_id: str) -> Attachment | None:
     return db.session.scalar(sa.select(Attachment).where(Attachment.public_id == public_id))
+
+
+def thumbnail_path(attachment: Attachment) -> Path | None:
+    """A small JPEG of an image attachment, made on first request and kept next to the file.
+
+    Made lazily rather than at upload: files stored before thumbnails existed get one too,
+    files nobody looks at cost nothing, and the upload request stays short. Two requests
+    making the same thumbnail at once each write a temporary file and rename it in place.
+    """
+    if not attachment.has_thumbnail:
+        return None
+    source = attachment_path(attachment)
+    target = source.with_name(source.name + THUMBNAIL_SUFFIX)
+    if target.exists():
+        return target
+    try:
+        with Image.open(source) as image:
+            if image.width * image.height > THUMBNAIL_MAX_PIXELS:
+                return None
+            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at a reduced scale, much faster
+            picture = ImageOps.exif_transpose(image)
+            picture.thumbnail(THUMBNAIL_SIZE)
+            if picture.mode not in ("RGB", "L"):
+                flat = Image.new("RGB", picture.size, "white")
+                rgba = picture.convert("RGBA")
+                flat.paste(rgba, mask=rgba.getchannel("A"))
+                picture = flat
+            temporary = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
+            picture.save(temporary, "JPEG", quality=80)  # no EXIF is written
+            os.replace(temporary, target)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    return target
+
+
+def strip_stored_metadata(batch: int = 200) -> int:
+    """Strip the metadata of photos stored before it was stripped at upload; how many changed.
+
+    Commits after each batch; a thumbnail made from an old file is dropped and made again.
+    """
+    changed, last_id = 0, 0
+    while True:
+        rows = db.session.scalars(
+            sa.select(Attachment)
+            .where(Attachment.content_type.in_(IMAGE_TYPES), Attachment.id > last_id)
+            .order_by(Attachment.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return changed
+        for attachment in rows:
+            last_id = attachment.id
+            try:
+                path = attachment_path(attachment)
+                data = path.read_bytes()
+                clean = _without_metadata(data, attachment.content_type, None, "file")
+            except (OSError, FieldError):
+                continue  # missing or unreadable: nothing to strip
+            if clean == data:
+                continue
+            temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+            temporary.write_bytes(clean)
+            os.replace(temporary, path)
+            path.with_name(path.name + THUMBNAIL_SUFFIX).unlink(missing_ok=True)
+            attachment.size, attachment.sha256 = len(clean), hashlib.sha256(clean).hexdigest()
+            changed += 1
+        db.session.commit()
+
+
+# --- files written in a transaction that does not commit ---------------------------------------
+
+_WRITTEN = "participation.files.written"  # session.info: files stored in this transaction
+_REMOVED = "participation.files.removed"  # session.info: files to delete once it commits
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _files_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the outer one may still fail
+        return
+    session.info.pop(_WRITTEN, None)
+    for path in session.info.pop(_REMOVED, []):
+        _unlink_with_thumbnail(path)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _files_rolled_back(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    # Whatever is still pending here was written by a transaction that did not commit.
+    session.info.pop(_REMOVED, None)
+    for path in session.info.pop(_WRITTEN, []):
+        _unlink_with_thumbnail(path)
+
+
+def _unlink_with_thumbnail(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + THUMBNAIL_SUFFIX).unlink(missing_ok=True)
+
+
+def delete_attachment(attachment: Attachment) -> None:
+    """Delete the row now and its file (with the thumbnail) once the transaction commits."""
+    db.session.info.setdefault(_REMOVED, []).append(attachment_path(attachment))
+    db.session.delete(attachment)
+
+
+# --- staged uploads: files kept when a form is refused ----------------------------------------
+
+
+def stage_uploads(
+    uploads: Iterable[FileStorage], *, uploaded_by_id: int, field: str, limit: int
+) -> list[Attachment]:
+    """Keep the acceptable files of a refused form for the same person to send again.
+
+    Files that fail the checks are skipped (their error is already shown); at most `limit`.
+    """
+    staged: list[Attachment] = []
+    for upload in uploads:
+        if len(staged) >= limit:
+            break
+        upload.stream.seek(0)  # a refused submit may have read it already
+        try:
+            staged.append(
+                store_upload(
+                    upload.stream,
+                    upload.filename,
+                    uploaded_by_id=uploaded_by_id,
+                    attached_to=(STAGED, uploaded_by_id),
+                    field=field,
+                )
+            )
+        except FieldError:
+            continue
+    return staged
+
+
+def staged_uploads(form: MultiDict, *, uploaded_by_id: int) -> list[Attachment]:
+    """The staged files a form carries back and the person did not remove.
+
+    Only the person's own staged files are returned: anyone else's id is ignored.
+    """
+    removed = set(form.getlist(REMOVE_STAGED_FIELD))
+    wanted = [i for i in dict.fromkeys(form.getlist(STAGED_FIELD)) if i not in removed][:50]
+    if not wanted:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Attachment)
+            .where(
+                Attachment.public_id.in_(wanted),
+                Attachment.attached_to_type == STAGED,
+                Attachment.attached_to_id == str(uploaded_by_id),
+                Attachment.uploaded_by_id == uploaded_by_id,
+            )
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def keep_for_retry(
+    staged: Sequence[Attachment],
+    uploads: Iterable[FileStorage],
+    *,
+    uploaded_by_id: int,
+    field: str,
+    limit: int,
+) -> list[Attachment]:
+    """After a refused submit (already rolled back): the files to list on the form again.
+
+    The caller commits, so that the kept files outlive the refused request.
+    """
+    ids = [a.id for a in staged]
+    kept = (
+        list(
+            db.session.scalars(
+                sa.select(Attachment)
+                .where(
+                    Attachment.id.in_(ids),
+                    Attachment.attached_to_type == STAGED,
+                    Attachment.uploaded_by_id == uploaded_by_id,
+                )
+                .order_by(Attachment.id)
+            )
+        )
+        if ids
+        else []
+    )
+    kept += stage_uploads(
+        uploads, uploaded_by_id=uploaded_by_id, field=field, limit=max(0, limit - len(kept))
+    )
+    db.session.flush()
+    return kept
+
+
+def attach_files(
+    uploads: Iterable[FileStorage],
+    staged: Sequence[Attachment],
+    *,
+    uploaded_by_id: int | None,
+    attached_to: tuple[str, object],
+    field: str = "attachments",
+) -> list[Attachment]:
+    """Store new uploads and claim the uploader's staged ones for the same object."""
+    attached = []
+    for attachment in staged:
+        if attachment.attached_to_type != STAGED or attachment.uploaded_by_id != uploaded_by_id:
+            continue  # never someone else's, never twice
+        attachment.attached_to_type, attachment.attached_to_id = attached_to[0], str(attached_to[1])
+        attached.append(attachment)
+    for upload in uploads:
+        attached.append(
+            store_upload(
+                upload.stream,
+                upload.filename,
+                uploaded_by_id=uploaded_by_id,
+                attached_to=attached_to,
+                field=field,
+            )
+        )
+    return attached
+
+
+# --- the sweep: staged files never claimed, files no row points to -----------------------------
+
+
+ALL_SHARDS = tuple(f"{i:02x}" for i in range(256))  # the top folders of storage keys
+
+
+@sweep
+def remove_orphan_files(shards: Iterable[str] | None = None) -> dict[str, int]:
+    """Delete staged files nobody claimed and stored files with no row, a day after upload.
+
+    The disk is walked one top folder per run by default (all 256 within 256 runs: about four
+    hours at the default interval), not the whole storage every minute.
+    """
+    cutoff = utcnow() - ORPHAN_AGE
+    staged = list(
+        db.session.scalars(
+            sa.select(Attachment)
+            .where(Attachment.attached_to_type == STAGED, Attachment.created_at < cutoff)
+            .limit(1000)
+        )
+    )
+    for attachment in staged:
+        delete_attachment(attachment)
+    if shards is None:
+        shards = [ALL_SHARDS[int(utcnow().timestamp() // 60) % len(ALL_SHARDS)]]
+    root = Path(current_app.config["STORAGE_DIR"])
+    oldest = cutoff.timestamp()
+    old_files: dict[str, list[Path]] = {}
+    for shard in shards:
+        for path in root.glob(f"{shard}/[0-9a-f][0-9a-f]/*"):  # the keys store_file makes
+            if path.is_file() and path.stat().st_mtime < oldest:
+                key = path.relative_to(root).as_posix().split(".", 1)[0]  # thumbnail, .tmp
+                old_files.setdefault(key, []).append(path)
+    for attachment in staged:  # their files go once the rows' deletion commits
+        old_files.pop(attachment.storage_key, None)
+    keys = list(old_files)
+    orphans = 0
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        known = set(
+            db.session.scalars(
+                sa.select(Attachment.storage_key).where(Attachment.storage_key.in_(chunk))
+            )
+        )
+        for key in chunk:
+            if key not in known:
+                for path in old_files[key]:
+                    path.unlink(missing_ok=True)
+                    orphans += 1
+    return {"staged": len(staged), "orphans": orphans}

@@ -19,7 +19,8 @@ CSP = "; ".join(
     ]
 )
 
-# Views that other sites may frame (the embeddable widgets) set this attribute on the response.
+# Views that other sites may frame (the embeddable widgets) set this attribute on the response:
+# True for any site, or the CSP source list of the sites allowed (e.g. "'self' https://a.ru").
 FRAMEABLE = "frameable"
 # The widget's login popup (participation/widgets) hands its result to `window.opener`.
 # Chromium cuts that link at the first document or redirect of the popup served with a COOP
@@ -34,7 +35,8 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         frameable = getattr(response, FRAMEABLE, False)
-        csp = CSP if not frameable else CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+        ancestors = "*" if frameable is True else frameable or "'none'"
+        csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
         response.headers.setdefault("Content-Security-Policy", csp)
         if not frameable:
             response.headers.setdefault("X-Frame-Options", "DENY")

@@ -18,7 +18,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from participation.core.db import utcnow
-from participation.core.files import attachment_by_public_id, attachment_path, can_view_attachment
+from participation.core.files import (
+    attachment_by_public_id,
+    attachment_path,
+    can_view_attachment,
+    thumbnail_path,
+)
 from participation.core.outbox import Notification
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -48,12 +53,17 @@ def set_language():
     return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
 
 
-@bp.get("/files/<public_id>")
-def download_file(public_id: str):
+def _viewable_attachment(public_id: str):
     attachment = attachment_by_public_id(public_id)
     if attachment is None:
         abort(404)
     require(can_view_attachment(current_user, attachment), reason="attachment")
+    return attachment
+
+
+@bp.get("/files/<public_id>")
+def download_file(public_id: str):
+    attachment = _viewable_attachment(public_id)
     try:
         path = attachment_path(attachment)
     except FileNotFoundError:
@@ -65,6 +75,18 @@ def download_file(public_id: str):
         download_name=attachment.original_name,
         max_age=0,
     )
+
+
+@bp.get("/files/<public_id>/thumbnail")
+def file_thumbnail(public_id: str):
+    attachment = _viewable_attachment(public_id)
+    try:
+        path = thumbnail_path(attachment)
+    except FileNotFoundError:
+        path = None
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=0)
 
 
 @bp.get("/my/notifications")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -14,7 +11,7 @@ from flask_babel import ngettext
 
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
-from participation.core.files import Attachment
+from participation.core.files import Attachment, store_file
 from participation.core.i18n import local_datetime
 from participation.extensions import db
 from participation.voting.models import (
@@ -145,21 +142,8 @@ def store_generated_file(
     data: bytes, filename: str, content_type: str, attached_to: tuple[str, object]
 ) -> Attachment:
     """Keep a file the platform made (not an upload) in storage, as an attachment row."""
-    digest = hashlib.sha256(data).hexdigest()
-    key = f"{digest[:2]}/{digest[2:4]}/{uuid.uuid4().hex}"
-    target = Path(current_app.config["STORAGE_DIR"]) / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    attachment = Attachment(
-        original_name=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        storage_key=key,
-        uploaded_by_id=None,
-        attached_to_type=attached_to[0],
-        attached_to_id=str(attached_to[1]),
+    attachment = store_file(
+        data, filename, content_type, uploaded_by_id=None, attached_to=attached_to
     )
-    db.session.add(attachment)
     db.session.flush()
     return attachment

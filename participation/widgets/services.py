@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -664,6 +665,7 @@ def send_message(
     territory_id: int | None,
     address: str | None,
     files: list | None = None,
+    staged: Sequence = (),
 ):
     """Submit a message through the widget: the organization is always the code's owner."""
     from participation.appeals.models import Channel
@@ -679,6 +681,7 @@ def send_message(
         latitude=None,
         longitude=None,
         files=files,
+        staged=staged,
         channel=Channel.WIDGET,
         widget_organization_id=organization.id,
     )

@@ -1,4 +1,4 @@
-"""Widget pages: the iframe (frameable by any site) and the login popup.
+"""Widget pages: the iframe (framed by the organization's declared site) and the login popup.
 
 Inside the iframe the platform's cookies are third-party and are not sent, so these pages
 never use the Flask session: a resident is recognised by the widget token posted with each
@@ -29,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from participation.auth.sessions import LOGIN_AT, end_session
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.files import keep_for_retry, staged_uploads
 from participation.core.i18n import local_date
 from participation.core.security import FRAMEABLE
 from participation.extensions import csrf, db, limiter
@@ -83,6 +84,7 @@ def _load_widget():
     if found is None:
         return _unavailable()
     g.organization, g.settings = found
+    g.frame_ancestors = f"'self' {services.normalize_site(g.settings.site_url)}".strip()
     g.widget_session, g.widget_token, g.notice = None, None, None
     if request.method == "POST":
         token = request.form.get("widget_token")
@@ -107,7 +109,10 @@ def _unavailable_form() -> Response:
 
 @bp.after_request
 def _frameable(response: Response) -> Response:
-    setattr(response, FRAMEABLE, True)
+    # Only the organization's declared site (and our own preview) may frame a working widget:
+    # a frame any site may open could be overlaid to trick residents into clicks
+    # (clickjacking). The neutral notice of an unknown code may be shown anywhere.
+    setattr(response, FRAMEABLE, g.get("frame_ancestors", True))
     response.headers["Cache-Control"] = "no-store"  # pages carry the widget token
     return response
 
@@ -224,7 +229,12 @@ def _territory_choices() -> list[SelectChoice]:
     return choices
 
 
-def _home(site: str | None, status: int = 200, form: MessageForm | None = None) -> Response:
+def _home(
+    site: str | None,
+    status: int = 200,
+    form: MessageForm | None = None,
+    staged: list | None = None,
+) -> Response:
     context: dict = {}
     if g.widget_session is None:
         context.update(_login_context(site))
@@ -233,6 +243,7 @@ def _home(site: str | None, status: int = 200, form: MessageForm | None = None) 
         context["campaigns"] = services.open_campaigns(g.organization)
     elif g.widget_session is not None:
         context.update(_message_form_context(form))
+        context["staged"] = staged or []
     return _render("widgets/home.html", status, **context)
 
 
@@ -292,6 +303,7 @@ def message():
     form = context.get("form")
     if form is None:  # not allowed to send messages: the reason is shown
         return _home(site=None, status=403)
+    staged = staged_uploads(request.form, uploaded_by_id=session.user_id)
     if form.validate():
         try:
             submission = services.send_message(
@@ -302,7 +314,8 @@ def message():
                 text=form.text.data,
                 territory_id=form.territory_id.data,
                 address=form.address.data,
-                files=[f for f in (form.attachments.data or []) if getattr(f, "filename", "")],
+                files=_uploads(form),
+                staged=staged,
             )
         except FieldError as exc:
             db.session.rollback()
@@ -315,7 +328,21 @@ def message():
         else:
             db.session.commit()
             return _message_sent(submission.appeal)
-    return _home(site=None, status=400, form=form)
+    from participation.appeals.services import setting
+
+    staged = keep_for_retry(
+        staged,
+        _uploads(form),
+        uploaded_by_id=session.user_id,
+        field="attachments",
+        limit=setting("APPEALS_MAX_FILES"),
+    )
+    db.session.commit()  # the kept files outlive the refused request
+    return _home(site=None, status=400, form=form, staged=staged)
+
+
+def _uploads(form: MessageForm) -> list:
+    return [f for f in (form.attachments.data or []) if getattr(f, "filename", "")]
 
 
 def _message_sent(appeal) -> Response:

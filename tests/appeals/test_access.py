@@ -179,3 +179,33 @@ def test_role_in_one_organization_does_not_open_another(client, world, appeal):
     person = f.staff(world.town_admin, Role.EXECUTOR)
     login_as(client, person)
     assert client.get(f"/backoffice/appeals/{appeal.id}").status_code == 404
+
+
+def test_the_answers_photos_are_kept_after_a_refused_draft(client, world, appeal):
+    import re
+
+    to_work(world, appeal)
+    db.session.commit()
+    login_as(client, world.executor)
+    token = csrf_token(client, f"/backoffice/appeals/{appeal.id}")
+    url = f"/backoffice/appeals/{appeal.id}/submit_draft"
+    state = {"csrf_token": token, "submit_draft-state": appeal.state.value}
+    response = client.post(
+        url,
+        data={
+            **state,
+            "submit_draft-text": "",
+            "submit_draft-attachments": [(io.BytesIO(PNG), "после.png")],
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Напишите текст ответа" in html
+    staged = re.findall(r'name="staged_files" value="([^"]+)"', html)
+    assert len(staged) == 1 and "после.png" in html
+    response = client.post(
+        url, data={**state, "submit_draft-text": "Яму заделали.", "staged_files": staged}
+    )
+    assert response.status_code == 302
+    photo = db.session.scalars(sa.select(Attachment)).one()
+    assert photo.attached_to_type == "appeal_answer" and photo.original_name == "после.png"

@@ -248,7 +248,11 @@ def test_bad_attachments_leave_nothing_behind(client, world, files, message):
     assert response.status_code in (400, 413)
     if response.status_code == 400:
         assert message in html
-    assert _count(Appeal) == 0 and _count(Attachment) == 0
+    assert _count(Appeal) == 0
+    # Only the acceptable files are kept, as the resident's staged uploads (listed again).
+    kept = db.session.scalars(sa.select(Attachment)).all()
+    assert all(a.attached_to_type == "staged" for a in kept)
+    assert len(kept) <= 5 and all(a.original_name in html for a in kept)
 
 
 def test_minimum_account_level_is_configurable(app, client, world):
@@ -353,3 +357,106 @@ def test_suggestion_is_kept_for_learning(world):
 def test_submission_key_must_look_like_one(world):
     with pytest.raises(FieldError):
         submit(world, submission_key="x")
+
+
+# --- files sent with a refused form: kept for the resident, nothing stray left on disk ----------
+
+
+def _storage(app) -> set:
+    from pathlib import Path
+
+    return {p for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file()}
+
+
+def _staged_ids(html: str) -> list[str]:
+    return re.findall(r'name="staged_files" value="([^"]+)"', html)
+
+
+def test_a_refused_file_leaves_no_stray_file_on_disk(app, client, world):
+    login_as(client, world.resident)
+    before = _storage(app)
+    data = _form(client, world)
+    data["attachments"] = [(io.BytesIO(PNG), "яма.png"), (io.BytesIO(b"MZ\x90\x00" * 50), "x.jpg")]
+    response = client.post("/appeals/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "не является фотографией" in response.get_data(as_text=True)
+    assert _count(Appeal) == 0
+    keys = set(db.session.scalars(sa.select(Attachment.storage_key)))
+    root = app.config["STORAGE_DIR"]
+    new_files = {p.relative_to(root).as_posix() for p in _storage(app) - before}
+    assert new_files <= keys  # every file written has its row (the kept photo), no orphan
+    assert len(new_files) == 1
+
+
+def test_photos_are_kept_after_a_validation_error(client, world):
+    login_as(client, world.resident)
+    data = _form(client, world, text="")
+    data["attachments"] = [(io.BytesIO(PNG), "яма.png")]
+    response = client.post("/appeals/new", data=data, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Опишите проблему" in html
+    assert "яма.png" in html and "убрать" in html
+    staged = _staged_ids(html)
+    assert len(staged) == 1
+    assert f"/files/{staged[0]}/thumbnail" in html
+
+    fixed = {
+        **_form(client, world),
+        "submission_key": data["submission_key"],
+        "staged_files": staged,
+    }
+    response = client.post("/appeals/new", data=fixed)
+    assert response.status_code == 302
+    appeal = db.session.scalars(sa.select(Appeal)).one()
+    files = db.session.scalars(sa.select(Attachment)).all()
+    assert [(a.original_name, a.attached_to_type, a.attached_to_id) for a in files] == [
+        ("яма.png", "appeal", str(appeal.id))
+    ]
+
+
+def test_a_kept_photo_can_be_removed(client, world):
+    login_as(client, world.resident)
+    data = _form(client, world, text="")
+    data["attachments"] = [(io.BytesIO(PNG), "яма.png")]
+    html = client.post("/appeals/new", data=data, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    staged = _staged_ids(html)
+    fixed = {**_form(client, world), "staged_files": staged, "remove_staged": staged}
+    assert client.post("/appeals/new", data=fixed).status_code == 302
+    appeal = db.session.scalars(sa.select(Appeal)).one()
+    assert not db.session.scalars(
+        sa.select(Attachment).where(Attachment.attached_to_id == str(appeal.id))
+    ).all()
+
+
+def test_nobody_claims_another_residents_kept_photo(client, world):
+    login_as(client, world.other_resident)
+    data = _form(client, world, text="")
+    data["attachments"] = [(io.BytesIO(PNG), "чужое.png")]
+    html = client.post("/appeals/new", data=data, content_type="multipart/form-data").get_data(
+        as_text=True
+    )
+    theirs = _staged_ids(html)
+    login_as(client, world.resident)
+    response = client.post("/appeals/new", data={**_form(client, world), "staged_files": theirs})
+    assert response.status_code == 302
+    photo = db.session.scalars(sa.select(Attachment)).one()
+    assert photo.attached_to_type == "staged" and photo.uploaded_by_id == world.other_resident.id
+    assert "чужое.png" not in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_photos_show_as_thumbnails_to_those_who_may_see_them(client, world):
+    from tests.core.test_files import _photo
+
+    login_as(client, world.resident)
+    data = _form(client, world)
+    data["attachments"] = [(io.BytesIO(_photo((1200, 900))), "яма.jpg")]
+    response = client.post("/appeals/new", data=data, content_type="multipart/form-data")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    photo = db.session.scalars(sa.select(Attachment)).one()
+    thumb = f"/files/{photo.public_id}/thumbnail"
+    assert f'src="{thumb}"' in html and "Фото «яма.jpg»" in html
+    assert client.get(thumb).status_code == 200
+    login_as(client, world.other_resident)
+    assert client.get(thumb).status_code == 404

@@ -72,7 +72,10 @@ def test_materials_are_uploaded_and_public_once_published(client, make_hearing, 
         data={"csrf_token": token, "title": "", "file": (io.BytesIO(a_pdf()), "schema.pdf")},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 400 and "Назовите материал." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Назовите материал." in html
+    assert "Файл «schema.pdf» не сохранён: выберите его ещё раз." in html  # told plainly
+    assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
     response = client.post(
         f"{page}/materials",
         data={

@@ -22,14 +22,10 @@ from participation.polls.models import (
     SurveyResponse,
 )
 from tests import factories
+from tests.core.test_files import PNG  # a valid image: a broken one is refused at upload
 from tests.polls.conftest import as_user, build_survey, post_answers, q, question_ids, token
 
 K = QuestionKind
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
-    b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00"
-    b"\x00IEND\xaeB`\x82"
-)
 
 
 @pytest.mark.parametrize(
@@ -329,3 +325,35 @@ def test_wrong_settings_are_explained_in_russian(client, world, field, value, me
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Survey)) == 0
+
+
+def test_a_refused_question_image_leaves_no_file_on_disk(app, client, world):
+    from pathlib import Path
+
+    from participation.core.files import Attachment
+    from tests.core.test_files import PDF
+
+    survey = build_survey(
+        world, [q(K.SINGLE, "Да или нет?", options=["Да", "Нет"])], published=False
+    )
+    section = survey.sections[0]
+    storage = Path(app.config["STORAGE_DIR"])
+    before = {p for p in storage.rglob("*") if p.is_file()}
+    as_user(client, world.publisher)
+    response = client.post(
+        f"/polls/manage/{survey.id}/sections/{section.id}/questions/new",
+        data={
+            "csrf_token": token(client),
+            "kind": "single",
+            "text": "Нужна ли детская площадка?",
+            "options": "Да\nНет\n",
+            "scale_max": "5",
+            "image": (io.BytesIO(PDF), "схема.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "только фотографию" in html
+    assert "Файл «схема.pdf» не сохранён: выберите его ещё раз." in html
+    assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
+    assert {p for p in storage.rglob("*") if p.is_file()} == before

@@ -340,3 +340,25 @@ def test_with_redis_views_are_buffered_and_added_by_the_sweep(app, world, frame_
     frame.open()
     run_sweeps()
     assert services.site_statistics(world.city_admin)[0].views == 4  # nothing counted twice
+
+
+def test_photos_sent_from_the_widget_are_kept_after_an_error(app, world, frame_for):
+    import io
+
+    from participation.core.files import Attachment
+    from tests.appeals.test_submit import PNG
+
+    frame = log_in(app, frame_for(enable(world.city_admin, world.administrator)), world.resident)
+    form = message_form(frame, world)
+    frame.post(
+        "/message",
+        {**form, "text": "", "attachments": [(io.BytesIO(PNG), "яма.png")]},
+        content_type="multipart/form-data",
+    )
+    assert frame.status == 400 and "яма.png" in frame.html and "убрать" in frame.html
+    staged = re.findall(r'name="staged_files" value="([^"]+)"', frame.html)
+    frame.post("/message", {**form, "staged_files": staged})
+    assert frame.status == 200, frame.html[:3000]
+    appeal = db.session.scalar(sa.select(Appeal))
+    photo = db.session.scalars(sa.select(Attachment)).one()
+    assert (photo.attached_to_type, photo.attached_to_id) == ("appeal", str(appeal.id))

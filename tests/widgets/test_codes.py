@@ -84,14 +84,41 @@ def test_posts_to_an_unknown_code_get_the_neutral_notice(world, client):
     assert NEUTRAL in response.get_data(as_text=True)
 
 
-def test_widget_pages_may_be_framed_by_any_site_and_store_nothing(world, client):
-    code = enable(world.city_admin, world.administrator)
-    for path in (f"/widget/{code}", "/widget/NoSuchCode1234567890"):
+def test_widget_pages_may_be_framed_by_the_declared_site_and_store_nothing(world, client):
+    code = enable(world.city_admin, world.administrator, site_url="https://city.example.ru/news")
+    for path, ancestors in (
+        (f"/widget/{code}", "frame-ancestors 'self' https://city.example.ru;"),
+        ("/widget/NoSuchCode1234567890", "frame-ancestors *;"),  # the neutral notice only
+    ):
         response = client.get(path)
-        assert "frame-ancestors *" in response.headers["Content-Security-Policy"], path
+        assert ancestors in response.headers["Content-Security-Policy"] + ";", path
         assert "X-Frame-Options" not in response.headers, path
         assert response.headers["Cache-Control"] == "no-store"
         assert "Set-Cookie" not in response.headers  # the widget sets no cookies
+
+
+def test_without_a_site_address_no_other_site_may_frame_the_widget(world, client):
+    from tests.helpers import login_as
+
+    code = enable(world.city_admin, world.administrator)
+    csp = client.get(f"/widget/{code}").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self';" in csp + ";" and "frame-ancestors *" not in csp
+    login_as(client, world.administrator)
+    html = client.get("/admin/widget/").get_data(as_text=True)
+    assert "Адрес сайта не указан, поэтому виджет не покажется ни на одном сайте" in html
+    services.save_settings(
+        world.city_admin,
+        world.administrator,
+        kind=WidgetKind.MESSAGE,
+        design="municipal",
+        site_url="city.example.ru",
+    )
+    db.session.commit()
+    html = client.get("/admin/widget/").get_data(as_text=True)
+    assert "Адрес сайта не указан" not in html
+    assert "Виджет откроется только на страницах сайта https://city.example.ru" in html
+    csp = client.get(f"/widget/{code}").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://city.example.ru" in csp
 
 
 def test_every_other_page_refuses_framing(world, client):

@@ -273,7 +273,7 @@ def test_only_widget_pages_can_be_framed_and_the_size_follows_the_rules(served, 
 
     base, site_url, site = served
     org = f.organization(name="Администрация тестового района")
-    enable(org, f.staff(org, Role.ADMINISTRATOR))
+    enable(org, f.staff(org, Role.ADMINISTRATOR), site_url=site_url)
     db.session.commit()
     snippet = services.snippet(org, base)
     code = org.widget_code
@@ -321,7 +321,7 @@ def test_when_popups_are_blocked_the_login_opens_in_a_new_tab(served, browser, w
     from tests.widgets.conftest import enable
 
     base, site_url, site = served
-    enable(world.city_admin, world.administrator)
+    enable(world.city_admin, world.administrator, site_url=site_url)
     db.session.commit()
     site.page("/", services.snippet(world.city_admin, base))
     city_id, owner_id = world.city.id, world.city_admin.id

@@ -56,7 +56,7 @@ from participation.appeals.workflow import (
 )
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
-from participation.core.files import store_upload
+from participation.core.files import Attachment, attach_files
 from participation.core.i18n import local_date
 from participation.core.moderation import RejectionReason
 from participation.core.organizations import Organization
@@ -321,6 +321,7 @@ def submit_draft(
     actor: User,
     text: str | None,
     files: Sequence[FileStorage] | None = None,
+    staged: Sequence[Attachment] = (),
     **kw: Any,
 ) -> AppealEvent:
     """Executor: write the answer (with photos or documents) and send it to the head."""
@@ -332,7 +333,7 @@ def submit_draft(
         empty=_l("Напишите текст ответа."),
     )
     files = _files(files)
-    _check_file_count(files)
+    _check_file_count(files, kept=len(staged))
 
     def effect(a: Appeal) -> dict[str, Any]:
         answer = AppealAnswer(
@@ -345,14 +346,9 @@ def submit_draft(
         )
         db.session.add(answer)
         db.session.flush()
-        for upload in files:
-            store_upload(
-                upload.stream,
-                upload.filename,
-                uploaded_by_id=actor.id,
-                attached_to=("appeal_answer", answer.id),
-                field="attachments",
-            )
+        attach_files(
+            files, staged, uploaded_by_id=actor.id, attached_to=("appeal_answer", answer.id)
+        )
         return {"answer_id": answer.id}
 
     return transition(appeal, Action.SUBMIT_DRAFT, actor, effect=effect, **kw)

@@ -121,12 +121,17 @@ def _files(files: Sequence[FileStorage] | None) -> list[FileStorage]:
     return [f for f in (files or ()) if f is not None and f.filename]
 
 
-def _check_file_count(files: list[FileStorage]) -> None:
+def _check_file_count(files: list[FileStorage], kept: int = 0) -> None:
+    """New files plus those kept from a refused attempt (staged) stay within the limit."""
     limit = int(setting("APPEALS_MAX_FILES"))
-    if len(files) > limit:
+    if len(files) + kept > limit:
         raise FieldError(
             "attachments",
-            _l("Можно приложить не больше %(max)d файлов, выбрано %(n)d.", max=limit, n=len(files)),
+            _l(
+                "Можно приложить не больше %(max)d файлов, выбрано %(n)d.",
+                max=limit,
+                n=len(files) + kept,
+            ),
         )
 
 

@@ -54,7 +54,7 @@ from participation.auth.eligibility import check
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
-from participation.core.files import store_upload
+from participation.core.files import Attachment, attach_files
 from participation.core.i18n import local_date
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
@@ -171,6 +171,7 @@ def submit_appeal(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     files: Sequence[FileStorage] | None = None,
+    staged: Sequence[Attachment] = (),
     channel: Channel = Channel.PORTAL,
     widget_organization_id: int | None = None,
     caller: Caller | None = None,
@@ -249,7 +250,7 @@ def submit_appeal(
     if address is None and latitude is None:
         raise FieldError("address", _l("Укажите адрес проблемы или точку на карте."))
     files = _files(files)
-    _check_file_count(files)
+    _check_file_count(files, kept=len(staged))
 
     if suggested_subcategory_id is None:
         # The suggester knows only the offered topics; a widget narrows them further.
@@ -311,14 +312,7 @@ def submit_appeal(
             raise
         return Submission(existing, created=False)
 
-    for upload in files:
-        store_upload(
-            upload.stream,
-            upload.filename,
-            uploaded_by_id=submitted_by.id,
-            attached_to=("appeal", appeal.id),
-            field="attachments",
-        )
+    attach_files(files, staged, uploaded_by_id=submitted_by.id, attached_to=("appeal", appeal.id))
     event = _write_event(
         appeal,
         "submit",
