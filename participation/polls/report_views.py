@@ -101,7 +101,7 @@ def texts(survey_id: int):
     )
 
 
-@bp.post("/manage/<int:survey_id>/texts/<int:answer_id>")
+@bp.post("/manage/<int:survey_id>/texts/<bigid:answer_id>")
 @login_required
 def moderate(survey_id: int, answer_id: int):
     if not current_user.is_authenticated:
