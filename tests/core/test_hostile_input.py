@@ -119,3 +119,40 @@ def test_no_route_answers_5xx_to_hostile_ids_and_values(app, client, people, who
         if response.status_code >= 500:
             failures.append(f"{method} {path} → {response.status_code}")
     assert not failures, "\n".join(failures)
+
+
+# --- one rule for every form: no NUL, no number the database cannot hold -------------------
+
+
+def test_the_form_rule_keeps_a_field_s_own_wider_range(app, monkeypatch):
+    """A budget in roubles may exceed 2**31: the field's NumberRange decides, not the rule."""
+    from werkzeug.datastructures import MultiDict
+
+    from participation.voting.forms import CampaignForm
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)
+    with app.test_request_context(method="POST"):
+        form = CampaignForm(formdata=MultiDict({"budget_limit": str(5 * 10**9)}))
+        form.validate()
+        assert "budget_limit" not in form.errors
+        form = CampaignForm(formdata=MultiDict({"budget_limit": str(10**20)}))
+        form.validate()
+        assert form.errors["budget_limit"] == ["Больше нуля и не больше 10000000000000."]
+
+
+# --- ids in URLs, query strings and JSON ------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-1", str(2**31), str(10**20)])
+def test_out_of_range_ids_are_not_found(client, value):
+    for url in (f"/voting/{value}", f"/polls/{value}", f"/hearings/{value}/paragraphs/{value}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Страница не найдена" in response.get_data(as_text=True)
+
+
+def test_nul_in_a_path_or_query_string_is_refused(client):
+    assert client.get("/files/abc%00def").status_code == 404
+    response = client.get("/hearings/", query_string={"stage": "x\x00"})
+    assert response.status_code == 400
+    assert "Неверный запрос" in response.get_data(as_text=True)
