@@ -32,7 +32,10 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    from participation.core.limits import register_input_limits
+
     _init_extensions(app)
+    register_input_limits(app)  # before the blueprints: their rules use the bounded converters
     _register_blueprints(app)
     _register_cli(app)
 

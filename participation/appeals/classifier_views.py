@@ -39,6 +39,7 @@ from participation.appeals.classifier_forms import (
 )
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import FieldError, render_error
+from participation.core.limits import parse_id
 from participation.core.organizations import Organization
 from participation.core.permissions import require
 from participation.core.territories import Territory, TerritoryLevel
@@ -343,9 +344,10 @@ def suggest():
     organization = None
     raw_org = request.args.get("org", "").strip()
     if raw_org:
-        if not raw_org.isdigit():
+        organization_id = parse_id(raw_org)
+        if organization_id is None:
             return render_error(400, _("Параметр org — номер организации."))
-        organization = db.session.get(Organization, int(raw_org))
+        organization = db.session.get(Organization, organization_id)
         if organization is None:
             return render_error(404, _("Организация не найдена."))
     # The same list the form shows without JavaScript (a widget's own topics only).

@@ -21,6 +21,7 @@ from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
 from participation.appeals.permissions import sees_only_assigned
 from participation.appeals.workflow import OPEN_BUCKETS, Bucket
 from participation.core.db import utcnow
+from participation.core.limits import parse_id
 from participation.core.organizations import Organization
 from participation.core.pagination import PAGE_SIZES, Page
 from participation.extensions import db
@@ -87,7 +88,7 @@ def _enum(cls: Any, raw: str | None) -> Any:
 
 
 def _positive(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 1_000_000 else default
+    return int(raw) if raw and raw.isdecimal() and 0 < int(raw) < 1_000_000 else default
 
 
 def parse_filters(args: Any, default_bucket: Bucket) -> Filters:
@@ -128,8 +129,8 @@ def _is_postgres() -> bool:
 
 def _search(q: str) -> Any:
     clauses = []
-    if q.isdigit():
-        clauses.append(Appeal.id == int(q))
+    if (number := parse_id(q)) is not None:
+        clauses.append(Appeal.id == number)
     if _is_postgres():
         # The same expression as the GIN index in the migration.
         clauses.append(

@@ -35,7 +35,7 @@ class Page:
 
 def _arg_int(name: str, default: int) -> int:
     raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+    return int(raw) if raw.isdecimal() and int(raw) > 0 else default
 
 
 def paginate(query: sa.Select, default_size: int = 10, sizes: tuple[int, ...] = PAGE_SIZES) -> Page:

@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from participation.auth.eligibility import check, rule_description
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.limits import arg_id
 from participation.core.moderation import REJECTION_LABELS, rejection_text
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -106,8 +107,7 @@ def show(event_id: int):
     sort = request.args.get("sort", "popular")
     sort = sort if sort in queries.SORTS else "popular"
     category_ids = {c.id for c in event.categories}
-    raw_category = request.args.get("category", "")
-    category_id = int(raw_category) if raw_category.isdigit() else None
+    category_id = arg_id("category")
     category_id = category_id if category_id in category_ids else None
     page = paginate(
         queries.public_questions_query(event, sort=sort, category_id=category_id),

@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
+from participation.core.limits import NUL_REFUSED
 from participation.extensions import db
 from participation.polls.models import (
     QuestionKind,
@@ -190,6 +191,13 @@ def _values(form: Any, name: str) -> list[str]:
     return [v.strip() for v in form.getlist(name) if v and v.strip()]
 
 
+def _text(form: Any, name: str) -> str:
+    text = (form.get(name) or "").replace("\r\n", "\n").strip()
+    if "\x00" in text:
+        raise AnswerError(str(NUL_REFUSED))
+    return text
+
+
 def _int(raw: str) -> int:
     if not re.fullmatch(r"\d{1,12}", raw):
         raise AnswerError(
@@ -203,19 +211,19 @@ def _read_choice(question: SurveyQuestion, form: Any) -> dict[str, Any] | None:
     if question.kind == QuestionKind.SINGLE and len(raw) > 1:
         raise AnswerError(_("Выберите один вариант ответа."))
     ids = list(dict.fromkeys(_int(v) for v in raw))
-    other = (form.get(field_name(question, "_other")) or "").strip()
+    other = _text(form, field_name(question, "_other"))
     if not ids:
         if other and question.has_other:
             raise AnswerError(_("Вы заполнили поле «Другое»: отметьте и сам вариант «Другое»."))
         return None
     value: dict[str, Any] = {"o": ids}
     if other:
-        value["other"] = other.replace("\r\n", "\n")
+        value["other"] = other
     return value
 
 
 def _read_text(question: SurveyQuestion, form: Any) -> dict[str, Any] | None:
-    text = (form.get(field_name(question)) or "").replace("\r\n", "\n").strip()
+    text = _text(form, field_name(question))
     return {"t": text} if text else None
 
 
@@ -245,7 +253,7 @@ def _read_scale(question: SurveyQuestion, form: Any) -> dict[str, Any] | None:
     raw = _values(form, field_name(question))
     if not raw:
         return None
-    if len(raw) > 1 or not raw[0].isdigit():
+    if len(raw) > 1 or not raw[0].isdecimal():
         raise AnswerError(_("Выберите одно значение от 1 до %(max)d.", max=question.scale_max))
     return {"n": int(raw[0])}
 
@@ -266,7 +274,7 @@ def _read_ranking(question: SurveyQuestion, form: Any) -> dict[str, Any] | None:
     for option in question.choices:
         raw = _values(form, field_name(question, f"_o{option.id}"))
         if raw:
-            if not raw[0].isdigit():
+            if not raw[0].isdecimal():
                 raise AnswerError(
                     _("Места указываются числами от 1 до %(n)d.", n=len(question.choices))
                 )

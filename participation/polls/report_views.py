@@ -103,7 +103,7 @@ def texts(survey_id: int):
     )
 
 
-@bp.post("/<int:survey_id>/texts/<int:answer_id>")
+@bp.post("/<int:survey_id>/texts/<bigid:answer_id>")
 @login_required
 def moderate(survey_id: int, answer_id: int):
     if not current_user.is_authenticated:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import contains_eager
 from participation.core import audit
 from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.limits import parse_id
 from participation.core.organizations import Organization, new_widget_code
 from participation.core.territories import Territory
 from participation.core.users import User
@@ -714,4 +715,4 @@ def cast_widget_ballot(organization: Organization, session: WidgetSession, campa
 
 def parse_ids(values: list[str]) -> list[int]:
     """Object ids from a form (anything that is not a number is dropped)."""
-    return [int(v) for v in values if v.isdigit() and len(v) < 12]
+    return [number for v in values if (number := parse_id(v)) is not None]

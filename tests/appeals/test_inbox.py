@@ -155,6 +155,9 @@ def test_search_in_russian_text_and_by_number(world, spread):
     assert _ids(w, Filters(bucket=Bucket.IN_WORK, q="Тверская")) == set()
     assert _ids(w, Filters(bucket=Bucket.IN_WORK, q=str(spread["work"].id))) == {spread["work"].id}
     assert _ids(w, Filters(bucket=Bucket.IN_WORK, q="100%_")) == set()
+    # A number no key can hold is searched as text only (PostgreSQL would refuse it as an id).
+    assert _ids(w, Filters(bucket=Bucket.IN_WORK, q=str(10**20))) == set()
+    assert _ids(w, Filters(bucket=Bucket.IN_WORK, q="²")) == set()
 
 
 def test_sort_and_page_sizes(client, world):

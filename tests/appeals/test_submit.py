@@ -188,6 +188,13 @@ def test_concurrent_double_submit_creates_one_message(app):
         ({"latitude": "54,7", "longitude": ""}, "longitude", "и широту, и долготу"),
         ({"latitude": "сто", "longitude": "55"}, "latitude", "Введите число"),
         ({"latitude": "95", "longitude": "55"}, "latitude", "от −90 до 90"),
+        # PostgreSQL cannot store NUL nor compare an integer key with 2**31: no 500, a message
+        ({"text": TEXT[:20] + "\x00" + TEXT[20:]}, "text", "Текст содержит недопустимый символ"),
+        ({"address": "ул. Садовая\x00"}, "address", "Текст содержит недопустимый символ"),
+        ({"subcategory_id": "99999999999"}, "subcategory_id", "Выберите значение из списка"),
+        ({"subcategory_id": str(2**31)}, "subcategory_id", "Выберите значение из списка"),
+        ({"territory_id": str(10**20)}, "territory_id", "Выберите значение из списка"),
+        ({"territory_id": str(-(2**31) - 1)}, "territory_id", "Выберите значение из списка"),
     ],
 )
 def test_bad_input_is_explained_next_to_the_field_and_nothing_is_saved(

@@ -185,3 +185,11 @@ def test_the_form_shows_other_topics_only_when_they_have_a_real_chance(client):
     assert all(s["confidence"] >= 0.05 for s in shown[1:])  # no «уверенность 0%» rows
     ranked = suggest_topic("огромная яма на дороге", limit=3)
     assert len(ranked) > len(shown)  # the suggester did rank more: the form leaves them out
+
+
+@pytest.mark.parametrize("org", [str(2**31), str(10**20), "²", "-1"])
+def test_an_organization_number_out_of_range_is_a_json_400(client, org):
+    login_as(client, factories.user())
+    response = client.get("/api/appeals/suggest", query_string={"text": "яма", "org": org})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "Параметр org — номер организации."

@@ -31,6 +31,9 @@ def _nothing_saved() -> None:
     assert _count(SurveyAnswer) == 0
 
 
+NUL = "Текст содержит недопустимый символ."  # a NUL byte: PostgreSQL cannot store it
+
+
 @pytest.fixture
 def every_kind(world):
     return build_survey(
@@ -144,6 +147,13 @@ def test_every_question_type_is_stored(client, world, every_kind):
             "Введите число, например 12 или 3,5.",
         ),
         (lambda qs, d: d.update({f"q{qs[3].id}": "301"}), "Введите число от 0 до 300."),
+        (lambda qs, d: d.update({f"q{qs[2].id}": "Больше\x00скамеек"}), NUL),
+        (lambda qs, d: d.update({f"q{qs[0].id}_other": "На\x00велосипеде"}), NUL),
+        (lambda qs, d: d.update({f"q{qs[5].id}": "²"}), "Выберите одно значение от 1 до 10."),
+        (
+            lambda qs, d: d.update({f"q{qs[7].id}_o{qs[7].choices[0].id}": "²"}),
+            "Места указываются числами от 1 до 3.",
+        ),
         (
             lambda qs, d: d.update({f"q{qs[4].id}": "31.02.2020"}),
             "Введите дату в формате ДД.ММ.ГГГГ",
