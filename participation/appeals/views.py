@@ -143,16 +143,18 @@ def new():
     # The lists are built only to show the form (a successful submission does not need them).
     form.subcategory_id.choices = _topic_choices(widget_organization)
     form.territory_id.choices = _territory_choices(widget_organization)
-    suggestions = []
+    suggestions, autoselected = [], False
     if "suggest" in request.form:
         suggestions = services.topic_suggestions(form.text.data or "", widget_organization)
-        if suggestions and not form.subcategory_id.data:
-            form.subcategory_id.data = suggestions[0][0].id
+        best = services.autoselected_topic(suggestions)
+        if best is not None and not form.subcategory_id.data:
+            form.subcategory_id.data, autoselected = best, True
     return render_template(
         "appeals/new.html",
         form=form,
         widget_organization=widget_organization,
         suggestions=suggestions,
+        autoselected=autoselected,
         rule=rule_description(rule),
         max_files=services.setting("APPEALS_MAX_FILES"),
         max_length=services.setting("APPEALS_TEXT_MAX_LENGTH"),

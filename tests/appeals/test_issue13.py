@@ -3,6 +3,8 @@ the answer term of rejected messages, and one local time everywhere."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from participation.appeals import services as s
@@ -27,3 +29,104 @@ def test_a_rejected_message_shows_no_answer_term(client, world, who):
     html = _page(client, url)
     assert "Отклонено" in html
     assert "Срок ответа" not in html
+
+
+# --- 5. a weak topic suggestion is listed, not chosen -------------------------------------------
+
+VAGUE = "Разметка стёрлась, и скамейка сломана, и яма"  # no topic above 35 % in this world
+CLEAR = "На дороге огромная яма, пробил колесо, прошу заделать выбоину."
+
+
+@pytest.fixture
+def autoselect_min(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SUGGEST_AUTOSELECT_MIN", 0.5)
+
+
+def _suggest_form(client, world, text: str) -> str:
+    from tests.appeals.test_submit import _form
+
+    data = _form(client, world, subcategory_id="", text=text, suggest="1")
+    return client.post("/appeals/new", data=data).get_data(as_text=True)
+
+
+def test_the_form_preselects_only_a_confident_suggestion(client, world, autoselect_min):
+    login_as(client, world.resident)
+    weak = _suggest_form(client, world, VAGUE)
+    assert "Похоже, это:" in weak and "уверенность" in weak
+    topics = weak.split('name="subcategory_id"')[1].split("</select>")[0]
+    assert not re.search(r'<option selected value="\d', topics)
+    box = weak.split('id="suggestions"')[1].split("</div>")[0]
+    assert "Первая тема выбрана" not in box and "Выберите тему в списке ниже" in box
+    strong = _suggest_form(client, world, CLEAR)
+    assert f'<option selected value="{world.potholes.id}">' in strong
+    assert "Первая тема выбрана" in strong.split('id="suggestions"')[1].split("</div>")[0]
+
+
+def test_the_suggest_api_says_which_topic_to_preselect(client, world, autoselect_min):
+    login_as(client, world.resident)
+    weak = client.get("/api/appeals/suggest", query_string={"text": VAGUE}).json
+    assert weak["suggestions"] and weak["selected"] is None
+    strong = client.get("/api/appeals/suggest", query_string={"text": CLEAR}).json
+    assert strong["selected"] == world.potholes.id == strong["suggestions"][0]["subcategory_id"]
+
+
+# --- 1. the escalated message arrives with its history ------------------------------------------
+
+
+def _photo(name: str):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from tests.appeals.test_submit import PNG
+
+    return FileStorage(io.BytesIO(PNG), filename=name, content_type="image/png")
+
+
+def _escalated(w):
+    from tests.appeals.test_lifecycle import to_work
+
+    appeal = submit(w, files=[_photo("яма-у-дома.png")])
+    to_work(w, appeal)
+    s.submit_draft(appeal, w.executor, "Яму засыпали щебнем 12 мая.", [_photo("щебень.png")])
+    s.approve_answer(appeal, w.head)
+    s.rate_appeal(appeal, w.resident, 2, "Щебень размыло через день, яма снова на месте.")
+    review = s.review_cycle_of(appeal)
+    s.assign_executor(review, w.gov_coordinator, w.gov_executor.id)
+    return appeal, review
+
+
+def test_the_review_card_shows_the_earlier_case(client, world):
+    w = world
+    appeal, review = _escalated(w)
+    login_as(client, w.gov_executor)
+    html = _page(client, f"/backoffice/appeals/{review.id}")
+    assert f'href="/backoffice/appeals/{appeal.id}"' in html
+    for seen in (
+        "Яму засыпали щебнем 12 мая.",  # the answer that was rated
+        "Щебень размыло через день, яма снова на месте.",  # the resident's comment
+        "2 из 5",
+        "Исполнителев",  # who answered
+        "Администрация г. Тестовска",
+        "яма-у-дома.png",  # the resident's photo
+        "щебень.png",  # the answer's photo
+    ):
+        assert seen in html, seen
+    # The reviewer may open the earlier card and its files.
+    earlier = _page(client, f"/backoffice/appeals/{appeal.id}")
+    assert "Яму засыпали щебнем 12 мая." in earlier
+    for link in re.findall(r'href="(/files/[^"]+)"', html):
+        assert client.get(link).status_code == 200, link
+
+
+@pytest.mark.parametrize("who", ["other_gov_executor", "town_coordinator", "other_resident"])
+def test_the_earlier_case_opens_to_no_one_new(client, world, who):
+    from participation.core.users import Role
+    from tests import factories as f
+
+    w = world
+    appeal, review = _escalated(w)
+    w.other_gov_executor = f.staff(w.government, Role.EXECUTOR, last_name="Другой")
+    login_as(client, getattr(w, who))
+    assert client.get(f"/backoffice/appeals/{review.id}").status_code == 404
+    assert client.get(f"/backoffice/appeals/{appeal.id}").status_code == 404

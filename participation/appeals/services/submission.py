@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
@@ -144,6 +145,14 @@ def topic_suggestions(
         )
     }
     return [(rows[s.subcategory_id], s) for s in found if s.subcategory_id in rows]
+
+
+def autoselected_topic(suggestions: list[tuple[Subcategory, Suggestion]]) -> int | None:
+    """The topic the form pre-selects: the best suggestion, and only when the suggester is sure
+    enough (SUGGEST_AUTOSELECT_MIN); a weak guess is listed for the resident to choose from."""
+    if suggestions and suggestions[0][1].confidence >= current_app.config["SUGGEST_AUTOSELECT_MIN"]:
+        return suggestions[0][0].id
+    return None
 
 
 def _suggestion(text: str, allowed: set[int] | None) -> tuple[int | None, float | None]:

@@ -12,7 +12,7 @@
   // The words come translated from the page (data-text-*), as the server would write them.
   function say(name) { return form.getAttribute("data-text-" + name) || ""; }
 
-  function show(items) {
+  function show(items, selected) {
     box.textContent = "";
     if (!items.length) {
       var none = document.createElement("p");
@@ -31,14 +31,14 @@
       list.appendChild(li);
     });
     box.appendChild(list);
-    var first = select.querySelector('option[value="' + items[0].subcategory_id + '"]');
-    if (first) {
-      select.value = String(items[0].subcategory_id);
-      var hint = document.createElement("p");
-      hint.className = "hint";
-      hint.textContent = say("chosen");
-      box.appendChild(hint);
-    }
+    // Only a suggestion the server is sure enough about is chosen for the resident.
+    var chosen = selected && !select.value &&
+      select.querySelector('option[value="' + selected + '"]');
+    if (chosen) { select.value = String(selected); }
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = say(chosen ? "chosen" : "choose");
+    box.appendChild(hint);
   }
 
   button.addEventListener("click", function (event) {
@@ -49,7 +49,7 @@
     if (org) { url += "&org=" + encodeURIComponent(org); }
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
-      .then(function (data) { show(data.suggestions || []); })
+      .then(function (data) { show(data.suggestions || [], data.selected); })
       .catch(function () { form.requestSubmit ? form.requestSubmit(button) : form.submit(); });
   });
 })();
