@@ -130,3 +130,42 @@ def test_the_earlier_case_opens_to_no_one_new(client, world, who):
     login_as(client, getattr(w, who))
     assert client.get(f"/backoffice/appeals/{review.id}").status_code == 404
     assert client.get(f"/backoffice/appeals/{appeal.id}").status_code == 404
+
+
+# --- 4. one local time everywhere ---------------------------------------------------------------
+
+
+def test_the_feed_and_the_mail_show_the_answer_time_of_the_message_page(app, client, world):
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    import sqlalchemy as sa
+    import time_machine
+
+    from participation.core.outbox import Channel, OutboxMessage, build_email, relay_outbox
+    from participation.extensions import db
+    from tests.appeals.test_lifecycle import to_answered
+
+    w = world
+    # The platform's default zone (Moscow) is not the city's (Yekaterinburg, UTC+5).
+    app.config["DEFAULT_TIMEZONE"], default = "Europe/Moscow", app.config["DEFAULT_TIMEZONE"]
+    try:
+        with time_machine.travel(datetime(2026, 12, 5, 11, 45, tzinfo=UTC), tick=False):
+            appeal = to_answered(w, submit(w))
+            relay_outbox()
+            login_as(client, w.resident)
+            page = _page(client, f"/my/appeals/{appeal.id}")
+            feed = _page(client, "/my/notifications")
+        assert "05.12.2026 16:45" in page  # the answer, in the city's time
+        assert "05.12.2026 16:45" in feed and "14:45" not in feed
+        mail = db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.channel == Channel.EMAIL, OutboxMessage.subject.contains("Ответ"))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        built = build_email(mail)
+        assert "05.12.2026 16:45" in built.get_content()
+        sent = parsedate_to_datetime(built["Date"])
+        assert (sent.hour, sent.minute, sent.utcoffset().total_seconds()) == (16, 45, 5 * 3600)
+    finally:
+        app.config["DEFAULT_TIMEZONE"] = default
