@@ -326,7 +326,7 @@ def operator_new():
             )
             return redirect(url_for("appeals_backoffice.card", appeal_id=submission.appeal.id))
     form.subcategory_id.choices = _topic_choices(None)
-    form.territory_id.choices = _territory_choices(None)
+    form.territory_id.choices = _territory_choices(None, form.subcategory_id.data)
     return render_template(
         "appeals/backoffice/operator_new.html",
         form=form,

@@ -135,7 +135,9 @@ def test_the_earlier_case_opens_to_no_one_new(client, world, who):
 # --- 4. one local time everywhere ---------------------------------------------------------------
 
 
-def test_the_feed_and_the_mail_show_the_answer_time_of_the_message_page(app, client, world):
+def test_the_feed_and_the_mail_show_the_answer_time_of_the_message_page(
+    app, client, world, monkeypatch
+):
     from datetime import UTC, datetime
     from email.utils import parsedate_to_datetime
 
@@ -148,24 +150,93 @@ def test_the_feed_and_the_mail_show_the_answer_time_of_the_message_page(app, cli
 
     w = world
     # The platform's default zone (Moscow) is not the city's (Yekaterinburg, UTC+5).
-    app.config["DEFAULT_TIMEZONE"], default = "Europe/Moscow", app.config["DEFAULT_TIMEZONE"]
-    try:
-        with time_machine.travel(datetime(2026, 12, 5, 11, 45, tzinfo=UTC), tick=False):
-            appeal = to_answered(w, submit(w))
-            relay_outbox()
-            login_as(client, w.resident)
-            page = _page(client, f"/my/appeals/{appeal.id}")
-            feed = _page(client, "/my/notifications")
-        assert "05.12.2026 16:45" in page  # the answer, in the city's time
-        assert "05.12.2026 16:45" in feed and "14:45" not in feed
-        mail = db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.channel == Channel.EMAIL, OutboxMessage.subject.contains("Ответ"))
-            .order_by(OutboxMessage.id.desc())
-        ).first()
-        built = build_email(mail)
-        assert "05.12.2026 16:45" in built.get_content()
-        sent = parsedate_to_datetime(built["Date"])
-        assert (sent.hour, sent.minute, sent.utcoffset().total_seconds()) == (16, 45, 5 * 3600)
-    finally:
-        app.config["DEFAULT_TIMEZONE"] = default
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Europe/Moscow")
+    with time_machine.travel(datetime(2026, 12, 5, 11, 45, tzinfo=UTC), tick=False):
+        appeal = to_answered(w, submit(w))
+        relay_outbox()
+        login_as(client, w.resident)
+        page = _page(client, f"/my/appeals/{appeal.id}")
+        feed = _page(client, "/my/notifications")
+    assert "05.12.2026 16:45" in page  # the answer, in the city's time
+    assert "05.12.2026 16:45" in feed and "14:45" not in feed
+    mail = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.channel == Channel.EMAIL, OutboxMessage.subject.contains("Ответ"))
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    built = build_email(mail)
+    assert "05.12.2026 16:45" in built.get_content()
+    sent = parsedate_to_datetime(built["Date"])
+    assert (sent.hour, sent.minute, sent.utcoffset().total_seconds()) == (16, 45, 5 * 3600)
+
+
+# --- 2. the form offers only territories someone serves -----------------------------------------
+
+
+@pytest.fixture
+def kazan(world):
+    """A region with no ЦУР and no rules (nobody serves it), and one served only for benches."""
+    from participation.core.organizations import OrganizationKind as K
+    from participation.core.territories import TerritoryLevel as L
+    from tests import factories as f
+
+    region = f.territory(L.REGION, parent=world.country, name="Республика Татарстан (тест)")
+    kazan = f.territory(L.URBAN_OKRUG, parent=region, name="городской округ город Казань (тест)")
+    chistopol = f.territory(L.URBAN_OKRUG, parent=region, name="город Чистополь (тест)")
+    parks = f.organization(K.MUNICIPAL, chistopol, name="Чистопольские парки")
+    from participation.appeals.routing import add_routing_rule
+
+    add_routing_rule(world.benches.id, chistopol, parks)
+    return kazan, chistopol
+
+
+def _territory_options(html: str) -> str:
+    return html.split('name="territory_id"')[1].split("</select>")[0]
+
+
+def test_the_form_lists_only_served_territories(client, world, kazan):
+    kazan, _ = kazan
+    login_as(client, world.resident)
+    options = _territory_options(_page(client, "/appeals/new"))
+    assert "город Тестовск" in options  # the resident's own, served by rule and ЦУР
+    assert re.search(rf'<option selected value="{world.city.id}">', options)
+    assert "Чистополь" in options  # served for one topic
+    assert "Казань" not in options  # served for none
+
+
+def test_a_topic_narrows_the_territories_and_the_server_says_why(client, world, kazan):
+    from participation.appeals.models import Appeal
+    from tests.appeals.test_submit import _count, _form
+
+    kazan, chistopol = kazan
+    login_as(client, world.resident)
+    data = _form(
+        client, world, subcategory_id=str(world.potholes.id), territory_id=str(chistopol.id)
+    )
+    response = client.post("/appeals/new", data=data)
+    assert response.status_code == 400 and _count(Appeal) == 0
+    html = response.get_data(as_text=True)
+    assert "нет исполнителя" in html and "Ямы и выбоины (тест)" in html
+    options = _territory_options(html)  # the list now fits the chosen topic
+    assert "город Тестовск" in options and "Чистополь" not in options
+    # The small JSON endpoint the page's script narrows the list with.
+    served = client.get(f"/appeals/new/territories?subcategory_id={world.benches.id}").json
+    assert chistopol.id in served["territories"] and kazan.id not in served["territories"]
+    served = client.get(f"/appeals/new/territories?subcategory_id={world.potholes.id}").json
+    assert world.city.id in served["territories"] and chistopol.id not in served["territories"]
+    assert client.get("/appeals/new/territories?subcategory_id=x").status_code == 400
+
+
+def test_the_offered_territories_are_exactly_where_routing_finds_someone(world, kazan):
+    from participation.appeals.routing import find_route, submission_territories
+    from participation.core.errors import DomainError
+
+    for topic in (world.potholes, world.marking, world.benches):
+        offered = {t.id for t in submission_territories(subcategory_id=topic.id)}
+        for territory in (world.city, world.town, *kazan):
+            try:
+                find_route(topic.id, territory)
+                routed = True
+            except DomainError:
+                routed = False
+            assert (territory.id in offered) == routed, (topic.name, territory.name)

@@ -26,6 +26,7 @@ from participation.appeals.models import (
     Channel,
 )
 from participation.appeals.routing import (
+    NoRoute,
     find_route,
     moderation_organization_id,
     region_of,
@@ -270,7 +271,17 @@ def submit_appeal(
         suggested_subcategory_id, suggestion_confidence = None, None
 
     region = region_of(territory)
-    route = find_route(subcategory.id, territory, widget_organization)
+    try:
+        route = find_route(subcategory.id, territory, widget_organization)
+    except NoRoute:
+        raise FieldError(
+            "territory_id",
+            _l(
+                "По теме «%(topic)s» в этой территории нет исполнителя. Выберите территорию "
+                "из списка: в нём теперь только те, где на эту тему отвечают.",
+                topic=subcategory.name,
+            ),
+        ) from None
     term = answer_term(subcategory, region)
     now = utcnow()
     due = deadlines.compute_deadlines(now, term.days)

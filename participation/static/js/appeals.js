@@ -34,7 +34,10 @@
     // Only a suggestion the server is sure enough about is chosen for the resident.
     var chosen = selected && !select.value &&
       select.querySelector('option[value="' + selected + '"]');
-    if (chosen) { select.value = String(selected); }
+    if (chosen) {
+      select.value = String(selected);
+      select.dispatchEvent(new Event("change"));
+    }
     var hint = document.createElement("p");
     hint.className = "hint";
     hint.textContent = say(chosen ? "chosen" : "choose");
@@ -51,5 +54,36 @@
       .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
       .then(function (data) { show(data.suggestions || [], data.selected); })
       .catch(function () { form.requestSubmit ? form.requestSubmit(button) : form.submit(); });
+  });
+})();
+
+// The territory list keeps only the territories where someone answers the chosen topic.
+// Without JavaScript the server narrows it when the form comes back, and refuses the rest.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.appeal-form");
+  if (!form || !window.fetch) { return; }
+  var topic = form.querySelector("select[name=subcategory_id]");
+  var place = form.querySelector("select[name=territory_id]");
+  var url = form.getAttribute("data-territories-url");
+  if (!topic || !place || !url) { return; }
+
+  topic.addEventListener("change", function () {
+    var query = (url.indexOf("?") < 0 ? "?" : "&") + "subcategory_id=" +
+      encodeURIComponent(topic.value);
+    fetch(url + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        var served = {};
+        data.territories.forEach(function (id) { served[String(id)] = true; });
+        Array.prototype.forEach.call(place.options, function (option) {
+          var off = option.value !== "" && !served[option.value];
+          option.hidden = off;
+          option.disabled = off;
+        });
+        if (place.selectedOptions[0] && place.selectedOptions[0].disabled) { place.value = ""; }
+      })
+      .catch(function () { /* the server checks the territory on submit anyway */ });
   });
 })();
