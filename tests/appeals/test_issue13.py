@@ -97,6 +97,11 @@ def _escalated(w):
 
 
 def test_the_review_card_shows_the_earlier_case(client, world):
+    import sqlalchemy as sa
+
+    from participation.core.outbox import OutboxMessage
+    from participation.extensions import db
+
     w = world
     appeal, review = _escalated(w)
     login_as(client, w.gov_executor)
@@ -112,6 +117,11 @@ def test_the_review_card_shows_the_earlier_case(client, world):
         "щебень.png",  # the answer's photo
     ):
         assert seen in html, seen
+    # The coordinator's notice already says how it was rated and why.
+    notice = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.user_id == w.gov_coordinator.id)
+    ).first()
+    assert "2 из 5" in notice.body and "Щебень размыло" in notice.body
     # The reviewer may open the earlier card and its files.
     earlier = _page(client, f"/backoffice/appeals/{appeal.id}")
     assert "Яму засыпали щебнем 12 мая." in earlier
