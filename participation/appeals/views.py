@@ -153,13 +153,14 @@ def new():
             return redirect(url_for("appeals.my_detail", appeal_id=appeal_id))
     # The lists are built only to show the form (a successful submission does not need them).
     form.subcategory_id.choices = _topic_choices(widget_organization)
-    form.territory_id.choices = _territory_choices(widget_organization, form.subcategory_id.data)
     suggestions, autoselected = [], False
     if "suggest" in request.form:
         suggestions = services.topic_suggestions(form.text.data or "", widget_organization)
         best = services.autoselected_topic(suggestions)
         if best is not None and not form.subcategory_id.data:
             form.subcategory_id.data, autoselected = best, True
+    # Only the territories where someone answers the chosen (or pre-selected) topic.
+    form.territory_id.choices = _territory_choices(widget_organization, form.subcategory_id.data)
     return render_template(
         "appeals/new.html",
         form=form,

@@ -17,17 +17,19 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def display_zone(tz: str | None = None, person: Any = None) -> str:
+def display_zone(tz: str | None = None, person: Any = None, *, viewer: bool = True) -> str:
     """The one rule for the zone a time is shown in, on pages, in the feed, e-mails and PDFs.
 
     A time belongs to a matter, and shows in the zone of the organization (or territory) whose
     matter it is: `tz`, e.g. a message's answering organization (appeals.presenters.display_tz).
     A time of no organization's matter (a person's profile, an old feed item) shows in the
     zone of the person's own territory (their ESIA registration address); then the default.
+    `person` defaults to whoever is looking at the page, unless `viewer` is False (a letter's
+    reader is its recipient, not whoever's request sent it).
     """
     if tz:
         return tz
-    if person is None and has_request_context():
+    if person is None and viewer and has_request_context():
         from flask_login import current_user
 
         person = current_user if current_user.is_authenticated else None

@@ -201,7 +201,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     mail["Subject"] = message.subject
     # When it happened, in the zone every other time of the matter is shown in.
     person = db.session.get(User, message.user_id) if message.user_id else None
-    zone = ZoneInfo(display_zone(message.timezone, person))
+    zone = ZoneInfo(display_zone(message.timezone, person, viewer=False))
     mail["Date"] = format_datetime(message.created_at.astimezone(zone))
     mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     body = message.body
