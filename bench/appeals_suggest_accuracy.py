@@ -6,9 +6,12 @@ The labelled corpus (bench/data/appeals_messages.csv: subcategory code, text) is
 random (fixed seed) into a "corrections" part and a held-out part. We print top-1 / top-3
 accuracy on the held-out part (a) with the classifier's keywords only and (b) after every
 message of the corrections part went through record_correction() as a moderator's choice,
-the calibration of the top-1 confidence, and the latency of one suggestion against two
-baselines measured in the same run: a trivial substring matcher over the same keywords (no
-morphology) and a bare `SELECT 1` round trip. Runs on SQLite in a temporary directory.
+the calibration of the top-1 confidence, how many suggestions the form would pre-select and
+how often those are right for each auto-selection threshold (SUGGEST_AUTOSELECT_MIN), with the
+threshold giving the most right pre-selections net of wrong ones (the lower on a tie), and
+the latency of one suggestion against two baselines measured in the same run: a trivial
+substring matcher over the same keywords (no morphology) and a bare `SELECT 1` round trip.
+Runs on SQLite in a temporary directory.
 """
 
 from __future__ import annotations
@@ -40,8 +43,12 @@ def load_corpus() -> list[tuple[str, str]]:
         return [(row["subcategory_code"], row["text"]) for row in csv.DictReader(fh)]
 
 
+AUTOSELECT_THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
 def evaluate(samples, ids_by_code, suggest) -> dict[str, float]:
     top1 = top3 = 0
+    outcomes = []  # (top-1 confidence, top-1 right) per message
     bins: dict[int, list[int]] = {}
     confidences = []
     for code, text in samples:
@@ -53,6 +60,7 @@ def evaluate(samples, ids_by_code, suggest) -> dict[str, float]:
         top3 += truth in ranked[:3]
         confidence = suggestions[0].confidence if suggestions else 0.0
         confidences.append(confidence)
+        outcomes.append((confidence, hit))
         bins.setdefault(min(int(confidence * 5), 4), []).append(hit)
     n = len(samples)
     # Expected calibration error over five confidence bins.
@@ -62,11 +70,37 @@ def evaluate(samples, ids_by_code, suggest) -> dict[str, float]:
         "top3": top3 / n,
         "mean_confidence": statistics.fmean(confidences),
         "ece": ece,
+        "autoselect": {t: autoselect(outcomes, t) for t in AUTOSELECT_THRESHOLDS},
         "bins": {
             f"{b / 5:.1f}–{(b + 1) / 5:.1f}": (len(h), sum(h) / len(h))
             for b, h in sorted(bins.items())
         },
     }
+
+
+def autoselect(outcomes: list[tuple[float, bool]], threshold: float) -> tuple[float, float]:
+    """(share of messages whose best topic the form pre-selects, accuracy of those)."""
+    chosen = [hit for confidence, hit in outcomes if confidence >= threshold]
+    return len(chosen) / len(outcomes), (sum(chosen) / len(chosen) if chosen else 0.0)
+
+
+def report_autoselect(result: dict) -> None:
+    """The threshold table and the best threshold: the one with the most right pre-selections
+    net of wrong ones (a right guess saves the resident a choice, a wrong one costs a fix)."""
+    print("  auto-selection (SUGGEST_AUTOSELECT_MIN): share pre-selected, accuracy of those, net")
+    net = {}
+    for threshold, (share, accuracy) in result["autoselect"].items():
+        net[threshold] = share * accuracy - share * (1 - accuracy)
+        print(
+            f"    ≥ {threshold:.2f}: pre-selected {share:6.1%}, right {accuracy:6.1%}, "
+            f"right − wrong {net[threshold]:+6.1%}"
+        )
+    best = max(net, key=lambda t: (round(net[t], 6), -t))  # a tie: pre-select more
+    share, accuracy = result["autoselect"][best]
+    print(
+        f"  best threshold {best:.2f}: pre-selects {share:.1%} of messages, "
+        f"{accuracy:.1%} of them right"
+    )
 
 
 def substring_baseline(subcategories):
@@ -165,6 +199,7 @@ def main() -> None:
         report("substring baseline (no morphology)", baseline)
         before = evaluate(held_out, ids_by_code, suggest_topic)
         report("(a) classifier keywords only", before)
+        report_autoselect(before)
         set_keywords(False)
         names_before = evaluate(held_out, ids_by_code, suggest_topic)
         set_keywords(True)
@@ -184,6 +219,7 @@ def main() -> None:
         print("  calibration of the top-1 confidence after corrections (bin: n, accuracy):")
         for label, (n, accuracy) in after["bins"].items():
             print(f"    {label}: {n:4d} messages, accuracy {accuracy:6.1%}")
+        report_autoselect(after)
         print("  the same without any keywords (subcategory names only):")
         report("(c) names only", names_before)
         set_keywords(False)

@@ -42,6 +42,19 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: ожидается число от 0 до 1") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name}={raw!r}: ожидается число от 0 до 1")
+    return value
+
+
 def _database_url(env: Mapping[str, str], instance: Path) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'participation.sqlite3'}"
     scheme = urlsplit(url).scheme
@@ -218,6 +231,9 @@ def load_config(
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).
         "SUGGEST_REFRESH_SECONDS": 0 if name == "testing" else 5,
+        # The form pre-selects the suggested topic only when the suggester is at least this sure
+        # (0.4: the best on bench/appeals_suggest_accuracy.py); weaker guesses are only listed.
+        "SUGGEST_AUTOSELECT_MIN": _fraction(env, "SUGGEST_AUTOSELECT_MIN", 0.4),
         "SESSION_COOKIE_SECURE": _flag(env, "SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -351,10 +351,13 @@ def suggest():
         if organization is None:
             return render_error(404, _("Организация не найдена."))
     # The same list the form shows without JavaScript (a widget's own topics only).
-    from participation.appeals.services import topic_suggestions
+    from participation.appeals.services import autoselected_topic, topic_suggestions
 
+    found = topic_suggestions(text, organization)
     return jsonify(
         {
+            # The topic the form pre-selects (null: the suggester is not sure enough).
+            "selected": autoselected_topic(found),
             "suggestions": [
                 {
                     "subcategory_id": sub.id,
@@ -364,7 +367,7 @@ def suggest():
                     "confidence": s.confidence,
                     "matched_terms": list(s.matched_terms),
                 }
-                for sub, s in topic_suggestions(text, organization)
-            ]
+                for sub, s in found
+            ],
         }
     )

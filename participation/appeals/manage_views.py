@@ -207,6 +207,10 @@ def _render_card(
         failed_action = Action(failed._prefix.rstrip("-"))
         forms[failed_action] = failed
     answers = services.answers_of(appeal)
+    earlier = services.earlier_cycle(appeal)
+    if earlier is not None and not can_view_as_staff(current_user, earlier.appeal, organization):
+        earlier = None
+    earlier_answer_id = earlier.answer.id if earlier and earlier.answer else None
     handoffs = list(
         db.session.scalars(
             sa.select(AppealHandoff)
@@ -232,6 +236,11 @@ def _render_card(
         handoffs=handoffs,
         rating=services.appeal_rating(appeal),
         review=services.review_cycle_of(appeal),
+        earlier=earlier,
+        earlier_files=_attachments("appeal", [earlier.appeal.id] if earlier else []),
+        earlier_answer_files=_attachments(
+            "appeal_answer", [earlier_answer_id] if earlier_answer_id else []
+        ),
     ), status
 
 
@@ -352,7 +361,7 @@ def operator_new():
     if request.method == "POST":
         staged = _keep_files(staged, form)
     form.subcategory_id.choices = _topic_choices(None)
-    form.territory_id.choices = _territory_choices(None)
+    form.territory_id.choices = _territory_choices(None, form.subcategory_id.data)
     return render_template(
         "appeals/backoffice/operator_new.html",
         form=form,

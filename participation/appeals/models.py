@@ -208,6 +208,11 @@ class Appeal(Base):
     def is_final(self) -> bool:
         return self.state in FINAL_STATES
 
+    @property
+    def has_answer_term(self) -> bool:
+        """Whether «Срок ответа» means anything: not for a message closed without an answer."""
+        return not (self.is_final and self.answered_at is None)
+
     def is_overdue(self, now: datetime | None = None) -> bool:
         return self.is_open and self.answer_due_at < (now or utcnow())
 

@@ -136,9 +136,22 @@ def can_view_as_staff(user: Any, appeal: Appeal, organization: Organization | No
         return True
     if held & ORG_WIDE_ROLES and _involved(appeal, organization):
         return True
-    if Role.EXECUTOR in held and appeal.executor_id == user.id:
-        return organization.id in (appeal.holder_organization_id, appeal.executor_organization_id)
-    return Role.OPERATOR in held and appeal.submitted_by_id == user.id
+    if (
+        Role.EXECUTOR in held
+        and appeal.executor_id == user.id
+        and organization.id in (appeal.holder_organization_id, appeal.executor_organization_id)
+    ):
+        return True
+    if Role.OPERATOR in held and appeal.submitted_by_id == user.id:
+        return True
+    return _reviews(user, appeal, organization)
+
+
+def _reviews(user: Any, appeal: Appeal, organization: Organization) -> bool:
+    """Whoever may see the review a low rating opened (№ 10) may see the rated message (№ 9):
+    the reviewer needs the answer, the rating and the files to judge them."""
+    review = db.session.scalar(sa.select(Appeal).where(Appeal.review_of_id == appeal.id))
+    return review is not None and can_view_as_staff(user, review, organization)
 
 
 def sees_only_assigned(user: Any, organization: Organization) -> bool:

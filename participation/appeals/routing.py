@@ -71,10 +71,17 @@ def rule_organization(subcategory_id: int, territory: Territory) -> Organization
     return None
 
 
+class NoRoute(DomainError):
+    """Nobody answers this topic in this territory."""
+
+
 def find_route(
     subcategory_id: int, territory: Territory, widget_organization: Organization | None = None
 ) -> Route:
-    """Rules first, else the organization whose widget was used, else the regional centre."""
+    """Rules first, else the organization whose widget was used, else the regional centre.
+
+    served_territory_ids() answers the same question for the form's list: keep them in step.
+    """
     organization = rule_organization(subcategory_id, territory)
     if organization is not None:
         return Route(organization, auto_routed=True)
@@ -83,9 +90,47 @@ def find_route(
     centre = regional_centre(region_of(territory))
     if centre is not None:
         return Route(centre, auto_routed=False)
-    raise DomainError(
+    raise NoRoute(
         _l("Для этой территории не найден исполнитель. Выберите другую территорию или тему.")
     )
+
+
+def served_territory_ids(
+    subcategory_id: int | None, widget_organization: Organization | None = None
+) -> set[int]:
+    """Territories where find_route() finds someone for the topic (for some topic when None):
+    a territory on whose chain up a rule or a regional centre sits; anywhere through a widget.
+    Three queries whatever the number of territories."""
+    parents = dict(db.session.execute(sa.select(Territory.id, Territory.parent_id)).all())
+    if widget_organization is not None:
+        return set(parents)
+    rules = sa.select(RoutingRule.territory_id)
+    if subcategory_id is not None:
+        rules = rules.where(RoutingRule.subcategory_id == subcategory_id)
+    # A regional centre serves its region (region_of), i.e. every territory below it.
+    covered = set(db.session.scalars(rules)) | set(
+        db.session.scalars(
+            sa.select(Organization.territory_id)
+            .join(Territory, Territory.id == Organization.territory_id)
+            .where(
+                Organization.kind == OrganizationKind.REGIONAL_CENTRE,
+                Territory.level == TerritoryLevel.REGION,
+            )
+        )
+    )
+    served: dict[int, bool] = {}  # memo: a territory's answer is its nearest known ancestor's
+
+    def is_served(territory_id: int) -> bool:
+        chain, node = [], territory_id
+        while node is not None and node not in served and node not in covered:
+            chain.append(node)
+            node = parents.get(node)
+        answer = node is not None and (node in covered or served[node])
+        for visited in chain:
+            served[visited] = answer
+        return answer
+
+    return {territory_id for territory_id in parents if is_served(territory_id)}
 
 
 def coordination_organization(region: Territory, addressee: Organization) -> Organization:
@@ -121,15 +166,19 @@ def widget_topic_ids(organization: Organization) -> set[int] | None:
     return ids or None
 
 
-def submission_territories(widget_organization: Organization | None = None) -> list[Territory]:
-    """Municipalities and settlements a problem can be located in (for the form's list)."""
+def submission_territories(
+    widget_organization: Organization | None = None, subcategory_id: int | None = None
+) -> list[Territory]:
+    """Municipalities and settlements a problem can be located in (for the form's list): only
+    those where someone answers the chosen topic (or, before a topic is chosen, some topic)."""
     levels = (
         TerritoryLevel.URBAN_OKRUG,
         TerritoryLevel.MUNICIPAL_DISTRICT,
         TerritoryLevel.SETTLEMENT,
     )
+    served = served_territory_ids(subcategory_id, widget_organization)
     query = sa.select(Territory).where(Territory.level.in_(levels)).order_by(Territory.name)
-    territories = list(db.session.scalars(query))
+    territories = [t for t in db.session.scalars(query) if t.id in served]
     if widget_organization is not None:
         home = widget_organization.territory
         territories = [t for t in territories if t.is_within(home)] or territories

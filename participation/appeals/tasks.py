@@ -81,6 +81,7 @@ def _announce(appeal: Appeal, kind: str, users: Iterable[User]) -> None:
             body,
             link=card_path(appeal.id),
             email=user.email,
+            timezone=tz,
         )
 
 

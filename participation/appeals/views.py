@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -26,7 +35,7 @@ from participation.appeals.presenters import display_tz, register_presenters
 from participation.appeals.routing import submission_territories
 from participation.auth.eligibility import check, rule_description
 from participation.core.db import utcnow
-from participation.core.errors import DomainError, FieldError
+from participation.core.errors import DomainError, FieldError, render_error
 from participation.core.files import (
     Attachment,
     keep_for_retry,
@@ -73,10 +82,12 @@ def _topic_choices(widget_organization: Organization | None) -> list[SelectChoic
     return choices
 
 
-def _territory_choices(widget_organization: Organization | None) -> list[SelectChoice]:
-    """Municipalities grouped by region."""
+def _territory_choices(
+    widget_organization: Organization | None, subcategory_id: int | None = None
+) -> list[SelectChoice]:
+    """Municipalities grouped by region: those where someone answers the topic."""
     choices = [SelectChoice("", _("— выберите —"))]
-    for territory in submission_territories(widget_organization):
+    for territory in submission_territories(widget_organization, subcategory_id):
         region = territory.region()
         choices.append(
             SelectChoice(territory.id, territory.name, optgroup=region.name if region else None)
@@ -159,22 +170,37 @@ def new():
         db.session.commit()  # the kept files outlive the refused request
     # The lists are built only to show the form (a successful submission does not need them).
     form.subcategory_id.choices = _topic_choices(widget_organization)
-    form.territory_id.choices = _territory_choices(widget_organization)
-    suggestions = []
+    suggestions, autoselected = [], False
     if "suggest" in request.form:
         suggestions = services.topic_suggestions(form.text.data or "", widget_organization)
-        if suggestions and not form.subcategory_id.data:
-            form.subcategory_id.data = suggestions[0][0].id
+        best = services.autoselected_topic(suggestions)
+        if best is not None and not form.subcategory_id.data:
+            form.subcategory_id.data, autoselected = best, True
+    # Only the territories where someone answers the chosen (or pre-selected) topic.
+    form.territory_id.choices = _territory_choices(widget_organization, form.subcategory_id.data)
     return render_template(
         "appeals/new.html",
         form=form,
         widget_organization=widget_organization,
         suggestions=suggestions,
+        autoselected=autoselected,
         rule=rule_description(rule),
         max_files=max_files,
         staged=staged,
         max_length=services.setting("APPEALS_TEXT_MAX_LENGTH"),
     ), (400 if form.errors else 200)
+
+
+@bp.get("/appeals/new/territories")
+@login_required
+def served_territories():
+    """The territories the form offers for a topic (the page's script narrows its list)."""
+    raw = request.args.get("subcategory_id", "").strip()
+    if raw and not raw.isdigit():
+        return render_error(400, _("Параметр subcategory_id — номер темы."))
+    widget_organization = _widget_organization()
+    territories = submission_territories(widget_organization, int(raw) if raw else None)
+    return jsonify({"territories": [t.id for t in territories]})
 
 
 @bp.get("/my/appeals")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request, session
@@ -16,13 +17,35 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def display_zone(tz: str | None = None, person: Any = None, *, viewer: bool = True) -> str:
+    """The one rule for the zone a time is shown in, on pages, in the feed, e-mails and PDFs.
+
+    A time belongs to a matter, and shows in the zone of the organization (or territory) whose
+    matter it is: `tz`, e.g. a message's answering organization (appeals.presenters.display_tz).
+    A time of no organization's matter (a person's profile, an old feed item) shows in the
+    zone of the person's own territory (their ESIA registration address); then the default.
+    `person` defaults to whoever is looking at the page, unless `viewer` is False (a letter's
+    reader is its recipient, not whoever's request sent it).
+    """
+    if tz:
+        return tz
+    if person is None and viewer and has_request_context():
+        from flask_login import current_user
+
+        person = current_user if current_user.is_authenticated else None
+    territory = getattr(person, "registration_territory", None)
+    if territory is not None:
+        return territory.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
 def local_datetime(
     value: datetime | None, tz: str | None = None, fmt: str = "dd.MM.yyyy HH:mm"
 ) -> str:
-    """A UTC moment shown in the given (organization's) time zone, e.g. 26.06.2020 14:05."""
+    """A UTC moment shown in the zone display_zone() picks for it, e.g. 26.06.2020 14:05."""
     if value is None:
         return ""
-    zone = ZoneInfo(tz or current_app.config["DEFAULT_TIMEZONE"])
+    zone = ZoneInfo(display_zone(tz))
     return format_datetime(value.astimezone(zone).replace(tzinfo=None), fmt)
 
 
@@ -30,7 +53,7 @@ def local_date(value: datetime | date | None, tz: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(tz or current_app.config["DEFAULT_TIMEZONE"])).date()
+        value = value.astimezone(ZoneInfo(display_zone(tz))).date()
     return format_date(value, "dd.MM.yyyy")
 
 

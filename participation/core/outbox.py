@@ -9,8 +9,9 @@ import smtplib
 import tempfile
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,7 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.db import Base, str_enum, utcnow
+from participation.core.i18n import display_zone
 from participation.core.jobs import enqueue_after_commit, sweep
+from participation.core.users import User
 from participation.extensions import db
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(1000))
+    # The zone its time is shown in: that of the organization whose matter it is (i18n rule).
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -64,6 +69,7 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(1000))
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 
@@ -85,10 +91,13 @@ def notify(
     link: str | None = None,
     email: str | None = None,
     feed: bool = True,
+    timezone: str | None = None,
 ) -> list[int]:
     """Queue a notification in the current transaction; a key already used is ignored.
 
     `key` names the event (e.g. "appeal:12:answered"); the same key never notifies twice.
+    `timezone` is the zone of the organization whose matter it is: the feed and the e-mail show
+    its time there, as the matter's own page does (without it: the person's own zone).
     Returns the ids of the outbox rows actually written.
     """
     rows = []
@@ -105,6 +114,7 @@ def notify(
                 "subject": subject,
                 "body": body,
                 "link": link,
+                "timezone": timezone,
                 "created_at": utcnow(),
                 "attempts": 0,
             },
@@ -159,7 +169,8 @@ def _deliver_one(outbox_id: int) -> int:
                         "title": message.subject,
                         "body": message.body,
                         "link": message.link,
-                        "created_at": utcnow(),
+                        "timezone": message.timezone,
+                        "created_at": message.created_at,
                     },
                     "outbox_id",
                     Notification.__table__,
@@ -188,7 +199,10 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     mail["From"] = config["MAIL_FROM"]
     mail["To"] = message.email
     mail["Subject"] = message.subject
-    mail["Date"] = formatdate(localtime=False)
+    # When it happened, in the zone every other time of the matter is shown in.
+    person = db.session.get(User, message.user_id) if message.user_id else None
+    zone = ZoneInfo(display_zone(message.timezone, person, viewer=False))
+    mail["Date"] = format_datetime(message.created_at.astimezone(zone))
     mail["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     body = message.body
     if message.link:

@@ -51,6 +51,7 @@ def notify_conclusion_published(hearing_id: int) -> int:
                 body,
                 link=hearing_link(hearing.id),
                 email=email,
+                timezone=hearing.territory.timezone,
             )
         )
     db.session.commit()
@@ -97,6 +98,7 @@ def remind_protocol_due() -> int:
                         title=hearing.title,
                     ),
                     link=manage_link(hearing.id),
+                    timezone=hearing.territory.timezone,
                 )
             )
     return sent

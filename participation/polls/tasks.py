@@ -67,6 +67,7 @@ def run_export(export_id: int) -> None:
         _("Выгрузка ответов готова"),
         _("Выгрузка ответов на опрос «%(title)s» готова к скачиванию.", title=survey.title),
         link=_export_link(export),
+        timezone=survey.timezone,
     )
     db.session.commit()
 

@@ -146,7 +146,7 @@ def test_suggest_endpoint_needs_login_and_checks_input(client):
     assert "слишком длинный" in too_long.json["error"]["message"]
     assert client.get("/api/appeals/suggest?text=яма&org=abc").status_code == 400
     assert client.get("/api/appeals/suggest?text=яма&org=987654").status_code == 404
-    assert client.get("/api/appeals/suggest?text=").json == {"suggestions": []}
+    assert client.get("/api/appeals/suggest?text=").json == {"selected": None, "suggestions": []}
 
 
 def test_suggest_endpoint_narrows_to_the_organizations_topics(client):

@@ -12,6 +12,7 @@ def test_defaults_are_sqlite_with_in_process_jobs(tmp_path):
     assert config["REDIS_URL"] is None
     assert config["BABEL_DEFAULT_LOCALE"] == "ru"
     assert config["SESSION_COOKIE_SECURE"] is False  # dev over plain http
+    assert config["SUGGEST_AUTOSELECT_MIN"] == 0.4
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path):
@@ -35,6 +36,8 @@ def test_postgres_url_uses_psycopg(tmp_path):
         ({"DEFAULT_TIMEZONE": "Europe/Ufa-ish"}, "часовой пояс"),
         ({"MAX_UPLOAD_MB": "ten"}, "MAX_UPLOAD_MB"),
         ({"MAX_UPLOAD_MB": "0"}, "больше нуля"),
+        ({"SUGGEST_AUTOSELECT_MIN": "высокий"}, "SUGGEST_AUTOSELECT_MIN"),
+        ({"SUGGEST_AUTOSELECT_MIN": "40"}, "от 0 до 1"),
         ({"MAIL_BACKEND": "smtp"}, "SMTP_HOST"),
         ({"PARTICIPATION_ENV": "staging"}, "PARTICIPATION_ENV"),
         ({"SESSION_COOKIE_SECURE": "maybe"}, "true или false"),

@@ -123,7 +123,7 @@ def rate_appeal(
 
     def escalate(a: Appeal) -> dict[str, Any]:
         a.closed_at = utcnow()
-        reviews.append(_open_review_cycle(a, higher))
+        reviews.append(_open_review_cycle(a, higher, score, comment))
         return {"review_appeal_id": reviews[0].id}
 
     event = transition(
@@ -153,7 +153,9 @@ def rate_appeal(
     return event
 
 
-def _open_review_cycle(appeal: Appeal, higher: Organization) -> Appeal:
+def _open_review_cycle(
+    appeal: Appeal, higher: Organization, score: int, comment: str | None
+) -> Appeal:
     """A new message at the higher organization, linked to the low-rated one, with its own term."""
     now = utcnow()
     due = deadlines.compute_deadlines(now, appeal.term_days)
@@ -217,10 +219,13 @@ def _open_review_cycle(appeal: Appeal, higher: Organization) -> Appeal:
         _staff_of(higher.id, Role.COORDINATOR),
         _("На рассмотрение: сообщение № %(number)s", number=review.number),
         _(
-            "Заявитель низко оценил ответ организации «%(org)s» на сообщение № %(old)s. "
-            "Рассмотрите его повторно.",
+            "Заявитель оценил ответ организации «%(org)s» на сообщение № %(old)s на %(score)d "
+            "из 5. Комментарий заявителя: %(comment)s\n"
+            "Ответ, вложения и оценка — в карточке сообщения. Рассмотрите его повторно.",
             org=appeal.executor_organization.display_name,
             old=appeal.number,
+            score=score,
+            comment=comment or "—",
         ),
     )
     return review

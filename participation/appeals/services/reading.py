@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from participation.appeals.models import (
@@ -68,3 +70,20 @@ def answers_of(appeal: Appeal) -> list[AppealAnswer]:
 def review_cycle_of(appeal: Appeal) -> Appeal | None:
     """The review opened at the higher organization after a low rating, if any."""
     return db.session.scalar(sa.select(Appeal).where(Appeal.review_of_id == appeal.id))
+
+
+@dataclass(frozen=True)
+class EarlierCycle:
+    """The low-rated message a review cycle reconsiders, as its reviewer needs to see it."""
+
+    appeal: Appeal
+    answer: AppealAnswer | None  # the answer the resident rated
+    rating: AppealRating | None  # the score and the resident's comment
+
+
+def earlier_cycle(appeal: Appeal) -> EarlierCycle | None:
+    """For a review cycle: the message it reconsiders, with its answer and rating."""
+    earlier = appeal.review_of
+    if earlier is None:
+        return None
+    return EarlierCycle(earlier, approved_answer(earlier), appeal_rating(earlier))

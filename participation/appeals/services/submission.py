@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
@@ -25,6 +26,7 @@ from participation.appeals.models import (
     Channel,
 )
 from participation.appeals.routing import (
+    NoRoute,
     find_route,
     moderation_organization_id,
     region_of,
@@ -146,6 +148,14 @@ def topic_suggestions(
     return [(rows[s.subcategory_id], s) for s in found if s.subcategory_id in rows]
 
 
+def autoselected_topic(suggestions: list[tuple[Subcategory, Suggestion]]) -> int | None:
+    """The topic the form pre-selects: the best suggestion, and only when the suggester is sure
+    enough (SUGGEST_AUTOSELECT_MIN); a weak guess is listed for the resident to choose from."""
+    if suggestions and suggestions[0][1].confidence >= current_app.config["SUGGEST_AUTOSELECT_MIN"]:
+        return suggestions[0][0].id
+    return None
+
+
 def _suggestion(text: str, allowed: set[int] | None) -> tuple[int | None, float | None]:
     """What the topic suggester would have chosen (kept to learn from the moderator's choice)."""
     from participation.appeals.suggest import suggest_topic
@@ -262,7 +272,17 @@ def submit_appeal(
         suggested_subcategory_id, suggestion_confidence = None, None
 
     region = region_of(territory)
-    route = find_route(subcategory.id, territory, widget_organization)
+    try:
+        route = find_route(subcategory.id, territory, widget_organization)
+    except NoRoute:
+        raise FieldError(
+            "territory_id",
+            _l(
+                "По теме «%(topic)s» в этой территории нет исполнителя. Выберите территорию "
+                "из списка: в нём теперь только те, где на эту тему отвечают.",
+                topic=subcategory.name,
+            ),
+        ) from None
     term = answer_term(subcategory, region)
     now = utcnow()
     due = deadlines.compute_deadlines(now, term.days)

@@ -40,7 +40,7 @@ from participation.appeals.workflow import (
 )
 from participation.core.db import utcnow
 from participation.core.errors import DomainError
-from participation.core.i18n import local_date
+from participation.core.i18n import local_date, local_datetime
 from participation.core.moderation import RejectionReason, rejection_text
 from participation.core.outbox import notify
 from participation.core.users import Role, User
@@ -160,6 +160,7 @@ def _tell_staff(appeal: Appeal, event: AppealEvent, users: Sequence[User], subje
             subject,
             body,
             link=_card_link(appeal),
+            timezone=_tz(appeal),
         )
 
 
@@ -177,6 +178,7 @@ def _tell_author(
         body,
         link=_cabinet_link(appeal) if appeal.author_id else None,
         email=address,
+        timezone=_tz(appeal),
     )
 
 
@@ -263,10 +265,11 @@ def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
     link = rating_link(appeal)
     subject = _("Ответ на сообщение № %(number)s", number=appeal.number)
     body = _(
-        "%(org)s ответила на ваше сообщение № %(number)s:\n\n%(text)s\n\n"
+        "%(org)s ответила на ваше сообщение № %(number)s %(when)s:\n\n%(text)s\n\n"
         "Оцените ответ по ссылке (она действует %(days)d дней) или в личном кабинете.",
         org=appeal.executor_organization.display_name,
         number=appeal.number,
+        when=local_datetime(answer.decided_at if answer else event.at, _tz(appeal)),
         text=answer.text if answer else "",
         days=int(setting("APPEALS_RATING_DAYS")),
     )
@@ -279,6 +282,7 @@ def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
             body,
             link=_cabinet_link(appeal),
             feed=True,
+            timezone=_tz(appeal),
         )
     if address:
         notify(
@@ -289,6 +293,7 @@ def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
             link=link,
             email=address,
             feed=False,
+            timezone=_tz(appeal),
         )
 
 

@@ -162,4 +162,11 @@ def author_ids(question: Question) -> set[int]:
 
 def _tell_authors(question: Question, key: str, subject: str, body: str, link: str) -> None:
     for user_id in sorted(author_ids(question)):
-        notify(user_id, f"directline:q{question.id}:{key}:u{user_id}", subject, body, link=link)
+        notify(
+            user_id,
+            f"directline:q{question.id}:{key}:u{user_id}",
+            subject,
+            body,
+            link=link,
+            timezone=question.event.timezone,
+        )

@@ -161,4 +161,5 @@ def tell_coauthors_the_answer(appeal: Appeal, answer: AppealAnswer | None = None
                 text=answer.text,
             ),
             link=my_questions_path(event.id),
+            timezone=event.timezone,
         )

@@ -369,6 +369,7 @@ def merge_questions(
                 target=target.number,
             ),
             link=link,
+            timezone=target.event.timezone,
         )
     return target
 

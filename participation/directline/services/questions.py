@@ -160,6 +160,7 @@ def submit_question(
             title=event.title,
         ),
         link=my_questions_path(event.id),
+        timezone=event.timezone,
     )
     return Submission(question, created=True)
 

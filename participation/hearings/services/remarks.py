@@ -277,6 +277,7 @@ def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
         body,
         link=hearing_link(hearing.id),
         email=author.email if author else None,
+        timezone=hearing.territory.timezone,
     )
 
 

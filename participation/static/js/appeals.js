@@ -12,7 +12,7 @@
   // The words come translated from the page (data-text-*), as the server would write them.
   function say(name) { return form.getAttribute("data-text-" + name) || ""; }
 
-  function show(items) {
+  function show(items, selected) {
     box.textContent = "";
     if (!items.length) {
       var none = document.createElement("p");
@@ -31,14 +31,17 @@
       list.appendChild(li);
     });
     box.appendChild(list);
-    var first = select.querySelector('option[value="' + items[0].subcategory_id + '"]');
-    if (first) {
-      select.value = String(items[0].subcategory_id);
-      var hint = document.createElement("p");
-      hint.className = "hint";
-      hint.textContent = say("chosen");
-      box.appendChild(hint);
+    // Only a suggestion the server is sure enough about is chosen for the resident.
+    var chosen = selected && !select.value &&
+      select.querySelector('option[value="' + selected + '"]');
+    if (chosen) {
+      select.value = String(selected);
+      select.dispatchEvent(new Event("change"));
     }
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = say(chosen ? "chosen" : "choose");
+    box.appendChild(hint);
   }
 
   button.addEventListener("click", function (event) {
@@ -49,7 +52,38 @@
     if (org) { url += "&org=" + encodeURIComponent(org); }
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })
-      .then(function (data) { show(data.suggestions || []); })
+      .then(function (data) { show(data.suggestions || [], data.selected); })
       .catch(function () { form.requestSubmit ? form.requestSubmit(button) : form.submit(); });
+  });
+})();
+
+// The territory list keeps only the territories where someone answers the chosen topic.
+// Without JavaScript the server narrows it when the form comes back, and refuses the rest.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.appeal-form");
+  if (!form || !window.fetch) { return; }
+  var topic = form.querySelector("select[name=subcategory_id]");
+  var place = form.querySelector("select[name=territory_id]");
+  var url = form.getAttribute("data-territories-url");
+  if (!topic || !place || !url) { return; }
+
+  topic.addEventListener("change", function () {
+    var query = (url.indexOf("?") < 0 ? "?" : "&") + "subcategory_id=" +
+      encodeURIComponent(topic.value);
+    fetch(url + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        var served = {};
+        data.territories.forEach(function (id) { served[String(id)] = true; });
+        Array.prototype.forEach.call(place.options, function (option) {
+          var off = option.value !== "" && !served[option.value];
+          option.hidden = off;
+          option.disabled = off;
+        });
+        if (place.selectedOptions[0] && place.selectedOptions[0].disabled) { place.value = ""; }
+      })
+      .catch(function () { /* the server checks the territory on submit anyway */ });
   });
 })();
