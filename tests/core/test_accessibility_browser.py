@@ -1,0 +1,309 @@
+"""Every kind of page, in a real browser, on the demo region: axe-core finds no WCAG 2.1 AA
+violation (of any impact) at desktop and at phone width; forms are also checked with their
+errors shown. One browser, one logged-in context per role; screenshots and axe's findings go
+to test-artifacts/a11y/.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from participation.extensions import db
+from tests.browser import ARTIFACTS, WCAG_21_AA, axe_violations, esia_login, serve_platform, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.committed]
+FOLDER = "a11y"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def base(app, monkeypatch, tmp_path):
+    with serve_platform(app, monkeypatch, tmp_path) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page to check: `path` as `role` (None: nobody logged in); with `submit`, the form
+    matching that selector is sent empty (browser validation off) and the page with the
+    errors is checked too."""
+
+    name: str
+    role: str | None
+    path: str
+    submit: str | None = None
+
+
+def demo_ids() -> dict[str, int]:
+    """The demo rows the pages are about."""
+    from participation.appeals.models import Appeal
+    from participation.core.organizations import Organization
+    from participation.core.users import User
+    from participation.demo import data
+    from participation.directline.models import DirectLine, Question
+    from participation.hearings import demo as hearings_demo
+    from participation.hearings.models import DraftParagraph, Hearing, Remark
+    from participation.polls.models import Survey, SurveyQuestion
+    from participation.voting import demo as voting_demo
+    from participation.voting.models import Campaign, VotingObject
+    from participation.widgets.models import WidgetKind
+    from tests.widgets.conftest import enable
+
+    def user(slug: str) -> User:
+        oid = data.PERSONAS[slug]["esia_oid"]
+        return db.session.scalar(sa.select(User).where(User.esia_oid == oid))
+
+    def first(query):
+        return db.session.scalar(query.limit(1))
+
+    resident = user("resident-confirmed-ufa")
+    city = user("ufa-administrator").memberships[0].organization
+    ids = {}
+    ids["my_appeal"] = first(
+        sa.select(Appeal.id).where(Appeal.author_id == resident.id).order_by(Appeal.id.desc())
+    )
+    ids["appeal"] = first(
+        sa.select(Appeal.id).where(Appeal.executor_organization_id == city.id).order_by(Appeal.id)
+    )
+    ids["staff"] = user("ufa-executor").id
+    voting = {
+        c.title: c.id
+        for c in db.session.scalars(sa.select(Campaign).where(Campaign.organization_id == city.id))
+    }
+    ids["vote_open"] = voting[voting_demo.OPEN_TITLE]
+    ids["vote_closed"] = voting[voting_demo.CLOSED_TITLE]
+    ids["vote_object"] = first(
+        sa.select(VotingObject.id).where(VotingObject.campaign_id == ids["vote_open"])
+    )
+    ids["survey"] = first(sa.select(Survey.id).where(Survey.organization_id == city.id))
+    ids["survey_question"] = first(
+        sa.select(SurveyQuestion.id)
+        .where(SurveyQuestion.survey_id == ids["survey"])
+        .order_by(SurveyQuestion.id)
+    )
+    hearings = {h.title: h.id for h in db.session.scalars(sa.select(Hearing))}
+    ids["hearing_open"] = hearings[hearings_demo.LANDSCAPING_TITLE]
+    ids["hearing_done"] = hearings[hearings_demo.PLANNING_TITLE]
+    ids["paragraph"] = first(
+        sa.select(DraftParagraph.id).where(DraftParagraph.hearing_id == ids["hearing_open"])
+    )
+    ids["remark"] = first(sa.select(Remark.id).where(Remark.hearing_id == ids["hearing_done"]))
+    ids["line"] = first(sa.select(DirectLine.id))
+    ids["line_question"] = first(
+        sa.select(Question.id).where(Question.event_id == ids["line"]).order_by(Question.id)
+    )
+    org = db.session.get(Organization, city.id)
+    ids["widget_code"] = enable(org, user("ufa-administrator"), WidgetKind.PARTICIPATE)
+    return ids
+
+
+def visits(i: dict) -> list[Visit]:
+    resident, vote, hearing, line = (
+        "resident-confirmed-ufa",
+        i["vote_open"],
+        i["hearing_open"],
+        i["line"],
+    )
+    survey = i["survey"]
+    return [
+        # Anyone
+        Visit("home", None, "/"),
+        Visit("esia-personas", None, "/login"),
+        Visit("voting-index", None, "/voting/"),
+        Visit("polls-index", None, "/polls/"),
+        Visit("hearings-index", None, "/hearings/"),
+        Visit("directline-index", None, "/directline/"),
+        Visit("voting-results", None, f"/voting/{i['vote_closed']}/results"),
+        Visit("voting-verify", None, f"/voting/{i['vote_closed']}/verify", "main form"),
+        Visit("hearing-done", None, f"/hearings/{i['hearing_done']}"),
+        Visit("hearing-notice", None, f"/hearings/{i['hearing_done']}/notice"),
+        Visit("widget-participate", None, f"/widget/{i['widget_code']}"),
+        # The resident
+        Visit("appeal-new", resident, "/appeals/new", "main form"),
+        Visit("my-appeals", resident, "/my/appeals"),
+        Visit("my-appeal", resident, f"/my/appeals/{i['my_appeal']}"),
+        Visit("notifications", resident, "/my/notifications"),
+        Visit("profile", resident, "/my/profile"),
+        Visit("voting-show", resident, f"/voting/{vote}"),
+        Visit("voting-object", resident, f"/voting/{vote}/objects/{i['vote_object']}"),
+        Visit("voting-ballot", resident, f"/voting/{vote}/ballot", "main form"),
+        Visit("poll-show", resident, f"/polls/{survey}"),
+        Visit("poll-answer", resident, f"/polls/{survey}/answer", "main form"),
+        Visit("polls-mine", resident, "/polls/my"),
+        Visit("hearing-open", resident, f"/hearings/{hearing}"),
+        Visit("hearing-paragraph", resident, f"/hearings/{hearing}/paragraphs/{i['paragraph']}"),
+        Visit("hearing-remark", resident, f"/hearings/{hearing}/remarks/new", "main form"),
+        Visit("directline-show", resident, f"/directline/{line}"),
+        Visit("directline-ask", resident, f"/directline/{line}/ask", "main form"),
+        Visit(
+            "directline-question", resident, f"/directline/{line}/questions/{i['line_question']}"
+        ),
+        Visit("directline-my", resident, f"/directline/{line}/my"),
+        Visit("directline-live", resident, f"/directline/{line}/live"),
+        # Staff: appeals
+        Visit("backoffice-home", "ufa-coordinator", "/backoffice/"),
+        Visit("appeals-inbox", "ufa-coordinator", "/backoffice/appeals/"),
+        Visit("appeals-card", "ufa-coordinator", f"/backoffice/appeals/{i['appeal']}"),
+        Visit("appeals-curator", "ufa-curator", "/backoffice/appeals/curator"),
+        Visit("appeals-operator", "cur-operator", "/backoffice/appeals/new", "main form"),
+        # Staff: the administrator
+        Visit("admin-staff", "ufa-administrator", "/admin/"),
+        Visit("admin-staff-member", "ufa-administrator", f"/admin/staff/{i['staff']}"),
+        Visit("admin-staff-new", "ufa-administrator", "/admin/staff/new", "main form"),
+        Visit("admin-widget", "ufa-administrator", "/admin/widget/"),
+        Visit("backoffice-confirm", "ufa-administrator", "/backoffice/confirm"),
+        # Staff: voting, hearings, polls
+        Visit("voting-manage", "ufa-authorized", "/backoffice/voting/"),
+        Visit("voting-manage-show", "ufa-authorized", f"/backoffice/voting/{vote}"),
+        Visit("voting-manage-new", "ufa-authorized", "/backoffice/voting/new", "main form"),
+        Visit("voting-manage-closed", "ufa-authorized", f"/backoffice/voting/{i['vote_closed']}"),
+        Visit("voting-assist", "ufa-volunteer", f"/voting/{vote}/assist", "main form"),
+        Visit("hearings-manage", "ufa-authorized", "/backoffice/hearings/"),
+        Visit("hearings-manage-show", "ufa-authorized", f"/backoffice/hearings/{hearing}"),
+        Visit("hearings-manage-new", "ufa-authorized", "/backoffice/hearings/new", "main form"),
+        Visit("hearings-protocol", "ufa-authorized", f"/backoffice/hearings/{i['hearing_done']}"),
+        Visit(
+            "hearings-meeting",
+            "ufa-authorized",
+            f"/backoffice/hearings/{i['hearing_done']}/meeting",
+        ),
+        Visit(
+            "hearings-remark",
+            "ufa-authorized",
+            f"/backoffice/hearings/{i['hearing_done']}/remarks/{i['remark']}",
+        ),
+        Visit("polls-manage", "ufa-authorized", "/polls/manage"),
+        Visit("polls-manage-new", "ufa-authorized", "/polls/manage/new", "main form"),
+        Visit("polls-questions", "ufa-authorized", f"/polls/manage/{survey}"),
+        Visit(
+            "polls-question",
+            "ufa-authorized",
+            f"/polls/manage/{survey}/questions/{i['survey_question']}",
+        ),
+        Visit("polls-settings", "ufa-authorized", f"/polls/manage/{survey}/settings"),
+        Visit("polls-results", "ufa-authorized", f"/polls/manage/{survey}/results"),
+        Visit("polls-texts", "ufa-authorized", f"/polls/manage/{survey}/texts"),
+        # Staff: the direct line
+        Visit("directline-manage", "pos-moderator", "/backoffice/directline/"),
+        Visit("directline-manage-show", "pos-moderator", f"/backoffice/directline/{line}"),
+        Visit("directline-manage-edit", "pos-moderator", f"/backoffice/directline/{line}/edit"),
+        Visit("directline-results", "pos-moderator", f"/backoffice/directline/{line}/results"),
+        Visit("directline-broadcast", "pos-moderator", f"/backoffice/directline/{line}/broadcast"),
+        Visit("directline-manage-new", "pos-moderator", "/backoffice/directline/new", "main form"),
+    ]
+
+
+def check(page, axe_source: str, name: str, found: dict) -> None:
+    """axe-core at both widths; a screenshot at each."""
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        violations = axe_violations(page.main_frame, axe_source, WCAG_21_AA)
+        if violations:
+            found[f"{name}@{label}"] = violations
+        shot(page, FOLDER, f"{name}-{label}")
+
+
+def test_every_kind_of_page_has_no_wcag_violation(base, browser, axe_source):
+    from participation.demo.seed import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    ids = demo_ids()
+    db.session.commit()
+    db.session.close()  # hold no lock while the server works (SQLite)
+
+    contexts, found, statuses = {}, {}, {}
+    for visit in visits(ids):
+        page = contexts.get(visit.role)
+        if page is None:
+            context = browser.new_context(bypass_csp=True, viewport=DESKTOP)  # to inject axe
+            page = contexts[visit.role] = context.new_page()
+            if visit.role is not None:
+                page.goto(f"{base}/login?next=/")
+                esia_login(page, visit.role)
+                page.wait_for_url(f"{base}/")
+        page.set_viewport_size(DESKTOP)
+        response = page.goto(f"{base}{visit.path}")
+        statuses[visit.name] = response.status
+        check(page, axe_source, visit.name, found)
+        if visit.submit:
+            page.set_viewport_size(DESKTOP)
+            form = page.locator(visit.submit).last
+            form.evaluate("form => { form.noValidate = true; }")
+            with page.expect_navigation():
+                form.locator("button[type=submit], input[type=submit]").last.click()
+            check(page, axe_source, f"{visit.name}-errors", found)
+    for page in contexts.values():
+        page.context.close()
+
+    (ARTIFACTS / FOLDER / "violations.json").write_text(
+        json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    assert {n: s for n, s in statuses.items() if s != 200} == {}
+    assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_on_a_phone_the_header_menu_is_collapsed_behind_a_menu_button(base, browser):
+    from participation.core.users import Role
+    from participation.demo import data
+    from tests import factories as f
+
+    oid = data.PERSONAS["ufa-coordinator"]["esia_oid"]
+    f.staff(f.organization(name="Администрация г. Уфы"), Role.COORDINATOR, esia_oid=oid)
+    db.session.commit()
+    db.session.close()
+
+    context = browser.new_context(viewport=PHONE)  # no CSP bypass: the real headers
+    page = context.new_page()
+    page.goto(f"{base}/login?next=/")
+    esia_login(page, "ufa-coordinator")
+    page.wait_for_url(f"{base}/")
+    button = page.get_by_role("button", name="Меню")
+    residents = page.get_by_role("navigation", name="Для жителей")
+    staff = page.get_by_role("navigation", name="Для сотрудников")
+
+    # Collapsed: the brand and the button, the content right under them.
+    assert button.is_visible()
+    assert button.get_attribute("aria-expanded") == "false"
+    assert button.get_attribute("aria-controls") == "site-menu staff-menu"
+    assert residents.is_hidden() and staff.is_hidden()
+    assert page.locator("header").bounding_box()["height"] < 100  # of 740
+    shot(page, FOLDER, "menu-phone-closed")
+
+    # The button opens it: every link is there.
+    button.click()
+    assert button.get_attribute("aria-expanded") == "true"
+    assert residents.get_by_role("link", name="Голосования").is_visible()
+    assert staff.get_by_role("link", name="Сообщения жителей").is_visible()
+    assert page.get_by_role("button", name="Выйти").is_visible()
+    shot(page, FOLDER, "menu-phone-open")
+
+    # By keyboard: Tab goes into the menu; Escape closes it and the focus is on the button.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('#site-menu') !== null")
+    page.keyboard.press("Escape")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert residents.is_hidden()
+    assert page.evaluate("() => document.activeElement.classList.contains('menu-toggle')")
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true" and residents.is_visible()
+
+    # At desktop width: the navigation is shown, there is no button.
+    page.set_viewport_size(DESKTOP)
+    assert residents.is_visible() and staff.is_visible()
+    assert button.is_hidden()
+    context.close()
+
+    # Without JavaScript, on a phone: no button, the menu is simply shown.
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base}/")
+    assert page.get_by_role("navigation", name="Для жителей").is_visible()
+    assert page.get_by_role("link", name="Войти через Госуслуги").is_visible()
+    assert page.locator(".menu-toggle").is_hidden()
+    context.close()
