@@ -7,6 +7,8 @@ to test-artifacts/a11y/.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -21,6 +23,18 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 
+# The page's width and the innermost elements that stick out to the right of the screen.
+WIDEST = """(screen) => {
+    const out = (el) => el.getBoundingClientRect().right > screen + 1;
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + [...el.classList].map((c) => "." + c).join("");
+    const wide = [...document.body.querySelectorAll("*")]
+        .filter((el) => out(el) && ![...el.children].some(out))
+        .map((el) => (el.parentElement ? name(el.parentElement) + " > " : "") + name(el));
+    return [document.documentElement.scrollWidth, [...new Set(wide)].slice(0, 5)];
+}"""
+
+
 @pytest.fixture
 def base(app, monkeypatch, tmp_path):
     with serve_platform(app, monkeypatch, tmp_path) as url:
@@ -29,14 +43,30 @@ def base(app, monkeypatch, tmp_path):
 
 @dataclass(frozen=True)
 class Visit:
-    """A page to check: `path` as `role` (None: nobody logged in); with `submit`, the form
-    matching that selector is sent empty (browser validation off) and the page with the
-    errors is checked too."""
+    """A page to check: `path` as `role` (None: nobody logged in), answered with `status`;
+    with `submit`, the form matching that selector is sent empty (the browser's own validation
+    off) and the page with the errors is checked too; `steps` go on from there, each a name
+    and what the user does to get to the next page."""
 
     name: str
     role: str | None
     path: str
     submit: str | None = None
+    status: int = 200
+    lands: str | None = None  # where it redirects to, if it does
+    steps: tuple[tuple[str, Callable], ...] = ()
+
+
+def send(page, selector: str) -> None:
+    """Press the last submit button of the last form matching `selector`; wait for the page."""
+    form = page.locator(selector).last
+    with page.expect_navigation():
+        form.locator("button[type=submit], input[type=submit]").last.click()
+
+
+def choose_and_send(page) -> None:
+    page.locator("input[name=choices]").first.check()
+    send(page, "main form")
 
 
 def demo_ids() -> dict[str, int]:
@@ -97,6 +127,20 @@ def demo_ids() -> dict[str, int]:
     ids["line_question"] = first(
         sa.select(Question.id).where(Question.event_id == ids["line"]).order_by(Question.id)
     )
+    from participation.appeals.classifier import Category
+    from participation.core.organizations import OrganizationKind
+    from participation.core.users import Membership, Role
+    from participation.polls.models import SurveySection
+
+    operator = first(sa.select(Organization).where(Organization.kind == OrganizationKind.OPERATOR))
+    db.session.add(
+        Membership(user=user("pos-moderator-2"), organization=operator, role=Role.ADMINISTRATOR)
+    )
+    ids["category"] = first(sa.select(Category.id).order_by(Category.position))
+    ids["region"] = city.territory.parent_id
+    ids["survey_section"] = first(
+        sa.select(SurveySection.id).where(SurveySection.survey_id == ids["survey"])
+    )
     org = db.session.get(Organization, city.id)
     ids["widget_code"] = enable(org, user("ufa-administrator"), WidgetKind.PARTICIPATE)
     return ids
@@ -113,7 +157,7 @@ def visits(i: dict) -> list[Visit]:
     return [
         # Anyone
         Visit("home", None, "/"),
-        Visit("esia-personas", None, "/login"),
+        Visit("esia-personas", None, "/login", lands="/esia/aas/oauth2/ac"),
         Visit("voting-index", None, "/voting/"),
         Visit("polls-index", None, "/polls/"),
         Visit("hearings-index", None, "/hearings/"),
@@ -123,6 +167,7 @@ def visits(i: dict) -> list[Visit]:
         Visit("hearing-done", None, f"/hearings/{i['hearing_done']}"),
         Visit("hearing-notice", None, f"/hearings/{i['hearing_done']}/notice"),
         Visit("widget-participate", None, f"/widget/{i['widget_code']}"),
+        Visit("not-found", None, "/no-such-page", status=404),
         # The resident
         Visit("appeal-new", resident, "/appeals/new", "main form"),
         Visit("my-appeals", resident, "/my/appeals"),
@@ -131,12 +176,19 @@ def visits(i: dict) -> list[Visit]:
         Visit("profile", resident, "/my/profile"),
         Visit("voting-show", resident, f"/voting/{vote}"),
         Visit("voting-object", resident, f"/voting/{vote}/objects/{i['vote_object']}"),
-        Visit("voting-ballot", resident, f"/voting/{vote}/ballot", "main form"),
+        Visit(
+            "voting-ballot",
+            resident,
+            f"/voting/{vote}/ballot",
+            "main form",
+            steps=(("voting-confirm", choose_and_send), ("voting-receipt", lambda p: send(p, "main form"))),
+        ),
         Visit("poll-show", resident, f"/polls/{survey}"),
         Visit("poll-answer", resident, f"/polls/{survey}/answer", "main form"),
         Visit("polls-mine", resident, "/polls/my"),
         Visit("hearing-open", resident, f"/hearings/{hearing}"),
         Visit("hearing-paragraph", resident, f"/hearings/{hearing}/paragraphs/{i['paragraph']}"),
+        Visit("hearing-general", resident, f"/hearings/{hearing}/general"),
         Visit("hearing-remark", resident, f"/hearings/{hearing}/remarks/new", "main form"),
         Visit("directline-show", resident, f"/directline/{line}"),
         Visit("directline-ask", resident, f"/directline/{line}/ask", "main form"),
@@ -157,11 +209,19 @@ def visits(i: dict) -> list[Visit]:
         Visit("admin-staff-new", "ufa-administrator", "/admin/staff/new", "main form"),
         Visit("admin-widget", "ufa-administrator", "/admin/widget/"),
         Visit("backoffice-confirm", "ufa-administrator", "/backoffice/confirm"),
+        Visit("classifier", "pos-moderator-2", "/admin/classifier/"),
+        Visit(
+            "classifier-category",
+            "pos-moderator-2",
+            f"/admin/classifier/categories/{i['category']}",
+        ),
+        Visit("classifier-region", "pos-moderator-2", f"/admin/classifier/regions/{i['region']}"),
         # Staff: voting, hearings, polls
         Visit("voting-manage", "ufa-authorized", "/backoffice/voting/"),
         Visit("voting-manage-show", "ufa-authorized", f"/backoffice/voting/{vote}"),
         Visit("voting-manage-new", "ufa-authorized", "/backoffice/voting/new", "main form"),
         Visit("voting-manage-closed", "ufa-authorized", f"/backoffice/voting/{i['vote_closed']}"),
+        Visit("voting-manage-close", "ufa-authorized", f"/backoffice/voting/{vote}/close"),
         Visit("voting-assist", "ufa-volunteer", f"/voting/{vote}/assist", "main form"),
         Visit("hearings-manage", "ufa-authorized", "/backoffice/hearings/"),
         Visit("hearings-manage-show", "ufa-authorized", f"/backoffice/hearings/{hearing}"),
@@ -185,6 +245,12 @@ def visits(i: dict) -> list[Visit]:
             "ufa-authorized",
             f"/polls/manage/{survey}/questions/{i['survey_question']}",
         ),
+        Visit(
+            "polls-question-new",
+            "ufa-authorized",
+            f"/polls/manage/{survey}/sections/{i['survey_section']}/questions/new",
+            "main form",
+        ),
         Visit("polls-settings", "ufa-authorized", f"/polls/manage/{survey}/settings"),
         Visit("polls-results", "ufa-authorized", f"/polls/manage/{survey}/results"),
         Visit("polls-texts", "ufa-authorized", f"/polls/manage/{survey}/texts"),
@@ -199,12 +265,16 @@ def visits(i: dict) -> list[Visit]:
 
 
 def check(page, axe_source: str, name: str, found: dict) -> None:
-    """axe-core at both widths; a screenshot at each."""
+    """axe-core at both widths, and no sideways scrolling of the whole page (WCAG 1.4.10
+    Reflow, which axe does not test); a screenshot at each width."""
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
-        violations = axe_violations(page.main_frame, axe_source, WCAG_21_AA)
-        if violations:
-            found[f"{name}@{label}"] = violations
+        problems = axe_violations(page.main_frame, axe_source, WCAG_21_AA)
+        width, wide = page.evaluate(WIDEST, size["width"])
+        if width > size["width"]:
+            problems.append({"id": "reflow", "help": f"страница шириной {width}px", "nodes": wide})
+        if problems:
+            found[f"{name}@{label}"] = problems
         shot(page, FOLDER, f"{name}-{label}")
 
 
@@ -229,22 +299,25 @@ def test_every_kind_of_page_has_no_wcag_violation(base, browser, axe_source):
                 page.wait_for_url(f"{base}/")
         page.set_viewport_size(DESKTOP)
         response = page.goto(f"{base}{visit.path}")
-        statuses[visit.name] = response.status
+        landed = urlsplit(page.url).path
+        if response.status != visit.status or landed != (visit.lands or visit.path):
+            statuses[visit.name] = (response.status, landed)
         check(page, axe_source, visit.name, found)
         if visit.submit:
-            page.set_viewport_size(DESKTOP)
-            form = page.locator(visit.submit).last
-            form.evaluate("form => { form.noValidate = true; }")
-            with page.expect_navigation():
-                form.locator("button[type=submit], input[type=submit]").last.click()
+            page.locator(visit.submit).last.evaluate("form => { form.noValidate = true; }")
+            send(page, visit.submit)
             check(page, axe_source, f"{visit.name}-errors", found)
+        for name, action in visit.steps:
+            page.set_viewport_size(DESKTOP)
+            action(page)
+            check(page, axe_source, name, found)
     for page in contexts.values():
         page.context.close()
 
     (ARTIFACTS / FOLDER / "violations.json").write_text(
         json.dumps(found, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    assert {n: s for n, s in statuses.items() if s != 200} == {}
+    assert statuses == {}
     assert not found, json.dumps(found, ensure_ascii=False, indent=1)
 
 
