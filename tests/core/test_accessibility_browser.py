@@ -7,9 +7,9 @@ to test-artifacts/a11y/.
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -62,6 +62,10 @@ def send(page, selector: str) -> None:
     form = page.locator(selector).last
     with page.expect_navigation():
         form.locator("button[type=submit], input[type=submit]").last.click()
+
+
+def send_main_form(page) -> None:
+    send(page, "main form")
 
 
 def choose_and_send(page) -> None:
@@ -181,7 +185,10 @@ def visits(i: dict) -> list[Visit]:
             resident,
             f"/voting/{vote}/ballot",
             "main form",
-            steps=(("voting-confirm", choose_and_send), ("voting-receipt", lambda p: send(p, "main form"))),
+            steps=(
+                ("voting-confirm", choose_and_send),
+                ("voting-receipt", lambda p: send(p, "main form")),
+            ),
         ),
         Visit("poll-show", resident, f"/polls/{survey}"),
         Visit("poll-answer", resident, f"/polls/{survey}/answer", "main form"),
