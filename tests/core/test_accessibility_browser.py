@@ -58,10 +58,10 @@ class Visit:
 
 
 def send(page, selector: str) -> None:
-    """Press the last submit button of the last form matching `selector`; wait for the page."""
+    """Press the first submit button of the last form matching `selector`; wait for the page."""
     form = page.locator(selector).last
     with page.expect_navigation():
-        form.locator("button[type=submit], input[type=submit]").last.click()
+        form.locator("button[type=submit], input[type=submit]").first.click()
 
 
 def send_main_form(page) -> None:

@@ -329,3 +329,22 @@ def test_wrong_settings_are_explained_in_russian(client, world, field, value, me
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Survey)) == 0
+
+
+def test_the_edit_page_shows_the_question_as_it_is(client, world):
+    survey = build_survey(
+        world,
+        [
+            q(K.SINGLE, "Как вы добираетесь?", options=["Пешком", "Автобус"]),
+            q(K.NUMBER, "Сколько минут?", min_value=0.5, max_value=300),
+        ],
+        published=False,
+    )
+    single, number = question_ids(survey)
+    as_user(client, world.publisher)
+    html = client.get(f"/polls/manage/{survey.id}/questions/{single.id}").get_data(as_text=True)
+    options = re.search(r'<textarea[^>]*name="options"[^>]*>(.*?)</textarea>', html, re.S)
+    assert options.group(1).strip() == "Пешком\nАвтобус"
+    html = client.get(f"/polls/manage/{survey.id}/questions/{number.id}").get_data(as_text=True)
+    assert re.search(r'name="min_value"[^>]*value="0,5"', html), html
+    assert re.search(r'name="max_value"[^>]*value="300"', html)
