@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.committed]
 FOLDER = "a11y"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
+# WCAG 2.1 A and AA, and axe's best practices: heading order, unique landmarks, content in them
+TAGS = [*WCAG_21_AA, "best-practice"]
 
 
 # The page's width and the innermost elements that stick out to the right of the screen.
@@ -276,7 +278,7 @@ def check(page, axe_source: str, name: str, found: dict) -> None:
     Reflow, which axe does not test); a screenshot at each width."""
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
-        problems = axe_violations(page.main_frame, axe_source, WCAG_21_AA)
+        problems = axe_violations(page.main_frame, axe_source, TAGS)
         width, wide = page.evaluate(WIDEST, size["width"])
         if width > size["width"]:
             problems.append({"id": "reflow", "help": f"страница шириной {width}px", "nodes": wide})
