@@ -1,7 +1,11 @@
-"""Every kind of page, in a real browser, on the demo region: axe-core finds no WCAG 2.1 AA
-violation (of any impact) at desktop and at phone width; forms are also checked with their
-errors shown. One browser, one logged-in context per role; screenshots and axe's findings go
-to test-artifacts/a11y/.
+"""Every kind of page, in a real browser, on the demo region: each feature's resident and
+staff pages, forms with their errors shown, results, protocols and verification, as the role
+that sees them, at desktop (1280×800) and phone (375×740) width. axe-core finds no violation of
+any impact (WCAG 2.1 A/AA and axe's best practices) and the page never scrolls sideways
+(WCAG 1.4.10, which axe does not test). One browser, one logged-in context per role;
+screenshots and the findings go to test-artifacts/a11y/.
+
+And the header on a phone: the menu collapsed behind a disclosure button (defect 11).
 """
 
 from __future__ import annotations
