@@ -334,7 +334,7 @@ def test_every_kind_of_page_has_no_wcag_violation(base, browser, axe_source):
     assert not found, json.dumps(found, ensure_ascii=False, indent=1)
 
 
-def test_on_a_phone_the_header_menu_is_collapsed_behind_a_menu_button(base, browser):
+def test_on_a_phone_the_header_menu_is_collapsed_behind_a_menu_button(base, browser, axe_source):
     from participation.core.users import Role
     from participation.demo import data
     from tests import factories as f
@@ -383,6 +383,14 @@ def test_on_a_phone_the_header_menu_is_collapsed_behind_a_menu_button(base, brow
     page.set_viewport_size(DESKTOP)
     assert residents.is_visible() and staff.is_visible()
     assert button.is_hidden()
+    context.close()
+
+    # The open menu, through axe-core (the CSP bypassed only to inject it).
+    context = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/")
+    page.get_by_role("button", name="Меню").click()
+    assert axe_violations(page.main_frame, axe_source, TAGS) == []
     context.close()
 
     # Without JavaScript, on a phone: no button, the menu is simply shown.
