@@ -106,25 +106,39 @@ def shot(page, folder: str, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / folder / f"{name}.png"), full_page=True)
 
 
-def check_axe(frame, axe_source: str, folder: str, name: str) -> None:
-    """axe-core on a page or frame: no serious or critical violations (all of them are kept in
-    test-artifacts/<folder>/axe-<name>.json)."""
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(frame, axe_source: str, tags: list[str] | None = None) -> list[dict]:
+    """axe-core on a page or frame (only the rules tagged `tags`, if given): its violations,
+    each with up to 5 of the nodes concerned."""
     if not frame.evaluate("() => typeof window.axe !== 'undefined'"):
         frame.add_script_tag(content=axe_source)
     result = frame.evaluate(
-        """async () => {
-            const result = await axe.run(document);
+        """async (tags) => {
+            const options = tags ? {runOnly: {type: "tag", values: tags}} : {};
+            const result = await axe.run(document, options);
             return {
                 passes: result.passes.length,
                 violations: result.violations.map(v => ({
                     id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
+                    nodes: v.nodes.slice(0, 5).map(n => ({
+                        target: n.target.join(" "), html: n.html.slice(0, 200),
+                        summary: n.failureSummary,
+                    })),
                 })),
             };
-        }"""
+        }""",
+        tags,
     )
-    violations = result["violations"]
-    assert result["passes"] >= 10, f"axe checked almost nothing on «{name}»: {result}"
+    assert result["passes"] >= 10, f"axe checked almost nothing on {frame.url}: {result}"
+    return result["violations"]
+
+
+def check_axe(frame, axe_source: str, folder: str, name: str) -> None:
+    """axe-core on a page or frame: no serious or critical violations (all of them are kept in
+    test-artifacts/<folder>/axe-<name>.json)."""
+    violations = axe_violations(frame, axe_source)
     (ARTIFACTS / folder).mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / folder / f"axe-{name}.json").write_text(
         json.dumps(violations, ensure_ascii=False, indent=2), encoding="utf-8"

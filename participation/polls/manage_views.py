@@ -424,15 +424,15 @@ def edit_question(survey_id: int, question_id: int):
     survey = managed_survey(survey_id)
     question = _question_of(survey, question_id)
     if request.method == "GET":
-        form = QuestionForm(
-            obj=question,
-            kind=question.kind.value,
-            options="\n".join(o.text for o in question.choices if not o.is_other),
-            rows="\n".join(o.text for o in question.rows),
-            scale_max=str(question.scale_max or 5),
-            min_value=number(question.min_value, 6) if question.min_value is not None else "",
-            max_value=number(question.max_value, 6) if question.max_value is not None else "",
-        )
+        form = QuestionForm(obj=question)
+        # set after: `obj` wins over keyword arguments for the names it also has (options, rows…)
+        form.kind.data = question.kind.value
+        form.options.data = "\n".join(o.text for o in question.choices if not o.is_other)
+        form.rows.data = "\n".join(o.text for o in question.rows)
+        form.scale_max.data = str(question.scale_max or 5)
+        for name in ("min_value", "max_value"):
+            value = getattr(question, name)
+            form[name].data = number(value, 6) if value is not None else ""
     else:
         form = QuestionForm()
     if form.validate_on_submit():

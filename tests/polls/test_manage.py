@@ -357,3 +357,22 @@ def test_a_refused_question_image_leaves_no_file_on_disk(app, client, world):
     assert "Файл «схема.pdf» не сохранён: выберите его ещё раз." in html
     assert db.session.scalar(sa.select(sa.func.count(Attachment.id))) == 0
     assert {p for p in storage.rglob("*") if p.is_file()} == before
+
+
+def test_the_edit_page_shows_the_question_as_it_is(client, world):
+    survey = build_survey(
+        world,
+        [
+            q(K.SINGLE, "Как вы добираетесь?", options=["Пешком", "Автобус"]),
+            q(K.NUMBER, "Сколько минут?", min_value=0.5, max_value=300),
+        ],
+        published=False,
+    )
+    single, number = question_ids(survey)
+    as_user(client, world.publisher)
+    html = client.get(f"/polls/manage/{survey.id}/questions/{single.id}").get_data(as_text=True)
+    options = re.search(r'<textarea[^>]*name="options"[^>]*>(.*?)</textarea>', html, re.S)
+    assert options.group(1).strip() == "Пешком\nАвтобус"
+    html = client.get(f"/polls/manage/{survey.id}/questions/{number.id}").get_data(as_text=True)
+    assert re.search(r'name="min_value"[^>]*value="0,5"', html), html
+    assert re.search(r'name="max_value"[^>]*value="300"', html)
