@@ -104,6 +104,7 @@ def _labels() -> dict:
         "voting_status_labels": STATUS_LABELS,
         "voting_channel_labels": CHANNEL_LABELS,
         "voting_money": money,
+        "voting_period": period_text,
     }
 
 
