@@ -129,10 +129,10 @@ def seed_voting_demo() -> dict[str, int]:
             closes_at=now + timedelta(days=60),
             published_at=now - timedelta(days=2),
         )
-        for position, (title, address, lat, lon, description) in enumerate(SPACES, start=1):
+        for number, (title, address, lat, lon, description) in enumerate(SPACES, start=1):
             campaign.objects.append(
                 VotingObject(
-                    position=position,
+                    number=number,
                     title=title,
                     address=address,
                     latitude=lat,
@@ -167,8 +167,8 @@ def _seed_closed(organization: Organization, ufa: Territory, now) -> int:
         closes_at=now - timedelta(days=10),
         published_at=opens - timedelta(days=1),
     )
-    for position, (title, cost) in enumerate(PROJECTS, start=1):
-        campaign.objects.append(VotingObject(position=position, title=title, cost=cost))
+    for number, (title, cost) in enumerate(PROJECTS, start=1):
+        campaign.objects.append(VotingObject(number=number, title=title, cost=cost))
     db.session.add(campaign)
     db.session.flush()
     voting_day = opens + timedelta(days=3)

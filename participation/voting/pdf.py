@@ -268,7 +268,7 @@ def _table(group: GroupResult, rule: BallotRule, caption: str | None) -> list[Fl
     rows = [
         [
             str(r.rank),
-            str(r.id),
+            str(r.number),
             r.title,
             *([_money(r.cost or 0)] if budget else []),
             _money(r.votes),
@@ -367,7 +367,7 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
         rows = [
             [
                 group.district.name if group.district else "",
-                str(row.id),
+                str(row.number),
                 row.title,
                 _money(row.votes),
                 *([_money(group.budget_left or 0)] if budget else []),
@@ -392,7 +392,7 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
                         _(
                             "%(prefix)s№ %(id)s «%(title)s» — %(votes)s",
                             prefix=prefix,
-                            id=row.id,
+                            id=row.number,
                             title=row.title,
                             votes=ngettext("%(num)d голос", "%(num)d голосов", row.votes),
                         )
@@ -473,7 +473,7 @@ def results_csv_chunks(tally: Tally) -> Iterator[bytes]:
                 [
                     group.district.name if group.district else "",
                     row.rank,
-                    row.id,
+                    row.number,
                     row.title,
                     "" if row.cost is None else row.cost,
                     row.votes,

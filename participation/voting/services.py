@@ -232,7 +232,7 @@ def ballot_objects(campaign: Campaign, district: Territory | None) -> list[Votin
     query = sa.select(VotingObject).where(VotingObject.campaign_id == campaign.id)
     if campaign.per_district:
         query = query.where(VotingObject.district_id == (district.id if district else None))
-    return list(db.session.scalars(query.order_by(VotingObject.position, VotingObject.id)))
+    return list(db.session.scalars(query.order_by(VotingObject.number, VotingObject.id)))
 
 
 def validate_choices(
@@ -284,7 +284,7 @@ def validate_choices(
                     budget=money(campaign.budget_limit or 0),
                 ),
             )
-    return sorted(objects, key=lambda o: (o.position, o.id))
+    return sorted(objects, key=lambda o: (o.number, o.id))
 
 
 def money(amount: int) -> str:
@@ -679,9 +679,9 @@ def add_object(campaign: Campaign, actor: User, data: ObjectData) -> VotingObjec
     """Add a public space / project to the campaign; refused once voting has begun."""
     _lock_for_edit(campaign)
     last = db.session.scalar(
-        sa.select(sa.func.max(VotingObject.position)).where(VotingObject.campaign_id == campaign.id)
+        sa.select(sa.func.max(VotingObject.number)).where(VotingObject.campaign_id == campaign.id)
     )
-    obj = VotingObject(position=(last or 0) + 1)
+    obj = VotingObject(number=(last or 0) + 1)
     _apply_object_data(campaign, obj, data)
     obj.campaign = campaign
     db.session.add(obj)
@@ -704,8 +704,24 @@ def delete_object(obj: VotingObject, actor: User) -> None:
     for photo in object_photos([obj.id]).get(obj.id, []):
         _delete_photo_file(photo)
     audit.record("voting.object_deleted", obj, campaign_id=obj.campaign_id, title=obj.title)
+    campaign, number = obj.campaign, obj.number
     db.session.delete(obj)
     db.session.flush()
+    if campaign.published_at is None:  # a draft closes up its numbers; published ones stay
+        _close_up_numbers(campaign, number)
+
+
+def _close_up_numbers(campaign: Campaign, gap: int) -> None:
+    """Numbers after `gap` move down by one, in ascending order: each moves into a free one."""
+    later = db.session.scalars(
+        sa.select(VotingObject)
+        .where(VotingObject.campaign_id == campaign.id, VotingObject.number > gap)
+        .order_by(VotingObject.number)
+    )
+    for obj in later:
+        obj.number -= 1
+        db.session.flush()
+    db.session.expire(campaign, ["objects"])
 
 
 def object_photos(object_ids: Sequence[int]) -> dict[int, list[Attachment]]:

@@ -61,7 +61,7 @@ def test_protocol_pdf_has_cyrillic_objects_totals_winners_and_the_digest(town):
         assert title in text
     # votes: #2 → 3, #3 → 3, #1 → 2, #4 → 1; budget 3 000 000: #2 (2 000 000) wins, #3
     # (900 000) fits, #1 (1 200 000) no longer fits and is skipped, #4 (500 000) doesn't fit.
-    assert f"№ {c.objects[1].id} «Освещение двора» — 3 голос" in text
+    assert "№ 2 «Освещение двора» — 3 голос" in text
     assert "не хватило бюджета" in text
     assert "Использовано бюджета: 2 900 000 ₽, остаток: 100 000 ₽." in text
     assert "Проголосовало человек (реестр) 6" in text
