@@ -1,4 +1,4 @@
-"""Objects are numbered within their campaign (1, 2, 3…), and the numbers are frozen at publication."""
+"""Objects are numbered within their campaign (1, 2, 3…), frozen from publication on."""
 
 import csv
 import io
