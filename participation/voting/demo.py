@@ -1,4 +1,4 @@
-"""Demo votes in Уфа: two open now (landscaping, and a budget vote), a closed budget vote with results.
+"""Demo votes in Уфа: two open now (landscaping and budget) and a closed budget vote.
 
 The README tells the official to close the landscaping vote early; the open budget vote is
 still there for the widget and for the ballot's running total.
