@@ -278,13 +278,36 @@ def validate_choices(
             raise FieldError(
                 "choices",
                 _(
-                    "Выбранные проекты стоят %(total)s ₽, а бюджет — %(budget)s ₽. "
-                    "Уберите один или несколько проектов.",
+                    "Выбранные проекты стоят %(total)s ₽, а бюджет — %(budget)s ₽: это на "
+                    "%(over)s ₽ больше. Уберите один или несколько проектов.",
                     total=money(total),
                     budget=money(campaign.budget_limit or 0),
+                    over=money(total - (campaign.budget_limit or 0)),
                 ),
             )
     return sorted(objects, key=lambda o: (o.number, o.id))
+
+
+BUDGET_LEFT = _l("Выбрано проектов на %(total)s ₽, остаток бюджета — %(left)s ₽.")
+BUDGET_OVER = _l("Выбрано проектов на %(total)s ₽ — это на %(over)s ₽ больше бюджета.")
+
+
+def budget_summary(campaign: Campaign, objects: Sequence[VotingObject], chosen: object) -> dict:
+    """The running total of a budget ballot: the text for the chosen projects (shown without
+    JavaScript too) and the templates the page's script fills in as the resident ticks."""
+    ids = set(chosen) if isinstance(chosen, list | tuple | set) else set()
+    total = sum(o.cost or 0 for o in objects if o.id in ids)
+    budget = campaign.budget_limit or 0
+    if total > budget:
+        text = str(BUDGET_OVER) % {"total": money(total), "over": money(total - budget)}
+    else:
+        text = str(BUDGET_LEFT) % {"total": money(total), "left": money(budget - total)}
+    return {
+        "text": text,
+        "budget": budget,
+        "left_template": str(BUDGET_LEFT) % {"total": "{total}", "left": "{left}"},
+        "over_template": str(BUDGET_OVER) % {"total": "{total}", "over": "{over}"},
+    }
 
 
 def money(amount: int) -> str:

@@ -57,6 +57,7 @@ from participation.voting.services import (
     PHOTO_OWNER,
     VotingRefused,
     ballot_objects,
+    budget_summary,
     campaign_for_cast,
     cast_ballot,
     count_voters,
@@ -105,6 +106,7 @@ def _labels() -> dict:
         "voting_channel_labels": CHANNEL_LABELS,
         "voting_money": money,
         "voting_period": period_text,
+        "voting_budget_summary": budget_summary,
     }
 
 
