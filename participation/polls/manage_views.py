@@ -25,7 +25,6 @@ from participation.core.permissions import require
 from participation.core.users import AccountLevel, Gender
 from participation.extensions import db
 from participation.polls import answering, services
-from participation.polls.charts import number
 from participation.polls.engine import (
     condition_text,
     load_questionnaire,
@@ -59,6 +58,7 @@ from participation.polls.presenters import (
 from participation.polls.results import (
     KIND_LABELS,
 )
+from participation.polls.views import polls_number
 
 bp = Blueprint("polls_manage", __name__, url_prefix="/polls/manage")
 
@@ -430,8 +430,8 @@ def edit_question(survey_id: int, question_id: int):
             options="\n".join(o.text for o in question.choices if not o.is_other),
             rows="\n".join(o.text for o in question.rows),
             scale_max=str(question.scale_max or 5),
-            min_value=number(question.min_value, 6) if question.min_value is not None else "",
-            max_value=number(question.max_value, 6) if question.max_value is not None else "",
+            min_value=polls_number(question.min_value),
+            max_value=polls_number(question.max_value),
         )
     else:
         form = QuestionForm()

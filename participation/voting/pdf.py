@@ -25,7 +25,9 @@ from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.platypus import Flowable, KeepTogether
 
 from participation.core import pdf
+from participation.core.i18n import number, percent
 from participation.voting.models import BallotRule, Campaign, Channel
+from participation.voting.services import money as _money
 from participation.voting.tally import GroupResult, ObjectResult, Tally
 
 FONT_SIZE = 7.5
@@ -272,7 +274,7 @@ def _table(group: GroupResult, rule: BallotRule, caption: str | None) -> list[Fl
             r.title,
             *([_money(r.cost or 0)] if budget else []),
             _money(r.votes),
-            f"{r.share:.1f} %".replace(".", ","),
+            percent(r.share / 100),
             _result_label(r),
         ]
         for r in group.rows
@@ -294,10 +296,6 @@ def fast_table(
         FastTable(header, chunk, widths, align_right, caption if n == 0 else None)
         for n, chunk in enumerate(chunks or [[]])
     ]
-
-
-def _money(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
 
 
 def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -> bytes:
@@ -458,11 +456,22 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
 
 
 def results_csv_chunks(tally: Tally) -> Iterator[bytes]:
-    """Per-object results as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic)."""
+    """Per-object results as CSV for people: Russian headers and values, «;» between columns
+    and a decimal comma as Russian spreadsheets expect, UTF-8 with BOM so they read Cyrillic.
+    (The machine-readable data is the ballot box: box.py.)"""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(
-        ["district", "rank", "object_id", "title", "cost", "votes", "share_percent", "result"]
+        [
+            _("Район"),
+            _("Место"),
+            _("№"),
+            _("Объект"),
+            _("Стоимость, ₽"),
+            _("Голоса"),
+            _("Доля, %"),
+            _("Итог"),
+        ]
     )
     yield ("\ufeff" + out.getvalue()).encode()
     for group in tally.groups:
@@ -477,8 +486,8 @@ def results_csv_chunks(tally: Tally) -> Iterator[bytes]:
                     row.title,
                     "" if row.cost is None else row.cost,
                     row.votes,
-                    f"{row.share:.2f}",
-                    "winner" if row.winner else "skipped" if row.skipped else "",
+                    number(row.share, 1, grouping=False),
+                    _result_label(row),
                 ]
             )
         yield out.getvalue().encode()

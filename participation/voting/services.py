@@ -26,7 +26,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
-from participation.core.i18n import local_datetime
+from participation.core.i18n import local_datetime, number
 from participation.core.jobs import enqueue_after_commit
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
@@ -311,8 +311,8 @@ def budget_summary(campaign: Campaign, objects: Sequence[VotingObject], chosen: 
 
 
 def money(amount: int) -> str:
-    """12 500 000 (thin spaces between thousands, as in Russian documents)."""
-    return f"{amount:,}".replace(",", "\u202f")
+    """12 500 000 in Russian (the locale's thousands separator), as everywhere on the platform."""
+    return number(amount, 0)
 
 
 def campaign_for_cast(campaign_id: int) -> Campaign | None:

@@ -50,7 +50,7 @@ def test_a_new_vote_numbers_its_objects_from_one_on_every_page(town, client):
     csv_text = (
         client.get(f"/voting/{c.id}/results.csv", buffered=True).get_data().decode("utf-8-sig")
     )
-    rows = list(csv.reader(io.StringIO(csv_text)))
+    rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))
     assert rows[1][2] == "3"  # the object's number column
     assert "№ 3 «Набережная» — 1 голос" in text_of(protocol_pdf(c))
 
