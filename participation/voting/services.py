@@ -292,10 +292,12 @@ BUDGET_LEFT = _l("Выбрано проектов на %(total)s ₽, остат
 BUDGET_OVER = _l("Выбрано проектов на %(total)s ₽ — это на %(over)s ₽ больше бюджета.")
 
 
-def budget_summary(campaign: Campaign, objects: Sequence[VotingObject], chosen: object) -> dict:
+def budget_summary(
+    campaign: Campaign, objects: Sequence[VotingObject], chosen: Sequence[int] | None
+) -> dict:
     """The running total of a budget ballot: the text for the chosen projects (shown without
     JavaScript too) and the templates the page's script fills in as the resident ticks."""
-    ids = set(chosen) if isinstance(chosen, list | tuple | set) else set()
+    ids = set(chosen or ())
     total = sum(o.cost or 0 for o in objects if o.id in ids)
     budget = campaign.budget_limit or 0
     if total > budget:

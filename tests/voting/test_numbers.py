@@ -18,6 +18,7 @@ from participation.voting.services import (
     delete_object,
     publish_campaign,
 )
+from tests.helpers import login_as
 from tests.voting.helpers import campaign, close_now
 from tests.voting.test_manage import data
 from tests.voting.test_protocol import text_of
@@ -42,6 +43,10 @@ def test_a_new_vote_numbers_its_objects_from_one_on_every_page(town, client):
     assert f"№ {c.objects[0].id}" not in page
     card = client.get(f"/voting/{c.id}/objects/{c.objects[1].id}").get_data(as_text=True)
     assert "<dd>2</dd>" in card
+
+    login_as(client, town.resident())
+    ballot = client.get(f"/voting/{c.id}/ballot").get_data(as_text=True)
+    assert "№ 2. Сквер" in ballot
 
     cast_ballot(c, town.resident(), [c.objects[2].id])
     close_now(c)
