@@ -82,7 +82,7 @@ def _build(app) -> tuple[int, list[int], list[int]]:
             published_at=now - timedelta(days=2),
         )
         campaign.objects = [
-            VotingObject(position=n, title=t)
+            VotingObject(number=n, title=t)
             for n, t in enumerate(["Парк", "Сквер", "Набережная", "Бульвар", "Сад"], start=1)
         ]
         db.session.add_all([country, region, city, org, campaign])

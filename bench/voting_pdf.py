@@ -41,7 +41,7 @@ def _tally(rows: int, per_group: int | None):
         items = [
             ObjectResult(
                 id=n + 1,
-                position=n + 1,
+                number=n + 1,
                 # most titles fit one line; every 20th is long and wraps
                 title=f"Сквер «Берёзовая роща» у дома {n % 300 + 1} по улице Ленина"
                 + (", с детской площадкой и прогулочной зоной у пруда" if n % 20 == 0 else ""),

@@ -91,8 +91,8 @@ def _build(app) -> str:
                 closes_at=now + timedelta(days=30 + n),
                 published_at=now - timedelta(days=2),
             )
-            campaign.objects = [VotingObject(position=1, title="Сквер"),
-                                VotingObject(position=2, title="Парк")]  # fmt: skip
+            campaign.objects = [VotingObject(number=1, title="Сквер"),
+                                VotingObject(number=2, title="Парк")]  # fmt: skip
             db.session.add(campaign)
         services.save_settings(
             org, admin, kind=WidgetKind.PARTICIPATE, design="municipal", site_url=SITE

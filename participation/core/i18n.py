@@ -1,13 +1,20 @@
-"""Locale and time zone selection, and template filters for dates and durations in Russian."""
+"""Locale and time zone selection, and template helpers for dates, durations and numbers.
+
+Numbers go through `number()` and `percent()` here — the web pages, the PDFs and the exports
+alike — so they read the same everywhere: «1 234 567», «3,5», «56,2 %» in Russian.
+"""
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, ngettext
+from babel import Locale
+from babel.numbers import format_decimal
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 
 
 def select_locale() -> str:
@@ -37,6 +44,32 @@ def display_zone(tz: str | None = None, person: Any = None, *, viewer: bool = Tr
     if territory is not None:
         return territory.timezone
     return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def _number_locale() -> Locale:
+    """The request's locale; in jobs the default one (Russian)."""
+    locale = get_locale() if has_app_context() else None
+    if locale is None:
+        default = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "ru"
+        locale = Locale.parse(default)
+    return locale
+
+
+def number(value: float | None, digits: int = 2, grouping: bool = True) -> str:
+    """«1 234 567», «3,5» (up to `digits` decimals, no trailing zeros); «—» for no value.
+    `grouping=False` drops the thousands separator (form fields, spreadsheet cells)."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(value, pattern, locale=_number_locale(), group_separator=grouping)
+
+
+def percent(fraction: float, digits: int = 1) -> str:
+    """A share as per cent in the locale's way: 0.562 → «56,2 %» (Russian), «56.2%» (English)."""
+    locale = _number_locale()
+    pattern = copy(locale.percent_formats[None])
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(fraction, locale)
 
 
 def local_datetime(
@@ -88,6 +121,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_date, "localdate")
     app.add_template_filter(duration, "duration")
     app.add_template_global(count_days)
+    app.add_template_global(number)
+    app.add_template_global(percent)
 
     @app.context_processor
     def _i18n():

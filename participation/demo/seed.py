@@ -18,7 +18,7 @@ FEATURE_SEEDS = (
     "participation.appeals.classifier:seed_classifier",  # the national topic classifier
     "participation.appeals.demo:seed_appeals_demo",  # routing rules; messages in every state
     "participation.hearings.demo:seed_hearings_demo",  # Уфа: landscaping rules open for remarks
-    "participation.voting.demo:seed_voting_demo",  # Уфа: an open landscaping vote, a closed one
+    "participation.voting.demo:seed_voting_demo",  # Уфа: two open votes, a closed one
     "participation.polls.demo:seed_polls_demo",  # Уфа: a survey for residents 18+
     "participation.directline.demo:seed_directline_demo",  # the Head of the Republic's line
 )

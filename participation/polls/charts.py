@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
 
+from participation.core.i18n import percent
 from participation.core.pdf import FONT, register_fonts
 
 PALETTE = (
@@ -38,17 +39,6 @@ class Bar:
     label: str
     value: float  # what the bar's length shows
     caption: str  # what is written after the bar, e.g. "12 (34,5 %)"
-
-
-def percent(value: float) -> str:
-    return f"{value * 100:.1f}".replace(".", ",") + " %"
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return text.replace(".", ",")
 
 
 def _short(label: str) -> str:

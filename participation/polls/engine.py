@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
+from participation.core.i18n import number as format_number
 from participation.core.limits import NUL_REFUSED
 from participation.extensions import db
 from participation.polls.models import (
@@ -371,16 +372,16 @@ def _check_number(question: SurveyQuestion, value: Mapping[str, Any]) -> None:
     low, high = question.min_value, question.max_value
     if (low is not None and number < low) or (high is not None and number > high):
         if low is not None and high is not None:
-            message = _("Введите число от %(low)s до %(high)s.", low=_num(low), high=_num(high))
+            message = _(
+                "Введите число от %(low)s до %(high)s.",
+                low=format_number(low, 6),
+                high=format_number(high, 6),
+            )
         elif low is not None:
-            message = _("Введите число не меньше %(low)s.", low=_num(low))
+            message = _("Введите число не меньше %(low)s.", low=format_number(low, 6))
         else:
-            message = _("Введите число не больше %(high)s.", high=_num(high))
+            message = _("Введите число не больше %(high)s.", high=format_number(high, 6))
         raise AnswerError(message)
-
-
-def _num(x: float) -> str:
-    return (f"{x:.6f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))).replace(".", ",")
 
 
 def _check_date(question: SurveyQuestion, value: Mapping[str, Any]) -> None:

@@ -20,11 +20,10 @@ import sqlalchemy as sa
 import xlsxwriter
 from flask_babel import gettext as _
 
-from participation.core.i18n import local_datetime
+from participation.core.i18n import local_datetime, number
 from participation.core.territories import Territory
 from participation.core.users import Gender, User
 from participation.extensions import db
-from participation.polls.charts import number
 from participation.polls.engine import Questionnaire, load_questionnaire
 from participation.polls.models import (
     AgeBand,
@@ -221,7 +220,7 @@ def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return number(value, 6)
+        return number(value, 6, grouping=False)
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, str):

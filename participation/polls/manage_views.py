@@ -25,7 +25,6 @@ from participation.core.permissions import require
 from participation.core.users import AccountLevel, Gender
 from participation.extensions import db
 from participation.polls import answering, services
-from participation.polls.charts import number
 from participation.polls.engine import (
     condition_text,
     load_questionnaire,
@@ -59,6 +58,7 @@ from participation.polls.presenters import (
 from participation.polls.results import (
     KIND_LABELS,
 )
+from participation.polls.views import polls_number
 
 bp = Blueprint("polls_manage", __name__, url_prefix="/polls/manage")
 
@@ -432,7 +432,7 @@ def edit_question(survey_id: int, question_id: int):
         form.scale_max.data = str(question.scale_max or 5)
         for name in ("min_value", "max_value"):
             value = getattr(question, name)
-            form[name].data = number(value, 6) if value is not None else ""
+            form[name].data = polls_number(value)
     else:
         form = QuestionForm()
     if form.validate_on_submit():

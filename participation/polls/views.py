@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from participation.core.files import register_attachment_access
+from participation.core.i18n import number
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.extensions import db
 from participation.polls import answering, services
-from participation.polls.charts import number
 from participation.polls.engine import (
     load_questionnaire,
 )
@@ -56,7 +56,8 @@ register_attachment_access(services.IMAGE_OWNER, _image_access)
 
 @bp.app_template_filter("polls_num")
 def polls_number(value: float | None) -> str:
-    return "" if value is None else number(value, 6)
+    """A number as typed into a form field: «1234,5» (no thousands separator)."""
+    return "" if value is None else number(value, 6, grouping=False)
 
 
 @bp.app_template_global()

@@ -1,4 +1,7 @@
-"""Demo votes in Уфа: a landscaping vote open now, and a closed budget vote with results.
+"""Demo votes in Уфа: two open now (landscaping and budget) and a closed budget vote.
+
+The README tells the official to close the landscaping vote early; the open budget vote is
+still there for the widget and for the ballot's running total.
 
 `seed_voting_demo()` is called by `flask demo seed`. Campaigns are matched by organizer and
 title, so a second run adds nothing. Dates are placed around the day of the first run. The
@@ -23,6 +26,7 @@ from participation.voting.models import BallotRule, Campaign, CampaignKind, Chan
 from participation.voting.services import cast_ballot, voting_refusal
 
 OPEN_TITLE = "Выбираем общественное пространство для благоустройства в 2027 году"
+OPEN_BUDGET_TITLE = "Инициативное бюджетирование 2027: проекты для дворов Уфы"
 CLOSED_TITLE = "Инициативное бюджетирование «Наш двор»: проекты для Уфы"
 
 OPEN_RULES = (
@@ -80,6 +84,14 @@ PROJECTS = (
     ("Цветники у подъездов на ул. Гагарина, 41", 400_000),
 )
 BUDGET = 3_000_000
+# The open budget vote's projects (same budget).
+OPEN_PROJECTS = (
+    ("Спортивная площадка во дворе на ул. Российской, 92", 1_500_000),
+    ("Ремонт тротуара у дома на ул. Комсомольской, 15", 1_100_000),
+    ("Пандус и поручни у подъездов на ул. Ленина, 70", 600_000),
+    ("Детский городок у школы № 45", 1_300_000),
+    ("Клумбы и скамейки на ул. Первомайской, 34", 350_000),
+)
 # Ballots of the closed vote by project number (1-based). By votes 2, 3, 1, 4, 5: project 2
 # (2 000 000 ₽) wins, project 3 (900 000 ₽) still fits, leaving 100 000 ₽, so project 1 and
 # then 4 and 5 are skipped for not fitting.
@@ -106,7 +118,7 @@ def _exists(organization: Organization, title: str) -> bool:
 
 
 def seed_voting_demo() -> dict[str, int]:
-    """Add the two demo campaigns if missing; return how many campaigns and ballots were made."""
+    """Add the three demo campaigns if missing; return how many campaigns and ballots were made."""
     counts = {"voting_campaigns": 0, "voting_ballots": 0}
     organization = _organization()
     ufa = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.UFA))
@@ -129,10 +141,10 @@ def seed_voting_demo() -> dict[str, int]:
             closes_at=now + timedelta(days=60),
             published_at=now - timedelta(days=2),
         )
-        for position, (title, address, lat, lon, description) in enumerate(SPACES, start=1):
+        for number, (title, address, lat, lon, description) in enumerate(SPACES, start=1):
             campaign.objects.append(
                 VotingObject(
-                    position=position,
+                    number=number,
                     title=title,
                     address=address,
                     latitude=lat,
@@ -140,6 +152,25 @@ def seed_voting_demo() -> dict[str, int]:
                     description=description,
                 )
             )
+        db.session.add(campaign)
+        counts["voting_campaigns"] += 1
+    if not _exists(organization, OPEN_BUDGET_TITLE):
+        campaign = Campaign(
+            organization=organization,
+            territory=ufa,
+            kind=CampaignKind.BUDGET,
+            title=OPEN_BUDGET_TITLE,
+            rules_text="Жители выбирают проекты для своих дворов в пределах бюджета 3 000 000 ₽.",
+            ballot_rule=BallotRule.BUDGET,
+            budget_limit=BUDGET,
+            min_level=AccountLevel.CONFIRMED,
+            min_age=14,
+            opens_at=now - timedelta(days=1),
+            closes_at=now + timedelta(days=75),
+            published_at=now - timedelta(days=2),
+        )
+        for number, (title, cost) in enumerate(OPEN_PROJECTS, start=1):
+            campaign.objects.append(VotingObject(number=number, title=title, cost=cost))
         db.session.add(campaign)
         counts["voting_campaigns"] += 1
     if not _exists(organization, CLOSED_TITLE):
@@ -167,8 +198,8 @@ def _seed_closed(organization: Organization, ufa: Territory, now) -> int:
         closes_at=now - timedelta(days=10),
         published_at=opens - timedelta(days=1),
     )
-    for position, (title, cost) in enumerate(PROJECTS, start=1):
-        campaign.objects.append(VotingObject(position=position, title=title, cost=cost))
+    for number, (title, cost) in enumerate(PROJECTS, start=1):
+        campaign.objects.append(VotingObject(number=number, title=title, cost=cost))
     db.session.add(campaign)
     db.session.flush()
     voting_day = opens + timedelta(days=3)

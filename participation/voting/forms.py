@@ -48,7 +48,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) -> Form:
     """The ballot for this campaign's rule: radio buttons (one) or checkboxes (several)."""
-    options = [SelectChoice(o.id, o.title) for o in objects]
+    options = [SelectChoice(o.id, f"№ {o.number}. {o.title}") for o in objects]
     if campaign.ballot_rule == BallotRule.SINGLE:
         field: Any = RadioField(
             _l("Ваш выбор"),

@@ -93,7 +93,7 @@ class Campaign(TimestampMixin, Base):
     territory: Mapped[Territory] = relationship()
     objects: Mapped[list[VotingObject]] = relationship(
         back_populates="campaign",
-        order_by="VotingObject.position, VotingObject.id",
+        order_by="VotingObject.number, VotingObject.id",
         cascade="all, delete-orphan",
     )
 
@@ -148,7 +148,9 @@ class VotingObject(Base):
     campaign_id: Mapped[int] = mapped_column(
         sa.ForeignKey("voting_campaigns.id", ondelete="CASCADE")
     )
-    position: Mapped[int] = mapped_column(default=0)
+    # What residents see («№ 2») and what breaks ties: 1, 2, 3… within the campaign, given
+    # at creation, closed up when an object leaves a draft, frozen from publication on.
+    number: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     address: Mapped[str | None] = mapped_column(sa.String(500))
@@ -162,7 +164,9 @@ class VotingObject(Base):
 
     __table_args__ = (
         # Per-municipality results: the objects of one campaign and district, in order.
-        sa.Index("ix_voting_objects_campaign_district", "campaign_id", "district_id", "position"),
+        sa.Index("ix_voting_objects_campaign_district", "campaign_id", "district_id", "number"),
+        sa.UniqueConstraint("campaign_id", "number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
         sa.CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
         sa.CheckConstraint(
             "latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"

@@ -25,7 +25,9 @@ from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.platypus import Flowable, KeepTogether
 
 from participation.core import pdf
+from participation.core.i18n import number, percent
 from participation.voting.models import BallotRule, Campaign, Channel
+from participation.voting.services import money as _money
 from participation.voting.tally import GroupResult, ObjectResult, Tally
 
 FONT_SIZE = 7.5
@@ -268,11 +270,11 @@ def _table(group: GroupResult, rule: BallotRule, caption: str | None) -> list[Fl
     rows = [
         [
             str(r.rank),
-            str(r.id),
+            str(r.number),
             r.title,
             *([_money(r.cost or 0)] if budget else []),
             _money(r.votes),
-            f"{r.share:.1f} %".replace(".", ","),
+            percent(r.share / 100),
             _result_label(r),
         ]
         for r in group.rows
@@ -294,10 +296,6 @@ def fast_table(
         FastTable(header, chunk, widths, align_right, caption if n == 0 else None)
         for n, chunk in enumerate(chunks or [[]])
     ]
-
-
-def _money(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
 
 
 def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -> bytes:
@@ -367,7 +365,7 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
         rows = [
             [
                 group.district.name if group.district else "",
-                str(row.id),
+                str(row.number),
                 row.title,
                 _money(row.votes),
                 *([_money(group.budget_left or 0)] if budget else []),
@@ -392,7 +390,7 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
                         _(
                             "%(prefix)s№ %(id)s «%(title)s» — %(votes)s",
                             prefix=prefix,
-                            id=row.id,
+                            id=row.number,
                             title=row.title,
                             votes=ngettext("%(num)d голос", "%(num)d голосов", row.votes),
                         )
@@ -458,11 +456,22 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
 
 
 def results_csv_chunks(tally: Tally) -> Iterator[bytes]:
-    """Per-object results as CSV (UTF-8 with BOM so spreadsheet programs read Cyrillic)."""
+    """Per-object results as CSV for people: Russian headers and values, «;» between columns
+    and a decimal comma as Russian spreadsheets expect, UTF-8 with BOM so they read Cyrillic.
+    (The machine-readable data is the ballot box: box.py.)"""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(
-        ["district", "rank", "object_id", "title", "cost", "votes", "share_percent", "result"]
+        [
+            _("Район"),
+            _("Место"),
+            _("№"),
+            _("Объект"),
+            _("Стоимость, ₽"),
+            _("Голоса"),
+            _("Доля, %"),
+            _("Итог"),
+        ]
     )
     yield ("\ufeff" + out.getvalue()).encode()
     for group in tally.groups:
@@ -473,12 +482,12 @@ def results_csv_chunks(tally: Tally) -> Iterator[bytes]:
                 [
                     group.district.name if group.district else "",
                     row.rank,
-                    row.id,
+                    row.number,
                     row.title,
                     "" if row.cost is None else row.cost,
                     row.votes,
-                    f"{row.share:.2f}",
-                    "winner" if row.winner else "skipped" if row.skipped else "",
+                    number(row.share, 1, grouping=False),
+                    _result_label(row),
                 ]
             )
         yield out.getvalue().encode()

@@ -67,7 +67,8 @@ def rule_text(campaign: Campaign) -> str:
         text = _(
             "Каждый выбирает проекты общей стоимостью не больше %(budget)s ₽. Победители "
             "определяются по числу голосов: проект проходит, если помещается в оставшийся "
-            "бюджет; не поместившийся пропускается, и проверяется следующий.",
+            "бюджет; не поместившийся пропускается, и проверяется следующий. Проект, не "
+            "набравший ни одного голоса, не побеждает, даже если бюджета на него хватает.",
             budget=money(campaign.budget_limit or 0),
         )
     if campaign.per_district:
@@ -78,13 +79,46 @@ def rule_text(campaign: Campaign) -> str:
     return text + " " + _("При равенстве голосов выше стоит объект с меньшим номером.")
 
 
-def period_text(campaign: Campaign) -> str:
+def _early_close(campaign: Campaign) -> tuple[str, str] | None:
+    """The local date and time of an early close, if the campaign was closed early."""
+    if campaign.effective_closes_at != campaign.closed_early_at:
+        return None
     tz = campaign.territory.timezone
+    return (
+        local_datetime(campaign.closed_early_at, tz, "dd.MM.yyyy"),
+        local_datetime(campaign.closed_early_at, tz, "HH:mm"),
+    )
+
+
+def period_text(campaign: Campaign, with_zone: bool = True) -> str:
+    """The actual period: from the opening to the planned end, or to the early close."""
+    tz = campaign.territory.timezone
+    start = local_datetime(campaign.opens_at, tz)
+    early = _early_close(campaign)
+    if early is not None:
+        text = _(
+            "с %(start)s, досрочно завершено %(date)s в %(time)s",
+            start=start,
+            date=early[0],
+            time=early[1],
+        )
+    else:
+        text = _("с %(start)s по %(end)s", start=start, end=local_datetime(campaign.closes_at, tz))
+    if with_zone:
+        text += " " + _("(местное время, %(tz)s)", tz=tz)
+    return text
+
+
+def early_close_text(campaign: Campaign) -> str | None:
+    """«01.02.2026 в 15:30. Причина: …» for a campaign closed early, else None."""
+    early = _early_close(campaign)
+    if early is None:
+        return None
     return _(
-        "с %(start)s по %(end)s (местное время, %(tz)s)",
-        start=local_datetime(campaign.opens_at, tz),
-        end=local_datetime(campaign.closes_at, tz),
-        tz=tz,
+        "%(date)s в %(time)s. Причина: %(reason)s",
+        date=early[0],
+        time=early[1],
+        reason=campaign.close_reason,
     )
 
 
@@ -103,13 +137,6 @@ def public_url(endpoint: str, **values: object) -> str:
 
 def protocol_context(campaign: Campaign, now: datetime) -> ProtocolContext:
     tz = campaign.territory.tz
-    early = None
-    if campaign.closed_early_at is not None:
-        early = _(
-            "%(when)s. Причина: %(reason)s",
-            when=local_datetime(campaign.closed_early_at, campaign.territory.timezone),
-            reason=campaign.close_reason,
-        )
     return ProtocolContext(
         organizer=campaign.organization.name,
         municipality=campaign.territory.name,
@@ -118,7 +145,7 @@ def protocol_context(campaign: Campaign, now: datetime) -> ProtocolContext:
         rule=rule_text(campaign),
         verify_url=public_url("voting.verify", campaign_id=campaign.id),
         generated_at=now.astimezone(tz),
-        early_close=early,
+        early_close=early_close_text(campaign),
         box_sha256=campaign.box_csv_sha256,
         box_json_sha256=campaign.box_json_sha256,
     )

@@ -26,7 +26,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
-from participation.core.i18n import local_datetime
+from participation.core.i18n import local_datetime, number
 from participation.core.jobs import enqueue_after_commit
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
@@ -232,7 +232,7 @@ def ballot_objects(campaign: Campaign, district: Territory | None) -> list[Votin
     query = sa.select(VotingObject).where(VotingObject.campaign_id == campaign.id)
     if campaign.per_district:
         query = query.where(VotingObject.district_id == (district.id if district else None))
-    return list(db.session.scalars(query.order_by(VotingObject.position, VotingObject.id)))
+    return list(db.session.scalars(query.order_by(VotingObject.number, VotingObject.id)))
 
 
 def validate_choices(
@@ -278,18 +278,43 @@ def validate_choices(
             raise FieldError(
                 "choices",
                 _(
-                    "Выбранные проекты стоят %(total)s ₽, а бюджет — %(budget)s ₽. "
-                    "Уберите один или несколько проектов.",
+                    "Выбранные проекты стоят %(total)s ₽, а бюджет — %(budget)s ₽: это на "
+                    "%(over)s ₽ больше. Уберите один или несколько проектов.",
                     total=money(total),
                     budget=money(campaign.budget_limit or 0),
+                    over=money(total - (campaign.budget_limit or 0)),
                 ),
             )
-    return sorted(objects, key=lambda o: (o.position, o.id))
+    return sorted(objects, key=lambda o: (o.number, o.id))
+
+
+BUDGET_LEFT = _l("Выбрано проектов на %(total)s ₽, остаток бюджета — %(left)s ₽.")
+BUDGET_OVER = _l("Выбрано проектов на %(total)s ₽ — это на %(over)s ₽ больше бюджета.")
+
+
+def budget_summary(
+    campaign: Campaign, objects: Sequence[VotingObject], chosen: Sequence[int] | None
+) -> dict:
+    """The running total of a budget ballot: the text for the chosen projects (shown without
+    JavaScript too) and the templates the page's script fills in as the resident ticks."""
+    ids = set(chosen or ())
+    total = sum(o.cost or 0 for o in objects if o.id in ids)
+    budget = campaign.budget_limit or 0
+    if total > budget:
+        text = str(BUDGET_OVER) % {"total": money(total), "over": money(total - budget)}
+    else:
+        text = str(BUDGET_LEFT) % {"total": money(total), "left": money(budget - total)}
+    return {
+        "text": text,
+        "budget": budget,
+        "left_template": str(BUDGET_LEFT) % {"total": "{total}", "left": "{left}"},
+        "over_template": str(BUDGET_OVER) % {"total": "{total}", "over": "{over}"},
+    }
 
 
 def money(amount: int) -> str:
-    """12 500 000 (thin spaces between thousands, as in Russian documents)."""
-    return f"{amount:,}".replace(",", "\u202f")
+    """12 500 000 in Russian (the locale's thousands separator), as everywhere on the platform."""
+    return number(amount, 0)
 
 
 def campaign_for_cast(campaign_id: int) -> Campaign | None:
@@ -679,9 +704,9 @@ def add_object(campaign: Campaign, actor: User, data: ObjectData) -> VotingObjec
     """Add a public space / project to the campaign; refused once voting has begun."""
     _lock_for_edit(campaign)
     last = db.session.scalar(
-        sa.select(sa.func.max(VotingObject.position)).where(VotingObject.campaign_id == campaign.id)
+        sa.select(sa.func.max(VotingObject.number)).where(VotingObject.campaign_id == campaign.id)
     )
-    obj = VotingObject(position=(last or 0) + 1)
+    obj = VotingObject(number=(last or 0) + 1)
     _apply_object_data(campaign, obj, data)
     obj.campaign = campaign
     db.session.add(obj)
@@ -704,8 +729,24 @@ def delete_object(obj: VotingObject, actor: User) -> None:
     for photo in object_photos([obj.id]).get(obj.id, []):
         _delete_photo_file(photo)
     audit.record("voting.object_deleted", obj, campaign_id=obj.campaign_id, title=obj.title)
+    campaign, number = obj.campaign, obj.number
     db.session.delete(obj)
     db.session.flush()
+    if campaign.published_at is None:  # a draft closes up its numbers; published ones stay
+        _close_up_numbers(campaign, number)
+
+
+def _close_up_numbers(campaign: Campaign, gap: int) -> None:
+    """Numbers after `gap` move down by one, in ascending order: each moves into a free one."""
+    later = db.session.scalars(
+        sa.select(VotingObject)
+        .where(VotingObject.campaign_id == campaign.id, VotingObject.number > gap)
+        .order_by(VotingObject.number)
+    )
+    for obj in later:
+        obj.number -= 1
+        db.session.flush()
+    db.session.expire(campaign, ["objects"])
 
 
 def object_photos(object_ids: Sequence[int]) -> dict[int, list[Attachment]]:

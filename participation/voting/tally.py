@@ -25,7 +25,7 @@ ALL_DISTRICTS = object()  # sentinel: count the whole campaign
 @dataclass
 class ObjectResult:
     id: int
-    position: int
+    number: int
     title: str
     cost: int | None = None
     district_id: int | None = None
@@ -97,7 +97,7 @@ def rank_and_choose(
     the list taking each project that still fits the remaining budget and skipping those
     that do not (the next one may still fit). Pure: no database.
     """
-    ordered = sorted(rows, key=lambda r: (-r.votes, r.position, r.id))
+    ordered = sorted(rows, key=lambda r: (-r.votes, r.number, r.id))
     previous_votes, previous_rank = None, 0
     for index, row in enumerate(ordered, start=1):
         row.rank = previous_rank if row.votes == previous_votes else index
@@ -171,7 +171,7 @@ def _objects_with_votes(
     query = (
         sa.select(
             VotingObject.id,
-            VotingObject.position,
+            VotingObject.number,
             VotingObject.title,
             VotingObject.cost,
             VotingObject.district_id,
@@ -181,13 +181,13 @@ def _objects_with_votes(
         .outerjoin(votes, votes.c.object_id == VotingObject.id)
         .outerjoin(Territory, Territory.id == VotingObject.district_id)
         .where(VotingObject.campaign_id == campaign_id)
-        .order_by(VotingObject.position, VotingObject.id)
+        .order_by(VotingObject.number, VotingObject.id)
     )
     if district_id is not ALL_DISTRICTS:
         query = query.where(VotingObject.district_id == district_id)
     rows, districts = [], {}
-    for i, position, title, cost, district, name, votes in db.session.execute(query):
-        rows.append(ObjectResult(i, position, title, cost, district, votes))
+    for i, number, title, cost, district, name, votes in db.session.execute(query):
+        rows.append(ObjectResult(i, number, title, cost, district, votes))
         if district is not None and district not in districts:
             districts[district] = District(district, name)
     return rows, districts

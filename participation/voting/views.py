@@ -57,6 +57,7 @@ from participation.voting.services import (
     PHOTO_OWNER,
     VotingRefused,
     ballot_objects,
+    budget_summary,
     campaign_for_cast,
     cast_ballot,
     count_voters,
@@ -104,6 +105,8 @@ def _labels() -> dict:
         "voting_status_labels": STATUS_LABELS,
         "voting_channel_labels": CHANNEL_LABELS,
         "voting_money": money,
+        "voting_period": period_text,
+        "voting_budget_summary": budget_summary,
     }
 
 
@@ -481,6 +484,7 @@ def results(campaign_id: int):
 
 
 def _download(chunks, filename: str, mimetype: str) -> Response:
+    # Werkzeug adds «; charset=utf-8» to text/* types itself: the mimetype names none.
     response = Response(stream_with_context(chunks), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -492,9 +496,7 @@ def results_csv(campaign_id: int):
     if not campaign.is_closed(utcnow()):
         return _results_refused(campaign)
     tally = tally_campaign(campaign)
-    return _download(
-        results_csv_chunks(tally), f"results-voting-{campaign.id}.csv", "text/csv; charset=utf-8"
-    )
+    return _download(results_csv_chunks(tally), f"results-voting-{campaign.id}.csv", "text/csv")
 
 
 @bp.get("/<int:campaign_id>/box.<any(csv, json):fmt>")
@@ -503,9 +505,7 @@ def ballot_box(campaign_id: int, fmt: str):
     if not campaign.is_closed(utcnow()):
         return _results_refused(campaign)
     if fmt == "csv":
-        return _download(
-            box.csv_chunks(campaign), f"ballot-box-{campaign.id}.csv", "text/csv; charset=utf-8"
-        )
+        return _download(box.csv_chunks(campaign), f"ballot-box-{campaign.id}.csv", "text/csv")
     return _download(
         box.json_chunks(campaign), f"ballot-box-{campaign.id}.json", "application/json"
     )

@@ -66,6 +66,7 @@ def _publisher(client, world):
 def _csv(client, survey) -> list[list[str]]:
     response = client.get(f"/polls/manage/{survey.id}/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))

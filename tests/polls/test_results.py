@@ -115,7 +115,7 @@ def test_breakdown_page_shows_the_cross_tab(client, world):
 
     as_user(client, factories.staff(world.regional_org, Role.AUTHORIZED))
     html = client.get(f"/polls/manage/{survey.id}/results?by=age").get_data(as_text=True)
-    assert "25–34 года" in html and "3 (75,0 %)" in html and "2 (100,0 %)" in html
+    assert "25–34 года" in html and "3 (75,0\xa0%)" in html and "2 (100,0\xa0%)" in html
     assert (
         "<svg" in html
         and "<title" in html
@@ -124,8 +124,8 @@ def test_breakdown_page_shows_the_cross_tab(client, world):
     )
     html = client.get(f"/polls/manage/{survey.id}/results").get_data(as_text=True)
     assert "Среднее: 3,17 из 5" in html
-    assert "<td>3</td><td>50,0 %</td>" in html  # the table next to the chart
-    assert "Да: 3 (50,0 %); Нет: 3 (50,0 %)</desc>" in html  # the chart's text alternative
+    assert "<td>3</td><td>50,0\xa0%</td>" in html  # the table next to the chart
+    assert "Да: 3 (50,0\xa0%); Нет: 3 (50,0\xa0%)</desc>" in html  # the chart's text alternative
 
 
 def test_anonymous_breakdowns_hide_small_groups(world):

@@ -43,7 +43,7 @@ def test_first_view_asks_for_the_snapshot_then_shows_it(client, world, large, ru
     assert snapshot.computed_at is not None and snapshot.responses == 3
     with count_statements() as counter:
         page = _page(client, survey)
-    assert "итоги считаются в фоне" in page and "Да: 3 (100,0 %)" in page
+    assert "итоги считаются в фоне" in page and "Да: 3 (100,0\xa0%)" in page
     assert not any("survey_answers" in sql for sql in counter.get("sql", []))
 
 
@@ -57,7 +57,7 @@ def test_stale_snapshot_is_refreshed(client, world, large, run_jobs):
     )
     db.session.flush()
     page = _page(client, survey)
-    assert "Да: 3 (100,0 %)" in page  # fresh enough: the figures are still the snapshot's…
+    assert "Да: 3 (100,0\xa0%)" in page  # fresh enough: the figures are still the snapshot's…
     assert "Получено 4 " in page  # …but the count of responses is current
     snapshot = db.session.scalar(sa.select(SurveyResultSnapshot))
     snapshot.computed_at -= timedelta(minutes=11)
@@ -70,4 +70,4 @@ def test_stale_snapshot_is_refreshed(client, world, large, run_jobs):
     _page(client, survey)  # the page asks too, and its commit sends the job
     run_jobs()
     page = _page(client, survey)
-    assert "Да: 3 (75,0 %); Нет: 1 (25,0 %)" in page
+    assert "Да: 3 (75,0\xa0%); Нет: 1 (25,0\xa0%)" in page

@@ -75,11 +75,9 @@ def campaign(
         published_at=now - timedelta(days=2) if published else None,
         **kw,
     )
-    for position, title in enumerate(objects, start=1):
+    for number, title in enumerate(objects, start=1):
         row.objects.append(
-            VotingObject(
-                position=position, title=title, cost=costs[position - 1] if costs else None
-            )
+            VotingObject(number=number, title=title, cost=costs[number - 1] if costs else None)
         )
     db.session.add(row)
     db.session.flush()

@@ -233,3 +233,26 @@ def test_without_revote_the_register_keeps_no_receipt_link(town):
     result = cast_ballot(c, voter, ids(c, 1))
     with pytest.raises(AlreadyVoted):
         revote_ballot(c, voter, ids(c, 2), result.code)
+
+
+def test_without_javascript_the_budget_ballot_shows_the_total_and_the_excess(town, client):
+    from tests.helpers import csrf_token, login_as
+
+    c = campaign(
+        town,
+        rule=BallotRule.BUDGET,
+        budget_limit=1_000_000,
+        objects=("Площадка", "Тротуар", "Скамейки"),
+        costs=(600_000, 550_000, 300_000),
+    )
+    login_as(client, town.resident())
+    url = f"/voting/{c.id}/ballot"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="budget-total"' in page and 'aria-live="polite"' in page
+    assert "остаток бюджета" in page  # filled in by the server, not only by the script
+    token = csrf_token(client, url)
+    response = client.post(url, data={"csrf_token": token, "choices": ids(c, 1, 2)})
+    text = " ".join(response.get_data(as_text=True).replace("\u202f", " ").split())
+    assert "это на 150 000 ₽ больше" in text  # the server's refusal says by how much
+    assert "Выбрано проектов на 1 150 000 ₽ — это на 150 000 ₽ больше бюджета." in text
+    assert count(RegisterEntry, campaign_id=c.id) == 0

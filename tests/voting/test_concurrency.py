@@ -65,8 +65,8 @@ def test_200_concurrent_identical_ballots_give_one_ballot_and_clean_refusals(app
         published_at=now - timedelta(days=1),
     )
     campaign.objects = [
-        VotingObject(position=1, title="Парк"),
-        VotingObject(position=2, title="Сквер"),
+        VotingObject(number=1, title="Парк"),
+        VotingObject(number=2, title="Сквер"),
     ]
     voter = town.resident(age=15)
     db.session.add(campaign)

@@ -61,7 +61,7 @@ def test_protocol_pdf_has_cyrillic_objects_totals_winners_and_the_digest(town):
         assert title in text
     # votes: #2 → 3, #3 → 3, #1 → 2, #4 → 1; budget 3 000 000: #2 (2 000 000) wins, #3
     # (900 000) fits, #1 (1 200 000) no longer fits and is skipped, #4 (500 000) doesn't fit.
-    assert f"№ {c.objects[1].id} «Освещение двора» — 3 голос" in text
+    assert "№ 2 «Освещение двора» — 3 голос" in text
     assert "не хватило бюджета" in text
     assert "Использовано бюджета: 2 900 000 ₽, остаток: 100 000 ₽." in text
     assert "Проголосовало человек (реестр) 6" in text
@@ -79,19 +79,25 @@ def test_protocol_and_csv_downloads_for_the_official(town, client):
     response = client.get(f"/backoffice/voting/{c.id}/protocol.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "Скамейки и урны" in text_of(response.get_data())
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                client.get(f"/voting/{c.id}/results.csv", buffered=True)
-                .get_data()
-                .decode("utf-8-sig")
-            )
-        )
-    )
-    assert rows[0][:4] == ["district", "rank", "object_id", "title"]
+    download = client.get(f"/voting/{c.id}/results.csv", buffered=True)
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"  # said once
+    rows = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == [
+        "Район",
+        "Место",
+        "№",
+        "Объект",
+        "Стоимость, ₽",
+        "Голоса",
+        "Доля, %",
+        "Итог",
+    ]
     by_title = {row[3]: row for row in rows[1:]}
-    assert by_title["Освещение двора"][5] == "3" and by_title["Освещение двора"][7] == "winner"
-    assert by_title["Детская площадка на ул. Ленина"][7] == "skipped"
+    assert by_title["Освещение двора"][5] == "3" and by_title["Освещение двора"][7] == "победитель"
+    assert by_title["Детская площадка на ул. Ленина"][6] == "33,3"
+    assert by_title["Детская площадка на ул. Ленина"][7] == "не хватило бюджета"
+    box = client.get(f"/voting/{c.id}/box.csv", buffered=True)
+    assert box.headers["Content-Type"] == "text/csv; charset=utf-8"
     login_as(client, town.resident())
     assert client.get(f"/backoffice/voting/{c.id}/protocol.pdf").status_code == 404
 
@@ -143,3 +149,16 @@ def test_a_protocol_with_many_districts_lists_winners_in_a_table(town):
     assert "Посёлок 24: бюллетеней 1" in text
     assert "Район № Объект Голоса" in text  # the winners' table header
     assert "Посёлок 07" in text and "Сквер 15" in text
+
+
+def test_numbers_read_the_same_on_the_page_and_in_the_pdf_in_the_visitors_language(town, client):
+    c = budget_vote(town)
+    page = client.get(f"/voting/{c.id}/results").get_data(as_text=True)
+    assert "<td>33,3\xa0%</td>" in page and "33.3" not in page
+    assert "<td>1\xa0200\xa0000</td>" in page  # the cost, grouped the Russian way
+    pdf_text = text_of(protocol_pdf(c))
+    assert "33,3 %" in pdf_text.replace("\xa0", " ")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = client.get(f"/voting/{c.id}/results").get_data(as_text=True)
+    assert "<td>33.3%</td>" in english and "<td>1,200,000</td>" in english

@@ -12,7 +12,7 @@ from participation.voting.tally import ObjectResult, rank_and_choose
 def rows(*spec):
     """spec: (votes, cost) per object, numbered 1, 2, 3… in order."""
     return [
-        ObjectResult(id=n, position=n, title=f"Проект {n}", cost=cost, votes=votes)
+        ObjectResult(id=n, number=n, title=f"Проект {n}", cost=cost, votes=votes)
         for n, (votes, cost) in enumerate(spec, start=1)
     ]
 

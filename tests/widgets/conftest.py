@@ -227,8 +227,8 @@ def open_campaign(world=None, organization=None, territory=None, title="Выби
         published_at=now - timedelta(days=2),
         min_age=14,
     )
-    campaign.objects.append(VotingObject(position=1, title="Сквер у школы"))
-    campaign.objects.append(VotingObject(position=2, title="Набережная"))
+    campaign.objects.append(VotingObject(number=1, title="Сквер у школы"))
+    campaign.objects.append(VotingObject(number=2, title="Набережная"))
     db.session.add(campaign)
     db.session.flush()
     return campaign
