@@ -11,6 +11,7 @@ from participation.core.users import Role
 from participation.directline import services
 from participation.directline.models import Question, QuestionState, QuestionSupport
 from participation.extensions import db
+from tests import factories as f
 from tests.directline.conftest import (
     AFTER,
     COLLECTING,
@@ -21,7 +22,6 @@ from tests.directline.conftest import (
     published,
     travel,
 )
-from tests import factories as f
 from tests.helpers import csrf_token, login_as
 
 
