@@ -12,6 +12,7 @@ from datetime import date, datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak
 
+from participation.core.i18n import zone_label
 from participation.core.pdf import (
     chunked_table,
     key_values,
@@ -48,7 +49,8 @@ def _meeting(hearing: Hearing) -> str:
         return "—"
     parts = [
         f"{_local(hearing, hearing.meeting_at, '%d.%m.%Y')} "
-        f"в {_local(hearing, hearing.meeting_at, '%H:%M')} (местное время)"
+        f"в {_local(hearing, hearing.meeting_at, '%H:%M')} "
+        f"({zone_label(hearing.territory.timezone, hearing.meeting_at)})"
     ]
     if hearing.meeting_place:
         parts.append(f"место: {hearing.meeting_place}")

@@ -15,7 +15,7 @@ from flask_babel import ngettext
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
 from participation.core.files import Attachment
-from participation.core.i18n import local_datetime
+from participation.core.i18n import local_datetime, zone_label
 from participation.extensions import db
 from participation.voting.models import (
     BallotRule,
@@ -84,10 +84,10 @@ def rule_text(campaign: Campaign) -> str:
 def period_text(campaign: Campaign) -> str:
     tz = campaign.territory.timezone
     return _(
-        "с %(start)s по %(end)s (местное время, %(tz)s)",
+        "с %(start)s по %(end)s (%(zone)s)",
         start=local_datetime(campaign.opens_at, tz),
         end=local_datetime(campaign.closes_at, tz),
-        tz=tz,
+        zone=zone_label(tz, campaign.opens_at),
     )
 
 
