@@ -430,3 +430,12 @@ def test_the_regional_centre_moderates_its_region_s_direct_lines(world, client):
         )
     assert response.status_code == 302
     assert fresh(q).state == QuestionState.PUBLISHED
+
+
+def test_broadcast_times_name_the_zone_as_residents_say_it(world, client):
+    event = make_event(world)
+    with travel(COLLECTING):
+        for page in ("/directline/", f"/directline/{event.id}"):
+            text = html(client.get(page))
+            assert "владивостокское время (МСК+7)" in text, page
+            assert "время местное" not in text and "Asia/Vladivostok" not in text
