@@ -29,6 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO before every command; nobody needs that.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 

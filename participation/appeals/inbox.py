@@ -24,6 +24,7 @@ from participation.core.db import utcnow
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization
 from participation.core.pagination import PAGE_SIZES, Page
+from participation.core.users import Role
 from participation.extensions import db
 
 COUNT_CAP = 10_000
@@ -121,6 +122,28 @@ def _scope(user: Any, organization: Organization) -> list[Any]:
     if sees_only_assigned(user, organization):
         clauses.append(Appeal.executor_id == user.id)
     return clauses
+
+
+# The folder each role starts in (the first role the person holds wins).
+START_BUCKETS = (
+    (Role.MODERATOR, Bucket.NEW),
+    (Role.COORDINATOR, Bucket.NEW),
+    (Role.HEAD, Bucket.APPROVAL),
+    (Role.EXECUTOR, Bucket.IN_WORK),
+)
+
+
+def start_bucket(user: Any, organization: Organization) -> Bucket:
+    """The folder the inbox opens on for this person: what waits for their role."""
+    held = user.roles_in(organization.id)
+    return next((bucket for role, bucket in START_BUCKETS if role in held), Bucket.NEW)
+
+
+def waiting_count(user: Any, organization: Organization) -> tuple[Bucket, int]:
+    """The person's start folder and how many messages it holds (one COUNT)."""
+    bucket = start_bucket(user, organization)
+    query = sa.select(sa.func.count()).where(*_scope(user, organization), Appeal.bucket == bucket)
+    return bucket, db.session.scalar(query) or 0
 
 
 def _is_postgres() -> bool:

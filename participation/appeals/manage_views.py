@@ -25,7 +25,7 @@ from participation.appeals.forms import (
     ReturnForm,
     TopicForm,
 )
-from participation.appeals.inbox import BUCKET_ORDER, load_inbox, parse_filters
+from participation.appeals.inbox import BUCKET_ORDER, load_inbox, parse_filters, start_bucket
 from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
 from participation.appeals.permissions import (
     available_actions,
@@ -40,7 +40,7 @@ from participation.appeals.views import (
     _territory_choices,
     _topic_choices,
 )
-from participation.appeals.workflow import Action, Bucket
+from participation.appeals.workflow import Action
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import DomainError, FieldError
 from participation.core.files import Attachment, keep_for_retry, staged_uploads
@@ -54,24 +54,11 @@ bp.before_request(staff_gate)
 bp.context_processor(staff_context)
 register_presenters(bp)
 
-# The bucket each role starts in.
-_START_BUCKET = (
-    (Role.MODERATOR, Bucket.NEW),
-    (Role.COORDINATOR, Bucket.NEW),
-    (Role.HEAD, Bucket.APPROVAL),
-    (Role.EXECUTOR, Bucket.IN_WORK),
-)
-
-
-def _default_bucket(organization: Organization) -> Bucket:
-    held = current_user.roles_in(organization.id)
-    return next((bucket for role, bucket in _START_BUCKET if role in held), Bucket.NEW)
-
 
 @bp.get("/")
 def inbox():
     organization = current_organization()
-    filters = parse_filters(request.args, _default_bucket(organization))
+    filters = parse_filters(request.args, start_bucket(current_user, organization))
     data = load_inbox(current_user, organization, filters)
     return render_template(
         "appeals/backoffice/inbox.html",

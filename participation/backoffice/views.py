@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from participation.backoffice.forms import ReadinessForm, SwitchOrganizationForm
@@ -15,6 +14,7 @@ from participation.backoffice.gate import (
     staff_gate,
 )
 from participation.backoffice.permissions import can_confirm_ready
+from participation.backoffice.sections import sections_for
 from participation.backoffice.services import (
     READY,
     TRAINING,
@@ -25,34 +25,22 @@ from participation.backoffice.services import (
 from participation.core.errors import FieldError
 from participation.core.permissions import deny
 from participation.core.safety import safe_next
-from participation.core.users import Role, User
+from participation.core.users import User
 from participation.extensions import db
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 bp.before_request(staff_gate)
 bp.context_processor(staff_context)
 
-# Sections of the staff cabinet: (endpoint, label, roles that see it; None = every staff
-# member). An entry is shown only once its endpoint exists, so a feature adds its line here
-# when it lands, e.g. ("appeals.queue", _l("Сообщения жителей"), None).
-SECTIONS: tuple[tuple[str, object, frozenset[Role] | None], ...] = (
-    ("admin.index", _l("Сотрудники и роли"), frozenset({Role.ADMINISTRATOR})),
-    ("backoffice.confirm", _l("Подтверждения готовности к работе"), None),
-)
-
 
 @bp.get("/")
 def index():
     organization = current_organization()
-    roles = roles_of(current_user, organization)
-    known = current_app.view_functions
-    sections = [
-        (endpoint, label)
-        for endpoint, label, allowed in SECTIONS
-        if endpoint in known and (allowed is None or allowed.intersection(roles))
-    ]
     return render_template(
-        "backoffice/index.html", organization=organization, roles=roles, sections=sections
+        "backoffice/index.html",
+        organization=organization,
+        roles=roles_of(current_user, organization),
+        sections=sections_for(current_user, organization),
     )
 
 

@@ -7,7 +7,7 @@ alike — so they read the same everywhere: «1 234 567», «3,5», «56,2 %» i
 from __future__ import annotations
 
 from copy import copy
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,9 +116,49 @@ def duration(value: timedelta) -> str:
     return " ".join(parts)
 
 
+# Russia's zones as residents name them; the MSK offset is computed from the zone itself.
+_ZONE_NAMES = {
+    "Europe/Kaliningrad": "калининградское время",
+    "Europe/Moscow": "московское время",
+    "Europe/Simferopol": "московское время",
+    "Europe/Kirov": "московское время",
+    "Europe/Volgograd": "московское время",
+    "Europe/Samara": "самарское время",
+    "Europe/Ulyanovsk": "самарское время",
+    "Europe/Astrakhan": "самарское время",
+    "Europe/Saratov": "самарское время",
+    "Asia/Yekaterinburg": "екатеринбургское время",
+    "Asia/Omsk": "омское время",
+    "Asia/Novosibirsk": "новосибирское время",
+    "Asia/Barnaul": "красноярское время",
+    "Asia/Tomsk": "красноярское время",
+    "Asia/Novokuznetsk": "красноярское время",
+    "Asia/Krasnoyarsk": "красноярское время",
+    "Asia/Irkutsk": "иркутское время",
+    "Asia/Chita": "якутское время",
+    "Asia/Yakutsk": "якутское время",
+    "Asia/Vladivostok": "владивостокское время",
+    "Asia/Sakhalin": "магаданское время",
+    "Asia/Magadan": "магаданское время",
+    "Asia/Srednekolymsk": "магаданское время",
+    "Asia/Kamchatka": "камчатское время",
+    "Asia/Anadyr": "камчатское время",
+}
+
+
+def zone_label(tz: str, at: datetime | None = None) -> str:
+    """«екатеринбургское время (МСК+2)»: a zone as residents say it, never «Asia/…»."""
+    at = at or datetime.now(UTC)
+    local, moscow = at.astimezone(ZoneInfo(tz)), at.astimezone(ZoneInfo("Europe/Moscow"))
+    hours = int((local.utcoffset() - moscow.utcoffset()).total_seconds() // 3600)
+    msk = "МСК" if hours == 0 else f"МСК{'+' if hours > 0 else '−'}{abs(hours)}"
+    return f"{_ZONE_NAMES.get(tz, 'местное время')} ({msk})"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_datetime, "localdt")
     app.add_template_filter(local_date, "localdate")
+    app.add_template_filter(zone_label, "zone_label")
     app.add_template_filter(duration, "duration")
     app.add_template_global(count_days)
     app.add_template_global(number)

@@ -4,7 +4,9 @@ Moderators of a direct line are
 - moderators (Role.MODERATOR) of the platform operator: they moderate every direct line, as they
   moderate every message;
 - moderators and уполномоченные (Role.MODERATOR, Role.AUTHORIZED) of the host organization:
-  the host's own press service or public-reception staff run its broadcast.
+  the host's own press service or public-reception staff run its broadcast;
+- coordinators and moderators of the regional centre (ЦУР) on the host's territory: ЦУР
+  prepares the region head's direct line as it routes the region's messages.
 A direct line is created by an уполномоченный or an administrator of the host organization, or
 by an operator's moderator for any host body.
 """
@@ -20,6 +22,7 @@ from participation.directline.models import PUBLIC_STATES, DirectLine, Question
 HOST_MODERATOR_ROLES = frozenset({Role.MODERATOR, Role.AUTHORIZED})
 HOST_CREATOR_ROLES = frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR})
 HOST_KINDS = frozenset({OrganizationKind.REGIONAL, OrganizationKind.MUNICIPAL})
+CENTRE_MODERATOR_ROLES = frozenset({Role.COORDINATOR, Role.MODERATOR})
 
 
 def _authenticated(user: Any) -> bool:
@@ -34,6 +37,18 @@ def is_operator_moderator(user: Any) -> bool:
         m.role == Role.MODERATOR and m.organization.kind == OrganizationKind.OPERATOR
         for m in user.memberships
     )
+
+
+def centre_territory_ids(user: Any) -> set[int]:
+    """Territories of the regional centres (ЦУР) where this person coordinates or moderates."""
+    if not _authenticated(user):
+        return set()
+    return {
+        m.organization.territory_id
+        for m in user.memberships
+        if m.role in CENTRE_MODERATOR_ROLES
+        and m.organization.kind == OrganizationKind.REGIONAL_CENTRE
+    }
 
 
 def can_host(organization: Organization) -> bool:
@@ -52,8 +67,10 @@ def can_manage(user: Any, event: DirectLine) -> bool:
     """Moderate the questions and run the broadcast of this direct line."""
     if not _authenticated(user):
         return False
-    return is_operator_moderator(user) or bool(
-        HOST_MODERATOR_ROLES & user.roles_in(event.host_organization_id)
+    return (
+        is_operator_moderator(user)
+        or bool(HOST_MODERATOR_ROLES & user.roles_in(event.host_organization_id))
+        or event.host_organization.territory_id in centre_territory_ids(user)
     )
 
 

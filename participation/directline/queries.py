@@ -23,7 +23,11 @@ from participation.directline.models import (
     QuestionState,
     QuestionSupport,
 )
-from participation.directline.permissions import HOST_MODERATOR_ROLES, is_operator_moderator
+from participation.directline.permissions import (
+    HOST_MODERATOR_ROLES,
+    centre_territory_ids,
+    is_operator_moderator,
+)
 from participation.directline.workflow import PHASE_LABELS
 from participation.extensions import db
 
@@ -79,7 +83,13 @@ def managed_events_query(user: Any) -> sa.Select:
     if is_operator_moderator(user):
         return query
     hosts = [m.organization_id for m in user.memberships if m.role in HOST_MODERATOR_ROLES]
-    return query.where(DirectLine.host_organization_id.in_(hosts or [-1]))
+    centre_hosts = sa.select(Organization.id).where(
+        Organization.territory_id.in_(centre_territory_ids(user) or [-1])
+    )
+    return query.where(
+        DirectLine.host_organization_id.in_(hosts or [-1])
+        | DirectLine.host_organization_id.in_(centre_hosts)
+    )
 
 
 def _support_counts_subquery() -> sa.Subquery:

@@ -20,13 +20,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
 
 from participation.core.forms import Form
-from participation.core.moderation import REJECTION_LABELS
 from participation.hearings.labels import (
     ATTENDANCE_LABELS,
     KIND_LABELS,
     LEVEL_LABELS,
     RECOMMENDATION_LABELS,
     REMARK_KIND_LABELS,
+    REMARK_REJECTION_LABELS,
+    REMARK_REJECTION_REASONS,
     SCOPE_LABELS,
 )
 from participation.hearings.models import ParticipantKind
@@ -246,7 +247,7 @@ class ModerationForm(Form):
     reason = SelectField(
         _l("Причина отклонения"),
         choices=[SelectChoice("", _l("— выберите, если отклоняете —"))]
-        + [SelectChoice(r.value, label) for r, label in REJECTION_LABELS.items()],
+        + [SelectChoice(r.value, REMARK_REJECTION_LABELS[r]) for r in REMARK_REJECTION_REASONS],
         validate_choice=False,
     )
 

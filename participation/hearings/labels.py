@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from participation.core.moderation import RejectionReason
 from participation.core.users import AccountLevel
 from participation.hearings.models import (
     Attendance,
@@ -52,4 +53,26 @@ RECOMMENDATION_LABELS = {
 ATTENDANCE_LABELS = {
     Attendance.IN_PERSON: _l("Очно"),
     Attendance.ONLINE: _l("Онлайн"),
+}
+
+# Why a remark is not admitted: grounds for remarks on a draft act, not the messages' list
+# («несколько проблем в одном сообщении» is no ground: a remark may hold several proposals).
+# Stored with the shared moderation codes (the column's CHECK lists them).
+REMARK_REJECTION_REASONS = (
+    RejectionReason.UNCLEAR,
+    RejectionReason.OBSCENE,
+    RejectionReason.DISCRIMINATION,
+    RejectionReason.THIRD_PARTY_DATA,
+    RejectionReason.ADVERTISING,
+    RejectionReason.UNREADABLE,
+)
+REMARK_REJECTION_LABELS = {
+    RejectionReason.UNCLEAR: _l("Не относится к предмету обсуждения или не позволяет понять суть"),
+    RejectionReason.OBSCENE: _l("Содержит нецензурные или оскорбительные выражения"),
+    RejectionReason.DISCRIMINATION: _l("Пропаганда дискриминации"),
+    RejectionReason.THIRD_PARTY_DATA: _l("Персональные данные третьих лиц без их согласия"),
+    RejectionReason.ADVERTISING: _l("Коммерческая или рекламная информация"),
+    RejectionReason.UNREADABLE: _l("Текст невозможно прочитать"),
+    # Not offered any more; rows moderated before keep a readable reason.
+    RejectionReason.SEVERAL_PROBLEMS: _l("Несколько предложений в одном замечании"),
 }

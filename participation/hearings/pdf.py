@@ -12,6 +12,7 @@ from datetime import date, datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak
 
+from participation.core.i18n import zone_label
 from participation.core.pdf import (
     chunked_table,
     key_values,
@@ -24,6 +25,7 @@ from participation.core.pdf import (
 from participation.hearings.labels import (
     ATTENDANCE_LABELS,
     KIND_GENITIVE,
+    KIND_LABELS,
     STATUS_LABELS,
 )
 from participation.hearings.models import Hearing, Participant, ParticipantKind, Remark
@@ -47,7 +49,8 @@ def _meeting(hearing: Hearing) -> str:
         return "—"
     parts = [
         f"{_local(hearing, hearing.meeting_at, '%d.%m.%Y')} "
-        f"в {_local(hearing, hearing.meeting_at, '%H:%M')} (местное время)"
+        f"в {_local(hearing, hearing.meeting_at, '%H:%M')} "
+        f"({zone_label(hearing.territory.timezone, hearing.meeting_at)})"
     ]
     if hearing.meeting_place:
         parts.append(f"место: {hearing.meeting_place}")
@@ -57,7 +60,13 @@ def _meeting(hearing: Hearing) -> str:
 
 
 def _kind(hearing: Hearing) -> str:
+    """Genitive: «о результатах публичных слушаний»."""
     return str(KIND_GENITIVE[hearing.kind])
+
+
+def _kind_nominative(hearing: Hearing) -> str:
+    """Nominative, lower case: «проводятся публичные слушания»."""
+    return str(KIND_LABELS[hearing.kind]).lower()
 
 
 def notice_facts(
@@ -194,7 +203,10 @@ def _protocol_summary(data: DocumentData) -> list[tuple[str, str]]:
             "Срок приёма предложений и замечаний",
             _period(hearing.remarks_first_day, hearing.remarks_last_day),
         ),
-        ("Территория, в пределах которой проводились", hearing.territory.name),
+        (
+            f"Территория, в пределах которой проводились {_kind_nominative(hearing)}",
+            hearing.territory.name,
+        ),
     ]
     if hearing.is_hearing:
         facts.append(("Собрание участников", _meeting(hearing)))
@@ -223,7 +235,7 @@ def build_protocol_pdf(data: DocumentData, *, official: bool, generated_at: date
         key_values(_protocol_summary(data)),
         para(
             "1. Предложения и замечания участников, постоянно проживающих на территории, "
-            "в пределах которой проводятся " + _kind(hearing),
+            "в пределах которой проводятся " + _kind_nominative(hearing),
             "h2",
         ),
         *_remark_table(data.residents, official=official, public_names=not official),
@@ -343,7 +355,7 @@ def build_conclusion_pdf(data: DocumentData, *, generated_at: datetime) -> bytes
         ),
         para(
             "1. Предложения и замечания участников, постоянно проживающих на территории, "
-            "в пределах которой проводятся " + _kind(hearing),
+            "в пределах которой проводятся " + _kind_nominative(hearing),
             "h2",
         ),
         *_recommendation_table(data.residents),

@@ -9,7 +9,6 @@ from flask import Response
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
-from participation.core.moderation import REJECTION_LABELS
 from participation.hearings import pdf, services
 from participation.hearings.labels import (
     ATTENDANCE_LABELS,
@@ -17,6 +16,7 @@ from participation.hearings.labels import (
     KIND_LABELS,
     RECOMMENDATION_LABELS,
     REMARK_KIND_LABELS,
+    REMARK_REJECTION_LABELS,
     SOURCE_LABELS,
     STATUS_LABELS,
 )
@@ -35,7 +35,7 @@ def template_helpers() -> dict[str, Any]:
         "SOURCE_LABELS": SOURCE_LABELS,
         "STATUS_LABELS": STATUS_LABELS,
         "RECOMMENDATION_LABELS": RECOMMENDATION_LABELS,
-        "REJECTION_LABELS": REJECTION_LABELS,
+        "REJECTION_LABELS": REMARK_REJECTION_LABELS,
         "ATTENDANCE_LABELS": ATTENDANCE_LABELS,
         "Stage": Stage,
         "RemarkStatus": RemarkStatus,

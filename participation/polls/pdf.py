@@ -10,7 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
 
 from participation.core.db import utcnow
-from participation.core.i18n import local_datetime, number, percent
+from participation.core.i18n import local_datetime, number, percent, zone_label
 from participation.core.pdf import chunked_table, key_values, para, render_pdf, spacer
 from participation.extensions import db
 from participation.polls.charts import Bar, bar_drawing
@@ -188,7 +188,8 @@ def build_report(survey: Survey, results: SurveyResults, breakdowns: Sequence[Br
                 (
                     "Срок проведения",
                     f"{local_datetime(survey.starts_at, tz)} — "
-                    f"{local_datetime(survey.closed_at or survey.ends_at, tz)} ({tz})",
+                    f"{local_datetime(survey.closed_at or survey.ends_at, tz)} "
+                    f"({zone_label(tz, survey.starts_at)})",
                 ),
                 ("Участники", audience_description(survey)),
                 ("Режим", "анонимный" if survey.anonymous else "именной"),

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
 from participation.core.files import Attachment, store_file
-from participation.core.i18n import local_datetime
+from participation.core.i18n import local_datetime, zone_label
 from participation.extensions import db
 from participation.voting.models import (
     BallotRule,
@@ -105,7 +105,7 @@ def period_text(campaign: Campaign, with_zone: bool = True) -> str:
     else:
         text = _("с %(start)s по %(end)s", start=start, end=local_datetime(campaign.closes_at, tz))
     if with_zone:
-        text += " " + _("(местное время, %(tz)s)", tz=tz)
+        text += f" ({zone_label(tz, campaign.opens_at)})"
     return text
 
 

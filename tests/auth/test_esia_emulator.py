@@ -380,6 +380,16 @@ def test_login_form_is_accessible(client, rp):
     assert 'for="login"' in html and 'for="password"' in html
 
 
+def test_login_form_names_each_persona_by_its_readme_id(client, rp):
+    """The README says «log in as `ufa-head`»: the list shows that id beside the name."""
+    url = rp.authorization_url(state=new_state(), redirect_uri=REDIRECT)
+    html = client.get(local(url)).get_data(as_text=True)
+    for persona in data.USERS:
+        label = re.search(rf'<label for="persona-{persona["slug"]}">(.*?)</label>', html, re.S)
+        assert label is not None, persona["slug"]
+        assert f"<code>{persona['slug']}</code>" in label.group(1)
+
+
 # --- CLI ------------------------------------------------------------------------------------------
 
 

@@ -456,3 +456,64 @@ def test_form_post_without_csrf_token_is_refused(client, url, data):
     assert "Форма устарела" in _text(response)
     db.session.expire_all()
     assert db.session.get(Organization, org.id).ready_confirmed_at is None
+
+
+# --- the home page's sections -------------------------------------------------------------------
+
+
+def _sections_text(client) -> str:
+    html = _text(client.get("/backoffice/"))
+    part = html[html.index('id="sections-title"') :]
+    part = part[: part.index("</section>")]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part))
+
+
+def _persona(slug: str):
+    from participation.core.users import User
+    from participation.demo import data
+
+    oid = data.PERSONAS[slug]["esia_oid"]
+    return db.session.scalar(sa.select(User).where(User.esia_oid == oid))
+
+
+def test_home_lists_every_section_the_roles_open_with_what_waits(app, client):
+    from sqlalchemy import event
+
+    from participation.demo.seed import seed_demo
+
+    seed_demo()
+    login_as(client, _persona("ufa-administrator"))
+    text = _sections_text(client)
+    for label in (
+        "Сообщения жителей",
+        "Слушания и обсуждения",
+        "Голосования организации",
+        "Опросы организации",
+        "Сотрудники и роли",
+        "Веб-виджет",
+    ):
+        assert label in text
+
+    # The demo direct line has two questions waiting: the moderators see them counted.
+    login_as(client, _persona("pos-moderator"))
+    text = _sections_text(client)
+    assert "Прямые линии" in text and "2 вопроса ждут модерации" in text
+    assert "1 сообщение в папке «Новые»" in text
+
+    login_as(client, _persona("ufa-curator"))
+    assert "Контроль сроков и качества" in _sections_text(client)
+
+    # Counting is done in SQL: a bounded number of statements for the whole page.
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    login_as(client, _persona("ufa-administrator"))
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/backoffice/").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 12, statements

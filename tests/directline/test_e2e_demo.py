@@ -170,3 +170,14 @@ def test_direct_line_from_questions_to_messages(app, client, run_jobs):
     # The public page shows the answer and the figures.
     public = client.get(base).get_data(as_text=True)
     assert "Итоги" in public and "включён в план следующего года" in public
+
+
+def test_the_readme_s_cur_coordinator_moderates_the_demo_direct_line(app, client):
+    """README: `cur-coordinator` — «moderation and routing of messages, direct line»."""
+    seed_demo()
+    event = db.session.scalar(sa.select(DirectLine).where(DirectLine.title == TITLE))
+    login_as(client, persona("cur-coordinator"))
+    listing = client.get("/backoffice/directline/").get_data(as_text=True)
+    assert TITLE in listing
+    assert "Прямых линий, которые вы модерируете, пока нет" not in listing
+    assert client.get(f"/backoffice/directline/{event.id}").status_code == 200

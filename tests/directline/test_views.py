@@ -7,9 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from participation.appeals.models import Appeal
+from participation.core.users import Role
 from participation.directline import services
 from participation.directline.models import Question, QuestionState, QuestionSupport
 from participation.extensions import db
+from tests import factories as f
 from tests.directline.conftest import (
     AFTER,
     COLLECTING,
@@ -406,3 +408,34 @@ def test_visitors_are_invited_to_log_in_to_support(world, client):
         detail = html(client.get(f"/directline/{event.id}/questions/{q.id}"))
     assert "Войдите, чтобы поддержать" in page and "/support" not in page
     assert "Войдите, чтобы поддержать вопрос" in detail
+
+
+def test_the_regional_centre_moderates_its_region_s_direct_lines(world, client):
+    """ЦУР's coordinator runs the region head's direct line, not another region's."""
+    coordinator = f.staff(world.cur, Role.COORDINATOR, last_name="Координатор ЦУР")
+    event = make_event(world)
+    foreign = make_event(
+        world, host=world.other_gov, title="Прямая линия области", territory_id=None
+    )
+    with travel(COLLECTING):
+        q = ask(event, world.resident)
+        login_as(client, coordinator)
+        listing = html(client.get("/backoffice/directline/"))
+        assert event.title in listing and foreign.title not in listing
+        assert client.get(f"/backoffice/directline/{foreign.id}").status_code == 404
+        token = csrf_token(client, f"/backoffice/directline/{event.id}")
+        response = client.post(
+            f"/backoffice/directline/{event.id}/questions/{q.id}/publish",
+            data={"csrf_token": token, "state": "new"},
+        )
+    assert response.status_code == 302
+    assert fresh(q).state == QuestionState.PUBLISHED
+
+
+def test_broadcast_times_name_the_zone_as_residents_say_it(world, client):
+    event = make_event(world)
+    with travel(COLLECTING):
+        for page in ("/directline/", f"/directline/{event.id}"):
+            text = html(client.get(page))
+            assert "владивостокское время (МСК+7)" in text, page
+            assert "время местное" not in text and "Asia/Vladivostok" not in text

@@ -152,6 +152,11 @@ def test_the_protocol_splits_remarks_by_residency_and_only_the_official_copy_has
         assert "опубликовано 01.06.2026 на платформе обратной связи" in text
         assert "с 08.06.2026 по 21.06.2026 включительно" in text
         assert "городской округ город Уфа" in text
+        # Case agreement: the kind is the subject of «проводятся» (nominative), and the
+        # territory's label names what was held there.
+        assert "в пределах которой проводятся общественные обсуждения" in text
+        assert "проводятся общественных обсуждений" not in text
+        assert "Территория, в пределах которой проводились общественные обсуждения" in text
         residents = _between(
             text, "1. Предложения и замечания участников, постоянно", "2. Предложения"
         )
@@ -202,6 +207,8 @@ def test_the_conclusion_carries_counts_protocol_and_a_reasoned_recommendation_on
             pdf.build_conclusion_pdf(services.document_data(finished), generated_at=AFTER)
         )
     assert "ЗАКЛЮЧЕНИЕ о результатах общественных обсуждений" in text
+    assert "в пределах которой проводятся общественные обсуждения" in text
+    assert "проводятся общественных обсуждений" not in text
     assert "Дата оформления заключения 23.06.2026" in text
     assert "Количество участников 4" in text
     assert "протокол № 12-ОО от 23.06.2026" in text

@@ -258,3 +258,26 @@ def test_after_the_protocol_remarks_are_no_longer_moderated(discussion, world):
     services.set_recommendation(
         remark, world.organizer, decision="accept", reason="Учтено в редакции п. 2.2.", now=after
     )
+
+
+def test_remarks_are_rejected_on_the_grounds_for_remarks_not_the_messages_reasons(
+    discussion, world, app
+):
+    from participation.hearings.forms import ModerationForm
+
+    with app.test_request_context():
+        offered = [str(label) for _value, label, *_ in ModerationForm().reason.iter_choices()]
+    assert "Содержит нецензурные или оскорбительные выражения" in offered
+    assert "Не относится к предмету обсуждения или не позволяет понять суть" in offered
+    assert "Несколько проблем в одном сообщении" not in offered
+    remark = submit(discussion, world.resident)
+    with pytest.raises(FieldError):
+        services.moderate_remark(
+            remark, world.organizer, publish=False, reason="several_problems", now=IN_WINDOW
+        )
+    assert remark.status == RemarkStatus.PENDING
+    services.moderate_remark(
+        remark, world.organizer, publish=False, reason="obscene", now=IN_WINDOW
+    )
+    told = [m for m in _outbox(world.resident.id) if m.channel == "feed"]
+    assert "Содержит нецензурные или оскорбительные выражения" in told[-1].body

@@ -113,3 +113,5 @@ def test_municipality_publishes_residents_answer_publisher_downloads(client, wor
     pdf = client.get(f"/polls/manage/{survey_id}/report.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Итоги опроса «Транспорт в городе»" in text and "Как вы ездите?" in text
+    assert "Asia/" not in text and "Europe/" not in text  # the zone as residents say it
+    assert "(МСК" in " ".join(text.split())

@@ -75,6 +75,10 @@ def test_landscaping_vote_from_creation_to_recount(town, client, run_jobs):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     receipt = CODE.search(response.get_data(as_text=True)).group(1)
+    receipt_page = response.get_data(as_text=True)
+    details = receipt_page[receipt_page.index("<details>") : receipt_page.index("</details>")]
+    assert "<summary>Для специалистов</summary>" in details and "SHA-256" in details
+    assert receipt_page.count("SHA-256") == 1  # the resident's text has no jargon
     page = client.get(f"/voting/{campaign.id}").get_data(as_text=True)
     assert "Вы проголосовали" in page
     assert f'href="/voting/{campaign.id}/ballot"' not in page  # no vote button any more

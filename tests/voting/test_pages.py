@@ -86,3 +86,14 @@ def test_hot_pages_take_a_bounded_number_of_queries(town, client):
     assert (
         db.session.scalar(sa.select(sa.func.count()).select_from(sa.text("voting_campaigns"))) == 2
     )
+
+
+def test_the_verify_page_keeps_the_shell_command_for_specialists(town, client):
+    closed = campaign(town, title="Итоги прошлого года")
+    cast_ballot(closed, town.resident(), [closed.objects[0].id])
+    close_now(closed)
+    html = client.get(f"/voting/{closed.id}/verify").get_data(as_text=True)
+    details = html[html.index("<details>") : html.index("</details>")]
+    assert "<summary>Для специалистов</summary>" in details
+    assert "sha256sum" in details
+    assert html.count("sha256sum") == 1  # nowhere outside the specialists' note

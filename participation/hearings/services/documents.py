@@ -14,10 +14,10 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.jobs import enqueue_after_commit
-from participation.core.moderation import REJECTION_LABELS, RejectionReason
+from participation.core.moderation import RejectionReason
 from participation.core.users import User
 from participation.extensions import db
-from participation.hearings.labels import KIND_GENITIVE, REMARK_KIND_LABELS
+from participation.hearings.labels import KIND_GENITIVE, REMARK_KIND_LABELS, REMARK_REJECTION_LABELS
 from participation.hearings.models import (
     Attendance,
     Hearing,
@@ -239,7 +239,8 @@ def document_data(hearing: Hearing) -> DocumentData:
         in_person_count=sum(1 for p in participants if p.attendance == Attendance.IN_PERSON),
         online_count=sum(1 for p in participants if p.attendance == Attendance.ONLINE),
         rejected=[
-            (str(REJECTION_LABELS[RejectionReason(reason)]), n) for reason, n in rejected_rows
+            (str(REMARK_REJECTION_LABELS[RejectionReason(reason)]), n)
+            for reason, n in rejected_rows
         ],
     )
 

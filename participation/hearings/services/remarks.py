@@ -12,11 +12,14 @@ from participation.auth.eligibility import HEARING, Decision, EligibilityRule, c
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
-from participation.core.moderation import REJECTION_LABELS, RejectionReason
 from participation.core.outbox import notify
 from participation.core.users import User, UserKind
 from participation.extensions import db
-from participation.hearings.labels import REMARK_KIND_LABELS
+from participation.hearings.labels import (
+    REMARK_KIND_LABELS,
+    REMARK_REJECTION_LABELS,
+    REMARK_REJECTION_REASONS,
+)
 from participation.hearings.models import (
     Hearing,
     Participant,
@@ -228,10 +231,10 @@ def moderate_remark(
         remark.status = RemarkStatus.PUBLISHED
         remark.rejection_reason = None
     else:
-        try:
-            remark.rejection_reason = RejectionReason(reason or "")
-        except ValueError:
-            raise FieldError("reason", _("Выберите причину отклонения из списка.")) from None
+        chosen = next((r for r in REMARK_REJECTION_REASONS if r.value == reason), None)
+        if chosen is None:
+            raise FieldError("reason", _("Выберите причину отклонения из списка."))
+        remark.rejection_reason = chosen
         remark.status = RemarkStatus.REJECTED
     remark.moderated_at = now
     remark.moderated_by_id = user.id
@@ -262,7 +265,7 @@ def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
         body = _(
             "%(what)s не опубликовано. Причина: %(reason)s.",
             what=what,
-            reason=REJECTION_LABELS[remark.rejection_reason],
+            reason=REMARK_REJECTION_LABELS[remark.rejection_reason],
         )
         if now < hearing.remarks_close_at:
             body += " " + _(
