@@ -43,6 +43,7 @@ from participation.core.files import (
     staged_uploads,
 )
 from participation.core.i18n import local_date
+from participation.core.limits import fits_db_int
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -87,6 +88,8 @@ def _territory_choices(
 ) -> list[SelectChoice]:
     """Municipalities grouped by region: those where someone answers the topic."""
     choices = [SelectChoice("", _("— выберите —"))]
+    if subcategory_id is not None and not fits_db_int(subcategory_id):
+        subcategory_id = None  # refused next to its field; list what any topic is served in
     for territory in submission_territories(widget_organization, subcategory_id):
         region = territory.region()
         choices.append(
