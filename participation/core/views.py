@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -19,6 +22,7 @@ from flask_login import current_user, login_required
 
 from participation.core.db import utcnow
 from participation.core.files import attachment_by_public_id, attachment_path, can_view_attachment
+from participation.core.jobs import redis_error
 from participation.core.outbox import Notification
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -36,8 +40,41 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """Liveness: the process serves requests. Touches no dependency, so a database or Redis
+    outage never gets healthy web processes restarted (that is what /readyz is for)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: each dependency with its state; 503 when one fails."""
+    checks = {"database": _check_database(), "storage": _check_storage()}
+    if current_app.config["REDIS_URL"]:
+        checks["redis"] = redis_error(current_app.config["REDIS_URL"]) or "ok"
+    ready = all(state == "ok" for state in checks.values())
+    return {"status": "ok" if ready else "fail", "checks": checks}, 200 if ready else 503
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError as exc:
+        db.session.rollback()
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return "ok"
+
+
+def _check_storage() -> str:
+    """The uploads folder takes a file (exists, writable, disk not full)."""
+    try:
+        folder = Path(current_app.config["STORAGE_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"ok")
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
 
 
 @bp.post("/lang")
