@@ -31,9 +31,9 @@ class RedisServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no"],
+            [self.binary, *options, "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -74,7 +74,6 @@ def wait_for(predicate, seconds: float = 60, step: float = 0.2) -> bool:
             return True
         time.sleep(step)
     return bool(predicate())
-
 
 
 @pytest.fixture
