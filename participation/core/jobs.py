@@ -154,6 +154,7 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
             continue
         pause = 1.0
         worker = Worker(queues, connection=connection)
+        worker.max_connection_wait_time = WORKER_BACKOFF_MAX  # RQ's own retries while idle
         try:
             worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:  # lost while tearing down
