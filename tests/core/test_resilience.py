@@ -86,7 +86,21 @@ def test_widget_views_are_counted_with_redis_down(app_on_private_redis, private_
 # --- the worker -----------------------------------------------------------------------------
 
 
-def _start_worker(app, redis_url: str, log: Path) -> subprocess.Popen:
+# A worker whose protocol builds hang (to be killed mid-build): the process building one
+# (RQ forks it into a session of its own) writes its pid into BUILDING_FLAG.
+HANGING_BUILDS = """
+import os, pathlib, time
+import participation.voting.tasks as tasks
+def hang(campaign):
+    pathlib.Path(os.environ["BUILDING_FLAG"]).write_text(str(os.getpid()))
+    time.sleep(600)
+tasks.protocol_pdf = hang
+from flask.cli import main
+main()
+"""
+
+
+def _start_worker(app, redis_url: str, log: Path, building_flag: Path | None = None):
     """`flask jobs worker` in its own process against the test database and `redis_url`."""
     env = {
         **os.environ,
@@ -97,9 +111,11 @@ def _start_worker(app, redis_url: str, log: Path) -> subprocess.Popen:
         "STORAGE_DIR": app.config["STORAGE_DIR"],
         "MAIL_DIR": app.config["MAIL_DIR"],
         "DEFAULT_TIMEZONE": app.config["DEFAULT_TIMEZONE"],
+        "BUILDING_FLAG": str(building_flag),
     }
+    program = ["-c", HANGING_BUILDS] if building_flag else ["-m", "flask"]
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
+        [sys.executable, *program, "--app", "wsgi", "jobs", "worker"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -169,5 +185,41 @@ def test_worker_outlives_redis_and_a_lost_protocol_job_is_queued_again(
         db.session.commit()
         assert wait_for(lambda: _status(protocol.id) == ProtocolStatus.READY), log.read_text()
         assert worker.poll() is None
+    finally:
+        _stop_worker(worker)
+
+
+@pytest.mark.committed
+def test_a_protocol_whose_worker_was_killed_mid_build_is_built_after_the_sweep(
+    app, private_redis, monkeypatch, tmp_path
+):
+    monkeypatch.setitem(app.config, "REDIS_URL", private_redis.url)
+    town = Town()
+    vote = budget_vote(town)
+    db.session.commit()
+    flag = tmp_path / "building"
+    doomed = _start_worker(app, private_redis.url, tmp_path / "doomed.log", building_flag=flag)
+    try:
+        protocol = request_protocol(vote, town.official)
+        db.session.commit()
+        assert wait_for(lambda: flag.exists() and flag.read_text()), (
+            tmp_path / "doomed.log"
+        ).read_text()
+    finally:  # kill -9: the worker and the process building the protocol
+        if flag.exists() and flag.read_text():
+            os.kill(int(flag.read_text()), signal.SIGKILL)
+        _stop_worker(doomed)
+    assert _status(protocol.id) == ProtocolStatus.PENDING
+    db.session.execute(  # time passes
+        sa.update(ProtocolFile)
+        .where(ProtocolFile.id == protocol.id)
+        .values(requested_at=utcnow() - timedelta(hours=1))
+    )
+    db.session.commit()
+    log = tmp_path / "worker.log"
+    worker = _start_worker(app, private_redis.url, log)
+    try:
+        assert run_sweeps()["participation.voting.tasks.requeue_stuck_protocols"] == 1
+        assert wait_for(lambda: _status(protocol.id) == ProtocolStatus.READY), log.read_text()
     finally:
         _stop_worker(worker)
