@@ -69,15 +69,6 @@ def redis_connection(url: str) -> Redis:
     return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
-def redis_error(url: str) -> str | None:
-    """None if Redis answers, else what is wrong (for /readyz)."""
-    try:
-        redis_connection(url).ping()
-    except RedisError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
 _worker_app: Flask | None = None
 
 

@@ -30,7 +30,8 @@ SEAL_AFTER = timedelta(minutes=1)
 def seal_ballot_box(campaign_id: int) -> bool:
     """Compute and publish the SHA-256 of the closed campaign's CSV and JSON exports."""
     now = utcnow()
-    campaign = db.session.get(Campaign, campaign_id, populate_existing=True)
+    # Locked: the job and the sweep may both come; the second finds the box sealed.
+    campaign = db.session.get(Campaign, campaign_id, populate_existing=True, with_for_update=True)
     if campaign is None or campaign.sealed_at is not None or not campaign.is_closed(now):
         return False
     campaign.box_csv_sha256 = box.digest(box.csv_chunks(campaign))

@@ -55,9 +55,10 @@ def test_readyz_names_redis_down_while_healthz_stays_alive(
     private_redis.stop()
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json["status"] == "fail"
-    assert ready.json["checks"]["database"] == ready.json["checks"]["storage"] == "ok"
-    assert ready.json["checks"]["redis"].startswith("ConnectionError")
+    assert ready.json == {
+        "status": "fail",
+        "checks": {"database": "ok", "storage": "ok", "redis": "fail"},
+    }
     assert client.get("/healthz").status_code == 200
     private_redis.start()
     assert client.get("/readyz").status_code == 200
@@ -69,8 +70,7 @@ def test_readyz_names_a_storage_folder_that_takes_no_files(app, client, tmp_path
     monkeypatch.setitem(app.config, "STORAGE_DIR", str(blocked))
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json["checks"]["storage"] != "ok"
-    assert ready.json["checks"]["database"] == "ok"
+    assert (ready.json["checks"]["database"], ready.json["checks"]["storage"]) == ("ok", "fail")
 
 
 def test_widget_views_are_counted_with_redis_down(app_on_private_redis, private_redis):
