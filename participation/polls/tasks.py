@@ -38,11 +38,10 @@ def run_export(export_id: int) -> None:
     one UPDATE, and writes progress and the result only while the row still names its file;
     a run the sweep gave up on and queued again (requeue_stuck_exports) stops counting.
     """
-    key = f"{EXPORT_DIR}/{uuid.uuid4().hex}"
     export = db.session.get(SurveyExport, export_id)
     if export is None:
         return
-    key = f"{key}.{export.format.value}"
+    key = f"{EXPORT_DIR}/{uuid.uuid4().hex}.{export.format.value}"
     claimed = db.session.execute(
         sa.update(SurveyExport)
         .where(SurveyExport.id == export_id, SurveyExport.status == ExportStatus.QUEUED)
