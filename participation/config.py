@@ -211,6 +211,13 @@ def load_config(
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["default", "reports"],
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: count in this process's memory with the same limits (logged by
+        # Flask-Limiter), and go back to Redis once it answers. No RATELIMIT_IN_MEMORY_FALLBACK
+        # list: with one, only those limits would apply instead of each route's own.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 2, "socket_timeout": 2} if redis_url else {}
+        ),
         "RATELIMIT_ENABLED": _flag(env, "RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAIL_BACKEND": mail_backend,

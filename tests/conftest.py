@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
-pytest_plugins = ["tests.browser"]  # the `browser` and `axe_source` fixtures
+pytest_plugins = [
+    "tests.browser",  # the `browser` and `axe_source` fixtures
+    "tests.redis_server",  # `private_redis`: a redis-server a test may stop
+]
 
 
 def _compile_translations() -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from werkzeug.utils import import_string
 
@@ -18,6 +20,10 @@ from participation.extensions import db
 log = logging.getLogger(__name__)
 
 JobId = int | str
+# RQ stops a job after this long; work "pending" for longer than STUCK_AFTER is lost
+# (a worker killed, a job dropped with Redis) and the sweeps queue it again.
+JOB_TIMEOUT = 600
+STUCK_AFTER = timedelta(seconds=3 * JOB_TIMEOUT)
 SWEEPS: list[Callable[[], Any]] = []
 
 
@@ -39,9 +45,14 @@ def enqueue_after_commit(path: str, *ids: JobId, queue: str = "default") -> None
 
 def _dispatch(app: Flask, path: str, ids: tuple[JobId, ...], queue: str) -> None:
     if app.config["REDIS_URL"]:
-        Queue(queue, connection=redis_connection(app.config["REDIS_URL"])).enqueue(
-            execute, path, *ids, job_timeout=600
-        )
+        try:
+            Queue(queue, connection=redis_connection(app.config["REDIS_URL"])).enqueue(
+                execute, path, *ids, job_timeout=JOB_TIMEOUT
+            )
+        except RedisError as exc:
+            # The data is committed: the request must not fail. Every job's work is
+            # recorded in the database, and a sweep (`flask jobs sweep`) picks it up.
+            log.warning("job %s%r not queued (Redis: %s); the sweep will do it", path, ids, exc)
         return
     try:
         execute(path, *ids)
@@ -54,7 +65,8 @@ def _dispatch(app: Flask, path: str, ids: tuple[JobId, ...], queue: str) -> None
 
 @cache
 def redis_connection(url: str) -> Redis:
-    return Redis.from_url(url)
+    """The web's connection: a Redis that is down or hangs fails a call in seconds."""
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
 
 _worker_app: Flask | None = None
@@ -104,11 +116,40 @@ def sweep_forever(interval: float) -> None:  # pragma: no cover - a loop for ope
         time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
-def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:  # pragma: no cover
-    """Start an RQ worker bound to this app; forked job processes inherit it."""
+WORKER_BACKOFF_MAX = 30.0
+
+
+def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
+    """Run an RQ worker bound to this app; forked job processes inherit it.
+
+    Redis unreachable at start or lost later: RQ's worker quits, so wait for Redis with a
+    growing pause (1 s … WORKER_BACKOFF_MAX) and start a new one. Stops only when asked
+    (SIGTERM/SIGINT) or, with `burst`, when the queues are empty.
+    """
     from rq import Worker
 
     global _worker_app
     _worker_app = app
-    worker = Worker(queues, connection=redis_connection(app.config["REDIS_URL"]))
-    worker.work(burst=burst, with_scheduler=True)
+    # No socket_timeout: the worker blocks on the queue for minutes by design.
+    connection = Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30
+    )
+    pause = 1.0
+    while True:
+        try:
+            connection.ping()
+        except RedisError as exc:
+            log.warning("Redis unreachable (%s); worker retries in %.0f s", exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, WORKER_BACKOFF_MAX)
+            continue
+        pause = 1.0
+        worker = Worker(queues, connection=connection)
+        worker.max_connection_wait_time = WORKER_BACKOFF_MAX  # RQ's own retries while idle
+        try:
+            worker.work(burst=burst, with_scheduler=True)
+        except RedisError as exc:  # lost while tearing down
+            log.warning("worker lost Redis: %s", exc)
+        if burst or worker._stop_requested:
+            return
+        log.warning("worker stopped (Redis lost?); starting again once Redis answers")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -24,6 +29,7 @@ from participation.core.files import (
     can_view_attachment,
     thumbnail_path,
 )
+from participation.core.jobs import redis_connection
 from participation.core.outbox import Notification
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -32,6 +38,7 @@ from participation.core.users import Role
 from participation.extensions import db
 
 bp = Blueprint("core", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/")
@@ -41,8 +48,45 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(sa.text("SELECT 1"))
+    """Liveness: the process serves requests. Touches no dependency, so a database or Redis
+    outage never gets healthy web processes restarted (that is what /readyz is for)."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: each dependency with its state ("ok" or "fail"); 503 when one fails.
+    The reasons go to the log, not to this public answer (they name internal hosts)."""
+    probes = {"database": _ping_database, "storage": _probe_storage}
+    if current_app.config["REDIS_URL"]:
+        probes["redis"] = redis_connection(current_app.config["REDIS_URL"]).ping
+    checks = {name: _check(name, probe) for name, probe in probes.items()}
+    ready = all(state == "ok" for state in checks.values())
+    return {"status": "ok" if ready else "fail", "checks": checks}, 200 if ready else 503
+
+
+def _check(name: str, probe: Callable[[], object]) -> str:
+    try:
+        probe()
+    except Exception as exc:
+        log.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+        return "fail"
+    return "ok"
+
+
+def _ping_database() -> None:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    finally:
+        db.session.rollback()
+
+
+def _probe_storage() -> None:
+    """The uploads folder takes a file (exists, writable, disk not full)."""
+    folder = Path(current_app.config["STORAGE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder) as probe:
+        probe.write(b"ok")
 
 
 @bp.post("/lang")

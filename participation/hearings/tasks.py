@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from participation.core.db import utcnow
 from participation.core.jobs import sweep
-from participation.core.outbox import notify
+from participation.core.outbox import OutboxMessage, notify
 from participation.core.users import Membership, User
 from participation.extensions import db
 from participation.hearings.labels import KIND_GENITIVE
@@ -19,6 +19,8 @@ from participation.hearings.permissions import ORGANIZER_ROLES
 
 # How long after the window closes organizers are still reminded (the sweep looks no further).
 REMINDER_HORIZON = timedelta(days=30)
+# The job queued at publication normally tells the participants within this time.
+CONCLUSION_GRACE = timedelta(minutes=2)
 
 
 def notify_conclusion_published(hearing_id: int) -> int:
@@ -56,6 +58,38 @@ def notify_conclusion_published(hearing_id: int) -> int:
         )
     db.session.commit()
     return sent
+
+
+@sweep
+def notify_conclusions_not_sent() -> int:
+    """Catch-up: a conclusion whose participants were not all told (its job was lost: a
+    worker killed, Redis down when it was queued) is announced again; notify() skips the
+    people already told, so nobody hears it twice."""
+    now = utcnow()
+    key = (
+        sa.literal("hearing:")
+        + sa.cast(Hearing.id, sa.String)
+        + sa.literal(":conclusion:")
+        + sa.cast(Participant.user_id, sa.String)
+        + sa.literal(":feed")
+    )
+    untold = (
+        sa.select(Participant.id)
+        .where(
+            Participant.hearing_id == Hearing.id,
+            Participant.user_id.is_not(None),
+            ~sa.select(OutboxMessage.id).where(OutboxMessage.dedup_key == key).exists(),
+        )
+        .exists()
+    )
+    due = db.session.scalars(
+        sa.select(Hearing.id).where(
+            Hearing.conclusion_published_at <= now - CONCLUSION_GRACE,
+            Hearing.conclusion_published_at > now - REMINDER_HORIZON,
+            untold,
+        )
+    ).all()
+    return sum(notify_conclusion_published(hearing_id) for hearing_id in due)
 
 
 def manage_link(hearing_id: int) -> str:

@@ -27,7 +27,7 @@ from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
 from participation.core.i18n import local_datetime, number
-from participation.core.jobs import enqueue_after_commit
+from participation.core.jobs import STUCK_AFTER, enqueue_after_commit
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.core.users import AccountLevel, User
@@ -935,6 +935,11 @@ def request_protocol(campaign: Campaign, actor: User, now: datetime | None = Non
         )
     )
     if pending is not None:
+        if pending.requested_at <= now - STUCK_AFTER:  # its job was lost: queue it again
+            pending.requested_at = now
+            enqueue_after_commit(
+                "participation.voting.tasks:build_protocol_file", pending.id, queue="reports"
+            )
         return pending
     protocol = ProtocolFile(campaign_id=campaign.id, requested_by_id=actor.id, requested_at=now)
     db.session.add(protocol)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from participation.core import audit
 from participation.core.db import utcnow
-from participation.core.jobs import sweep
+from participation.core.jobs import STUCK_AFTER, enqueue_after_commit, sweep
 from participation.extensions import db
 from participation.voting import box
 from participation.voting.models import Campaign, ProtocolFile, ProtocolStatus
@@ -30,7 +30,8 @@ SEAL_AFTER = timedelta(minutes=1)
 def seal_ballot_box(campaign_id: int) -> bool:
     """Compute and publish the SHA-256 of the closed campaign's CSV and JSON exports."""
     now = utcnow()
-    campaign = db.session.get(Campaign, campaign_id, populate_existing=True)
+    # Locked: the job and the sweep may both come; the second finds the box sealed.
+    campaign = db.session.get(Campaign, campaign_id, populate_existing=True, with_for_update=True)
     if campaign is None or campaign.sealed_at is not None or not campaign.is_closed(now):
         return False
     campaign.box_csv_sha256 = box.digest(box.csv_chunks(campaign))
@@ -72,13 +73,20 @@ def seal_closed_campaigns() -> int:
 
 
 def build_protocol_file(protocol_id: int) -> None:
-    """Build a requested protocol PDF and keep it as an attachment for the officials."""
+    """Build a requested protocol PDF and keep it as an attachment for the officials.
+
+    Safe to run twice (a re-queued job while a slow first run still works): the row is
+    locked and checked again before the file is kept, so only one run stores it.
+    """
     protocol = db.session.get(ProtocolFile, protocol_id, populate_existing=True)
     if protocol is None or protocol.status != ProtocolStatus.PENDING:
         return
     campaign = db.session.get(Campaign, protocol.campaign_id)
     try:
         data = protocol_pdf(campaign)
+        if not _still_pending(protocol_id):
+            db.session.rollback()
+            return
         attachment = store_generated_file(
             data, protocol_filename(campaign), "application/pdf", (PROTOCOL_OWNER, campaign.id)
         )
@@ -94,3 +102,33 @@ def build_protocol_file(protocol_id: int) -> None:
     protocol.status = ProtocolStatus.READY
     protocol.finished_at = utcnow()
     db.session.commit()
+
+
+def _still_pending(protocol_id: int) -> bool:
+    """Lock the protocol row and see whether it still waits for a file."""
+    status = db.session.scalar(
+        sa.select(ProtocolFile.status).where(ProtocolFile.id == protocol_id).with_for_update()
+    )
+    return status == ProtocolStatus.PENDING
+
+
+@sweep
+def requeue_stuck_protocols() -> int:
+    """Queue again the protocols pending for longer than STUCK_AFTER: their job was lost
+    (a worker killed mid-build, Redis down when it was queued)."""
+    now = utcnow()
+    stuck = list(
+        db.session.scalars(
+            sa.select(ProtocolFile).where(
+                ProtocolFile.status == ProtocolStatus.PENDING,
+                ProtocolFile.requested_at <= now - STUCK_AFTER,
+            )
+        )
+    )
+    for protocol in stuck:
+        protocol.requested_at = now  # asked again: not stuck for another STUCK_AFTER
+        log.warning("voting protocol %s was stuck pending; queued again", protocol.id)
+        enqueue_after_commit(
+            "participation.voting.tasks:build_protocol_file", protocol.id, queue="reports"
+        )
+    return len(stuck)

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
@@ -55,6 +56,8 @@ from participation.widgets.models import (
     WidgetSettings,
     WidgetSiteDay,
 )
+
+log = logging.getLogger(__name__)
 
 LOGIN_TICKET_SECONDS = 120
 CSRF_MAX_AGE_SECONDS = 24 * 3600
@@ -294,11 +297,14 @@ def _redis() -> Any:
 def record_view(organization_id: int, site: str) -> None:
     """Count one view of the widget on `site` (buffered in Redis when there is one)."""
     redis = _redis()
-    if redis is None:
-        record_use(organization_id, site, "views")
-        return
-    field = f"{utcnow().date().isoformat()}|{organization_id}|{site[:SITE_MAX_LENGTH]}"
-    redis.hincrby(VIEW_BUFFER, field, 1)
+    if redis is not None:
+        field = f"{utcnow().date().isoformat()}|{organization_id}|{site[:SITE_MAX_LENGTH]}"
+        try:
+            redis.hincrby(VIEW_BUFFER, field, 1)
+            return
+        except RedisError as exc:  # Redis down: the widget still shows; count in the database
+            log.warning("widget view not buffered (Redis: %s); written directly", exc)
+    record_use(organization_id, site, "views")
 
 
 def flush_views() -> int:

@@ -253,3 +253,40 @@ def test_the_protocol_waits_for_the_window_and_needs_a_unique_number(
     assert "уже есть" in taken.value.message
     with pytest.raises(FieldError):
         services.issue_protocol(other, world.organizer, number="   ", now=AFTER)
+
+
+def test_participants_hear_of_the_conclusion_from_the_sweep_when_its_job_was_lost(
+    finished, world, monkeypatch
+):
+    import sqlalchemy as sa
+
+    from participation.core.jobs import run_sweeps
+    from participation.core.outbox import Notification
+    from participation.extensions import db
+    from participation.hearings.models import Participant
+
+    _recommend_all(finished, world)
+    with monkeypatch.context() as lost:  # Redis down when the conclusion came out
+        lost.setattr("participation.core.jobs._dispatch", lambda *args: None)
+        services.publish_conclusion(finished, world.organizer, text="Одобрить.", now=AFTER)
+        finished.conclusion_published_at = utcnow() - timedelta(minutes=10)
+        db.session.commit()
+    people = set(
+        db.session.scalars(
+            sa.select(Participant.user_id).where(
+                Participant.hearing_id == finished.id, Participant.user_id.is_not(None)
+            )
+        )
+    )
+
+    def told() -> list[int]:
+        return list(
+            db.session.scalars(
+                sa.select(Notification.user_id).where(Notification.title.like("%заключение%"))
+            )
+        )
+
+    assert people and told() == []
+    run_sweeps()
+    run_sweeps()
+    assert sorted(told()) == sorted(people)  # everyone, once

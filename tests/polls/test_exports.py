@@ -199,3 +199,35 @@ def test_pdf_report_in_russian_with_charts_and_breakdowns(client, world, tmp_pat
     assert re.search(r"Да\s+3\s+50,0 %", text) or "50,0 %" in text
     assert "анонимный" in text
     assert all(p.last_name not in text for p in people)
+
+
+def test_exports_whose_job_was_lost_are_made_by_the_sweep(world, run_jobs):
+    """Queued while Redis was down, or running when its worker was killed: the sweep queues
+    the export again once it has waited too long, and it finishes once."""
+    from datetime import timedelta
+
+    from participation.core.db import utcnow
+    from participation.core.jobs import run_sweeps
+    from participation.polls.models import ExportStatus
+
+    survey, _ = _survey_with_answers(world, anonymous=True, people=2)
+    long_ago = utcnow() - timedelta(hours=1)
+    queued, running = (
+        SurveyExport(
+            survey_id=survey.id,
+            requested_by_id=world.publisher.id,
+            format="csv",
+            status=status,
+            created_at=long_ago,
+        )
+        for status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+    )
+    running.rows_done, running.rows_total, running.storage_key = 1, 2, "polls-exports/gone.csv"
+    db.session.add_all([queued, running])
+    db.session.commit()
+    run_sweeps()
+    run_jobs()
+    for job in (queued, running):
+        db.session.refresh(job)
+        assert (job.status, job.rows_done) == (ExportStatus.DONE, 2)
+    assert running.storage_key != "polls-exports/gone.csv"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from participation.core.db import utcnow
 from participation.extensions import db
 from participation.polls import snapshots
 from participation.polls.answering import submit_response
@@ -71,3 +72,19 @@ def test_stale_snapshot_is_refreshed(client, world, large, run_jobs):
     run_jobs()
     page = _page(client, survey)
     assert "Да: 3 (75,0\xa0%); Нет: 1 (25,0\xa0%)" in page
+
+
+def test_a_refresh_whose_job_was_lost_is_asked_for_again_by_the_sweep(client, world, large):
+    """Asked for, then lost (Redis down, a worker killed): after RETRY_AFTER the sweep asks
+    again; before it, it waits for the job it asked for."""
+    survey, _ = large
+    as_user(client, world.publisher)
+    _page(client, survey)  # asks for the first snapshot; pretend its job never ran
+    snapshot = db.session.scalar(sa.select(SurveyResultSnapshot))
+    snapshot.computed_at = None
+    snapshot.requested_at = utcnow() - snapshots.RETRY_AFTER + timedelta(minutes=1)
+    db.session.flush()
+    assert snapshots.refresh_stale_results() == 0
+    snapshot.requested_at = utcnow() - snapshots.RETRY_AFTER - timedelta(minutes=1)
+    db.session.flush()
+    assert snapshots.refresh_stale_results() == 1

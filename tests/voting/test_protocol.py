@@ -162,3 +162,31 @@ def test_numbers_read_the_same_on_the_page_and_in_the_pdf_in_the_visitors_langua
         session["lang"] = "en"
     english = client.get(f"/voting/{c.id}/results").get_data(as_text=True)
     assert "<td>33.3%</td>" in english and "<td>1,200,000</td>" in english
+
+
+def test_a_protocol_whose_job_was_lost_is_built_when_asked_again_or_by_the_sweep(town, run_jobs):
+    """Pending with no job behind it (its worker was killed, or Redis was down when it was
+    queued): asking again queues it again, and so does the sweep."""
+    from datetime import timedelta
+
+    from participation.core.db import utcnow
+    from participation.core.jobs import run_sweeps
+
+    asked, swept = budget_vote(town), budget_vote(town)
+    long_ago = utcnow() - timedelta(hours=1)
+    stuck = [
+        ProtocolFile(campaign_id=c.id, requested_by_id=town.official.id, requested_at=long_ago)
+        for c in (asked, swept)
+    ]
+    db.session.add_all(stuck)
+    db.session.commit()
+    assert request_protocol(asked, town.official) is stuck[0]
+    db.session.commit()
+    run_jobs()
+    db.session.refresh(stuck[0])
+    assert stuck[0].status == ProtocolStatus.READY
+    run_sweeps()
+    run_jobs()
+    db.session.refresh(stuck[1])
+    assert stuck[1].status == ProtocolStatus.READY
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolFile)) == 2

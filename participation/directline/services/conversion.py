@@ -128,6 +128,9 @@ def request_bulk_conversion(event: DirectLine, actor: User) -> int:
     )
     if waiting:
         audit.record("directline.bulk_conversion", event, actor_id=actor.id, waiting=waiting)
+        # No sweep catches this job up if it is lost (Redis down): nothing is half-done, the
+        # moderator's page still counts the questions waiting and offers the button, and
+        # asking again is safe (the job converts each question once, even run twice).
         enqueue_after_commit(
             "participation.directline.tasks:convert_unanswered_questions", event.id, actor.id
         )
