@@ -35,6 +35,8 @@ def test_the_voting_period_speaks_of_yekaterinburg_time_not_asia_yekaterinburg(a
         territory=SimpleNamespace(timezone="Asia/Yekaterinburg"),
         opens_at=WINTER,
         closes_at=WINTER.replace(day=20),
+        effective_closes_at=WINTER.replace(day=20),
+        closed_early_at=None,
     )
     with app.test_request_context():
         text = period_text(campaign)
