@@ -85,6 +85,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     init_sessions(app)
 
+    from participation.reports.rollup import watch_appeal_changes
+
+    watch_appeal_changes()
+
 
 # Every blueprint and CLI group, listed explicitly ("module:attribute"), in registration order.
 BLUEPRINTS = (
@@ -115,6 +119,7 @@ CLI_GROUPS = (
     "participation.demo.cli:demo_cli",
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",
+    "participation.reports.cli:reports_cli",
 )
 
 

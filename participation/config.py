@@ -197,6 +197,11 @@ def load_config(
     base_url = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     if urlsplit(base_url).scheme not in {"http", "https"}:
         raise ConfigError(f"PUBLIC_BASE_URL={base_url!r}: ожидается http(s)://…")
+    replica_url = (
+        _database_url({"DATABASE_URL": env["DATABASE_REPLICA_URL"]}, instance)
+        if env.get("DATABASE_REPLICA_URL")
+        else None
+    )
     max_upload_mb = _positive_int(env, "MAX_UPLOAD_MB", 10)
     max_request_mb = _positive_int(env, "MAX_REQUEST_MB", 4 * max_upload_mb)
     if max_request_mb < max_upload_mb:
@@ -208,6 +213,9 @@ def load_config(
         "SECRET_KEY": _secret_key(env, instance, name),
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Dashboards and exports read from a replica when one is named (read-only queries).
+        "DATABASE_REPLICA_URL": replica_url,
+        "SQLALCHEMY_BINDS": {"replica": replica_url} if replica_url else {},
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["default", "reports"],
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

@@ -1,0 +1,1 @@
+"""Analytics: indicator definitions, the daily rollup, dashboards, rating, exports, digests."""

@@ -1,0 +1,350 @@
+"""The daily rollup of messages: what each counter counts (`facts`), and keeping it current.
+
+Every counter is a fact about one message on one local day (registered, answered, rated…).
+`facts()` counts them on the base tables for a run of days; the rollup stores its result per
+day × key. A lifecycle step writes an AppealEvent; a flush listener marks that message stale,
+and `refresh_stale()` (a job after the commit, and the sweep) recounts every day the message
+has a fact on: whole days, so a message that moved to another organization or topic leaves
+its old row as exactly as it enters the new one. `rebuild()` recounts from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from participation.appeals.classifier import Subcategory
+from participation.appeals.models import (
+    Appeal,
+    AppealEvent,
+    AppealHandoff,
+    AppealRating,
+    HandoffKind,
+)
+from participation.appeals.workflow import Action, AppealState
+from participation.core.db import AppSession
+from participation.core.jobs import enqueue_after_commit
+from participation.core.sqltime import days_between, local_day
+from participation.core.territories import Territory, TerritoryLevel
+from participation.extensions import db
+from participation.reports.definitions import ROLLUP_COUNTERS
+from participation.reports.models import AppealAnswerDays, AppealDayRollup, StaleAppeal
+
+KEY = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
+MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
+REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
+
+
+def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """A UTC window surely holding every moment of local days first…last, in any zone."""
+    start = datetime.combine(first - timedelta(days=1), time(), UTC)
+    return start, datetime.combine(last + timedelta(days=2), time(), UTC)
+
+
+def _one(condition: Any) -> Any:
+    return sa.case((condition, 1), else_=0)
+
+
+def _fact_selects(first: date, last: date) -> list[sa.Select]:
+    """One SELECT per kind of fact, each with the key and every counter (0 where not its)."""
+    lo, hi = _utc_bounds(first, last)
+    a, t = Appeal, Territory
+
+    def fact(ts: Any, organization: Any, counters: dict[str, Any], message: Any = Appeal):
+        day = local_day(ts, t.timezone)
+        columns = [
+            day.label("day"),
+            message.territory_id.label("territory_id"),
+            organization.label("organization_id"),
+            message.subcategory_id.label("subcategory_id"),
+            message.channel.label("channel"),
+        ]
+        for name in ROLLUP_COUNTERS:
+            value = counters.get(name, 0)
+            columns.append(
+                (sa.literal_column(str(value)) if isinstance(value, int) else value).label(name)
+            )
+        return (
+            sa.select(*columns)
+            .join(t, t.id == message.territory_id)
+            .where(ts >= lo, ts < hi, day >= first, day <= last)
+        )
+
+    on_time = a.answered_at <= a.answer_due_at
+    answered = fact(
+        a.answered_at,
+        a.executor_organization_id,
+        {
+            "answered": 1,
+            "answered_on_time": _one(on_time),
+            "answer_days_sum": days_between(
+                local_day(a.registered_at, t.timezone), local_day(a.answered_at, t.timezone)
+            ),
+            "fast_track_answered": _one(a.fast_track),
+            "fast_track_on_time": _one(sa.and_(a.fast_track, on_time)),
+        },
+    ).select_from(a)
+    received = (
+        fact(a.registered_at, a.executor_organization_id, {"received": 1})
+        .select_from(a)
+        .where(a.state != AppealState.REJECTED)
+    )
+    rejected = (
+        fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1})
+        .select_from(a)
+        .where(a.state == AppealState.REJECTED)
+    )
+    events = [
+        fact(AppealEvent.at, a.executor_organization_id, {counter: 1})
+        .select_from(AppealEvent)
+        .join(a, a.id == AppealEvent.appeal_id)
+        .where(AppealEvent.action == action)
+        for action, counter in (
+            (Action.RETURN_FOR_REWORK, "returned_for_rework"),
+            (Action.POSTPONE, "postponed"),
+        )
+    ]
+    redirected = (
+        fact(AppealHandoff.at, AppealHandoff.from_organization_id, {"redirected": 1})
+        .select_from(AppealHandoff)
+        .join(a, a.id == AppealHandoff.appeal_id)
+        .where(AppealHandoff.kind == HandoffKind.REDIRECT)
+    )
+    r = AppealRating
+    rated = (
+        fact(
+            r.created_at,
+            r.organization_id,
+            {
+                "ratings": 1,
+                "rating_sum": r.score,
+                "rated_high": _one(r.score >= 4),
+                "rated_low": _one(r.score <= 2),
+            },
+        )
+        .select_from(r)
+        .join(a, a.id == r.appeal_id)
+    )
+    review = aliased(Appeal)
+    escalated = (
+        fact(review.registered_at, a.executor_organization_id, {"escalated": 1})
+        .select_from(review)
+        .join(a, a.id == review.review_of_id)
+    )
+    reviewed = (
+        fact(review.answered_at, a.executor_organization_id, {"escalations_answered": 1})
+        .select_from(review)
+        .join(a, a.id == review.review_of_id)
+    )
+    return [answered, received, rejected, *events, redirected, rated, escalated, reviewed]
+
+
+def facts(first: date, last: date) -> sa.Select:
+    """The counters of local days first…last per day × key, straight from the base tables."""
+    union = sa.union_all(*_fact_selects(first, last)).subquery("facts")
+    return sa.select(
+        *(union.c[name] for name in KEY),
+        *(sa.func.sum(union.c[name]).label(name) for name in ROLLUP_COUNTERS),
+    ).group_by(*(union.c[name] for name in KEY))
+
+
+def answer_day_facts(first: date, last: date) -> sa.Select:
+    """Answers of local days first…last per day × key × days taken (for medians)."""
+    lo, hi = _utc_bounds(first, last)
+    a, t = Appeal, Territory
+    day = local_day(a.answered_at, t.timezone)
+    took = days_between(local_day(a.registered_at, t.timezone), day)
+    return (
+        sa.select(
+            day.label("day"),
+            a.territory_id,
+            a.executor_organization_id.label("organization_id"),
+            a.subcategory_id,
+            a.channel,
+            took.label("answer_days"),
+            sa.func.count().label("answers"),
+        )
+        .join(t, t.id == a.territory_id)
+        .where(a.answered_at >= lo, a.answered_at < hi, day >= first, day <= last)
+        .group_by(
+            day, a.territory_id, a.executor_organization_id, a.subcategory_id, a.channel, took
+        )
+    )
+
+
+# --- where a key sits: region, municipality, category --------------------------------------
+
+
+class Placement:
+    """Territory → (region, municipality) and subcategory → category, loaded once per run."""
+
+    def __init__(self) -> None:
+        rows = db.session.execute(
+            sa.select(Territory.id, Territory.parent_id, Territory.level)
+        ).all()
+        self._parent = {tid: parent for tid, parent, _ in rows}
+        self._level = {tid: level for tid, _, level in rows}
+        self._cache: dict[int, tuple[int, int | None]] = {}
+        self.category = dict(
+            db.session.execute(sa.select(Subcategory.id, Subcategory.category_id)).all()
+        )
+
+    def of(self, territory_id: int) -> tuple[int, int | None]:
+        """(region id, municipality id or None) of a territory."""
+        if territory_id not in self._cache:
+            region = municipality = None
+            node: int | None = territory_id
+            while node is not None:
+                level = self._level[node]
+                if level in MUNICIPAL_LEVELS and municipality is None:
+                    municipality = node
+                if level == TerritoryLevel.REGION:
+                    region = node
+                    break
+                node = self._parent[node]
+            self._cache[territory_id] = (
+                region if region is not None else territory_id,
+                municipality,
+            )
+        return self._cache[territory_id]
+
+    def place(self, row: Any) -> dict[str, Any]:
+        values = dict(row._mapping)
+        values["day"] = _as_date(values["day"])
+        values["region_id"], values["municipality_id"] = self.of(values["territory_id"])
+        values["category_id"] = self.category[values["subcategory_id"]]
+        return values
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+# --- writing the rollup ---------------------------------------------------------------------
+
+
+def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive runs of days: 1, 2, 3, 7 → (1, 3), (7, 7)."""
+    ordered = sorted(set(days))
+    while ordered:
+        first = last = ordered.pop(0)
+        while ordered and ordered[0] == last + timedelta(days=1):
+            last = ordered.pop(0)
+        yield first, last
+
+
+def recount_days(first: date, last: date, placement: Placement | None = None) -> int:
+    """Replace the rollup rows of local days first…last by a fresh count; rows written."""
+    placement = placement or Placement()
+    for model in (AppealDayRollup, AppealAnswerDays):
+        db.session.execute(sa.delete(model).where(model.day >= first, model.day <= last))
+    rows = [placement.place(row) for row in db.session.execute(facts(first, last))]
+    if rows:
+        db.session.execute(sa.insert(AppealDayRollup), rows)
+    spread = [placement.place(row) for row in db.session.execute(answer_day_facts(first, last))]
+    if spread:
+        db.session.execute(sa.insert(AppealAnswerDays), spread)
+    return len(rows)
+
+
+def days_of(appeal_ids: Iterable[int]) -> set[date]:
+    """Every local day on which these messages have a fact (and so a rollup row)."""
+    ids = list(appeal_ids)
+    if not ids:
+        return set()
+    a, t = Appeal, Territory
+    review = aliased(Appeal)
+    moments = sa.union_all(
+        *(
+            sa.select(a.id.label("appeal_id"), column.label("at")).where(a.id.in_(ids))
+            for column in (a.registered_at, a.answered_at, a.closed_at)
+        ),
+        sa.select(AppealEvent.appeal_id, AppealEvent.at).where(AppealEvent.appeal_id.in_(ids)),
+        sa.select(AppealRating.appeal_id, AppealRating.created_at).where(
+            AppealRating.appeal_id.in_(ids)
+        ),
+        sa.select(AppealHandoff.appeal_id, AppealHandoff.at).where(
+            AppealHandoff.appeal_id.in_(ids)
+        ),
+        # An escalation is counted on the review message's days, against the rated message.
+        *(
+            sa.select(review.review_of_id, column).where(review.review_of_id.in_(ids))
+            for column in (review.registered_at, review.answered_at)
+        ),
+    ).subquery()
+    day = local_day(moments.c.at, t.timezone)
+    query = (
+        sa.select(day)
+        .distinct()
+        .select_from(moments)
+        .join(a, a.id == moments.c.appeal_id)
+        .join(t, t.id == a.territory_id)
+        .where(moments.c.at.is_not(None))
+    )
+    return {_as_date(d) for d in db.session.scalars(query)}
+
+
+def refresh_stale(limit: int = 5000) -> int:
+    """Recount the days of messages changed since the last refresh; how many were stale."""
+    stale = db.session.execute(
+        sa.select(StaleAppeal.id, StaleAppeal.appeal_id).order_by(StaleAppeal.id).limit(limit)
+    ).all()
+    if not stale:
+        return 0
+    placement = Placement()
+    for first, last in _runs(days_of({appeal_id for _, appeal_id in stale})):
+        recount_days(first, last, placement)
+    db.session.execute(sa.delete(StaleAppeal).where(StaleAppeal.id.in_([i for i, _ in stale])))
+    return len(stale)
+
+
+def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
+    """Recount the rollup from `since` (or the first message) to today; rows written."""
+    first_moment = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
+    db.session.execute(sa.delete(StaleAppeal))
+    if first_moment is None:
+        for model in (AppealDayRollup, AppealAnswerDays):
+            db.session.execute(sa.delete(model))
+        return 0
+    start = since or (first_moment - timedelta(days=1)).date()
+    if since is None:
+        for model in (AppealDayRollup, AppealAnswerDays):
+            db.session.execute(sa.delete(model).where(model.day < start))
+    end = (datetime.now(UTC) + timedelta(days=1)).date()
+    placement, written, day = Placement(), 0, start
+    while day <= end:
+        last = min(day + timedelta(days=chunk_days - 1), end)
+        written += recount_days(day, last, placement)
+        day = last + timedelta(days=1)
+    return written
+
+
+# --- noticing changes -------------------------------------------------------------------------
+
+
+def _mark_stale(session: Session, _flush_context: Any) -> None:
+    ids = {obj.appeal_id for obj in session.new if isinstance(obj, AppealEvent)}
+    if not ids:
+        return
+    session.connection().execute(
+        sa.insert(StaleAppeal), [{"appeal_id": i, "at": datetime.now(UTC)} for i in sorted(ids)]
+    )
+    if not session.info.get("reports_refresh_queued"):
+        session.info["reports_refresh_queued"] = True
+        enqueue_after_commit(REFRESH_JOB)
+
+
+def _forget_queued(session: Session, *_: Any) -> None:
+    session.info.pop("reports_refresh_queued", None)
+
+
+def watch_appeal_changes() -> None:
+    """Mark messages stale whenever a lifecycle step is written (wired by the factory)."""
+    if not sa.event.contains(AppSession, "after_flush", _mark_stale):
+        sa.event.listen(AppSession, "after_flush", _mark_stale)
+        sa.event.listen(AppSession, "after_commit", _forget_queued)
+        sa.event.listen(AppSession, "after_soft_rollback", _forget_queued)

@@ -1,0 +1,479 @@
+"""Figures for a scope and a period: totals, breakdowns by a cut, trends, and the recount.
+
+Everything reads through `read()`, which goes to the replica when DATABASE_REPLICA_URL is set.
+`figures()`/`breakdown()` sum the rollup; `recount()` computes the same from the base tables
+(tests and the benchmark compare the two); snapshot indicators (in work, overdue) and today's
+state always come from the base tables.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from participation.appeals.classifier import Category, Subcategory
+from participation.appeals.models import Appeal, Channel
+from participation.appeals.presenters import CHANNEL_LABELS
+from participation.appeals.workflow import OPEN_STATES
+from participation.core.db import utcnow
+from participation.core.organizations import Organization
+from participation.core.territories import Territory
+from participation.extensions import db
+from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
+from participation.reports.models import AppealAnswerDays, AppealDayRollup
+from participation.reports.rollup import Placement, facts
+
+MAX_PERIOD_DAYS = 5 * 366
+
+
+def read(statement: Any) -> sa.Result:
+    """Run a read-only report query, on the replica when one is configured."""
+    if current_app.config.get("DATABASE_REPLICA_URL"):
+        return db.session.execute(statement, bind_arguments={"bind": db.engines["replica"]})
+    return db.session.execute(statement)
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+class Grain(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    RANGE = "range"  # any dates
+
+
+GRAIN_LABELS = {
+    Grain.DAY: _l("День"),
+    Grain.WEEK: _l("Неделя"),
+    Grain.MONTH: _l("Месяц"),
+    Grain.QUARTER: _l("Квартал"),
+    Grain.YEAR: _l("Год"),
+    Grain.RANGE: _l("Свои даты"),
+}
+
+
+def _month_start(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local calendar days start…end, both included."""
+
+    start: date
+    end: date
+    grain: Grain = Grain.RANGE
+
+    @classmethod
+    def containing(cls, grain: Grain, day: date) -> Period:
+        """The day, week (Monday first), month, quarter or year around `day`."""
+        if grain == Grain.DAY:
+            return cls(day, day, grain)
+        if grain == Grain.WEEK:
+            start = day - timedelta(days=day.weekday())
+            return cls(start, start + timedelta(days=6), grain)
+        months = {Grain.MONTH: 1, Grain.QUARTER: 3, Grain.YEAR: 12}.get(grain)
+        if months is None:
+            raise ValueError(f"no calendar period for {grain}")
+        first_month = (day.month - 1) // months * months + 1
+        start = date(day.year, first_month, 1)
+        return cls(start, _month_start(start, -months) - timedelta(days=1), grain)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period just before: the previous calendar one, or as many days before."""
+        if self.grain in (Grain.MONTH, Grain.QUARTER, Grain.YEAR):
+            return Period.containing(self.grain, self.start - timedelta(days=1))
+        return Period(
+            self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.grain
+        )
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+# --- scopes and cuts ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which messages a figure is about: a region, optionally narrowed."""
+
+    region_id: int
+    municipality_id: int | None = None
+    organization_ids: frozenset[int] | None = None  # an organization and those below it
+    category_id: int | None = None
+    subcategory_id: int | None = None
+    channel: Channel | None = None
+
+    def narrowed(self, **changes: Any) -> Scope:
+        return replace(self, **changes)
+
+
+class Cut(enum.StrEnum):
+    MUNICIPALITY = "municipality"
+    ORGANIZATION = "organization"
+    TERRITORY = "territory"
+    CATEGORY = "category"
+    SUBCATEGORY = "subcategory"
+    CHANNEL = "channel"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+CUT_LABELS = {
+    Cut.MUNICIPALITY: _l("Муниципальное образование"),
+    Cut.ORGANIZATION: _l("Организация"),
+    Cut.TERRITORY: _l("Территория"),
+    Cut.CATEGORY: _l("Категория"),
+    Cut.SUBCATEGORY: _l("Подкатегория"),
+    Cut.CHANNEL: _l("Источник поступления"),
+    Cut.DAY: _l("День"),
+    Cut.WEEK: _l("Неделя"),
+    Cut.MONTH: _l("Месяц"),
+}
+
+_CUT_COLUMN = {
+    Cut.MUNICIPALITY: "municipality_id",
+    Cut.ORGANIZATION: "organization_id",
+    Cut.TERRITORY: "territory_id",
+    Cut.CATEGORY: "category_id",
+    Cut.SUBCATEGORY: "subcategory_id",
+    Cut.CHANNEL: "channel",
+    Cut.DAY: "day",
+}
+
+
+def _scope_filter(columns: Any, scope: Scope, period: Period) -> list[Any]:
+    where = [
+        columns.region_id == scope.region_id,
+        columns.day >= period.start,
+        columns.day <= period.end,
+    ]
+    if scope.municipality_id is not None:
+        where.append(columns.municipality_id == scope.municipality_id)
+    if scope.organization_ids is not None:
+        where.append(columns.organization_id.in_(sorted(scope.organization_ids)))
+    if scope.category_id is not None:
+        where.append(columns.category_id == scope.category_id)
+    if scope.subcategory_id is not None:
+        where.append(columns.subcategory_id == scope.subcategory_id)
+    if scope.channel is not None:
+        where.append(columns.channel == scope.channel)
+    return where
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of a breakdown: the cut's key, its label, and the indicators' values."""
+
+    key: Any
+    label: str
+    values: dict[str, float | int | None] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def values_from_counters(counters: Mapping[str, int | None]) -> dict[str, float | int | None]:
+    """Rollup indicators from summed counters: a count, or a quotient (None when 0 / 0)."""
+    values: dict[str, float | int | None] = {}
+    for indicator in INDICATORS:
+        if indicator.source != Source.ROLLUP or indicator.numerator is None:
+            continue
+        top = int(counters.get(indicator.numerator) or 0)
+        if indicator.denominator is None:
+            values[indicator.code] = top
+        else:
+            bottom = int(counters.get(indicator.denominator) or 0)
+            values[indicator.code] = top / bottom if bottom else None
+    return values
+
+
+def median_from_spread(spread: Iterable[tuple[int, int]]) -> float | None:
+    """The median of a value → count list (the lower and upper middle averaged)."""
+    pairs = sorted((int(v), int(n)) for v, n in spread if n)
+    total = sum(n for _, n in pairs)
+    if not total:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found, seen = [], 0
+    for value, n in pairs:
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return sum(found) / 2
+
+
+def _cut_expression(columns: Any, cut: Cut | None) -> Any:
+    if cut is None:
+        return sa.literal("all")
+    if cut in (Cut.WEEK, Cut.MONTH):
+        return columns.day  # bucketed in Python: weeks and months do not exist in SQLite
+    return (
+        columns[_CUT_COLUMN[cut]]
+        if hasattr(columns, "__getitem__")
+        else getattr(columns, _CUT_COLUMN[cut])
+    )
+
+
+def _bucket(cut: Cut | None, key: Any) -> Any:
+    if cut == Cut.WEEK:
+        day = key if isinstance(key, date) else date.fromisoformat(key)
+        return day - timedelta(days=day.weekday())
+    if cut == Cut.MONTH:
+        day = key if isinstance(key, date) else date.fromisoformat(key)
+        return day.replace(day=1)
+    if cut == Cut.DAY and not isinstance(key, date):
+        return date.fromisoformat(key)
+    return key
+
+
+def _sum_rows(rows: Iterable[Any], cut: Cut | None) -> dict[Any, dict[str, int]]:
+    summed: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        key = _bucket(cut, row[0])
+        into = summed.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
+        for name, value in zip(ROLLUP_COUNTERS, row[1:], strict=True):
+            into[name] += int(value or 0)
+    return summed
+
+
+def _rollup_sums(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, dict[str, int]]:
+    r = AppealDayRollup
+    key = _cut_expression(r.__table__.c, cut)
+    query = (
+        sa.select(key, *(sa.func.sum(r.__table__.c[name]) for name in ROLLUP_COUNTERS))
+        .where(*_scope_filter(r.__table__.c, scope, period))
+        .group_by(key)
+    )
+    return _sum_rows(read(query), cut)
+
+
+def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tuple[int, int]]]:
+    table = AppealAnswerDays.__table__.c
+    key = _cut_expression(table, cut)
+    query = (
+        sa.select(key, table.answer_days, sa.func.sum(table.answers))
+        .where(*_scope_filter(table, scope, period))
+        .group_by(key, table.answer_days)
+    )
+    spreads: dict[Any, list[tuple[int, int]]] = {}
+    for k, days, n in read(query):
+        spreads.setdefault(_bucket(cut, k), []).append((days, n))
+    return spreads
+
+
+def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
+    """In work and overdue now, from the messages table (keys as in the rollup)."""
+    if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH):
+        return {}
+    a = Appeal
+    placement = Placement()
+    open_now = a.state.in_(OPEN_STATES)
+    query = (
+        sa.select(
+            a.territory_id,
+            a.executor_organization_id,
+            a.subcategory_id,
+            a.channel,
+            sa.func.count(),
+            sa.func.sum(sa.case((a.answer_due_at < utcnow(), 1), else_=0)),
+        )
+        .where(open_now, a.region_id == scope.region_id)
+        .group_by(a.territory_id, a.executor_organization_id, a.subcategory_id, a.channel)
+    )
+    if scope.organization_ids is not None:
+        query = query.where(a.executor_organization_id.in_(sorted(scope.organization_ids)))
+    if scope.subcategory_id is not None:
+        query = query.where(a.subcategory_id == scope.subcategory_id)
+    if scope.channel is not None:
+        query = query.where(a.channel == scope.channel)
+    out: dict[Any, dict[str, int]] = {}
+    for territory_id, organization_id, subcategory_id, channel, n, late in read(query):
+        _, municipality_id = placement.of(territory_id)
+        if scope.municipality_id is not None and municipality_id != scope.municipality_id:
+            continue
+        category_id = placement.category[subcategory_id]
+        if scope.category_id is not None and category_id != scope.category_id:
+            continue
+        key = {
+            None: "all",
+            Cut.MUNICIPALITY: municipality_id,
+            Cut.ORGANIZATION: organization_id,
+            Cut.TERRITORY: territory_id,
+            Cut.CATEGORY: category_id,
+            Cut.SUBCATEGORY: subcategory_id,
+            Cut.CHANNEL: channel,
+        }[cut]
+        into = out.setdefault(key, {"in_work_now": 0, "overdue_now": 0})
+        into["in_work_now"] += n
+        into["overdue_now"] += int(late or 0)
+    return out
+
+
+def _assemble(
+    sums: dict[Any, dict[str, int]],
+    spreads: dict[Any, list[tuple[int, int]]],
+    snapshot: dict[Any, dict[str, int]],
+    cut: Cut | None,
+) -> dict[Any, Row]:
+    rows: dict[Any, Row] = {}
+    for key in [*sums, *(k for k in snapshot if k not in sums)]:
+        counters = sums.get(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
+        values = values_from_counters(counters)
+        values["answer_days_median"] = median_from_spread(spreads.get(key, []))
+        if cut not in (Cut.DAY, Cut.WEEK, Cut.MONTH):
+            values.update(snapshot.get(key, {"in_work_now": 0, "overdue_now": 0}))
+        rows[key] = Row(key=key, label="", values=values, counters=counters)
+    return rows
+
+
+def _check_period(period: Period) -> None:
+    if period.end < period.start or period.days > MAX_PERIOD_DAYS:
+        raise ValueError(f"bad report period {period}")
+
+
+def figures(scope: Scope, period: Period) -> Row:
+    """Every messages and satisfaction indicator of the scope over the period."""
+    _check_period(period)
+    rows = _assemble(
+        _rollup_sums(scope, period, None),
+        _spreads(scope, period, None),
+        _snapshot(scope, None),
+        None,
+    )
+    return rows.get("all") or _assemble({"all": {}}, {}, {"all": {}}, None)["all"]
+
+
+def breakdown(scope: Scope, period: Period, cut: Cut) -> list[Row]:
+    """The indicators per municipality, organization, topic, channel or day (labelled)."""
+    _check_period(period)
+    rows = _assemble(
+        _rollup_sums(scope, period, cut), _spreads(scope, period, cut), _snapshot(scope, cut), cut
+    )
+    label_rows(cut, rows.values())
+    return sorted(rows.values(), key=lambda row: (str(row.label), str(row.key)))
+
+
+def trend(scope: Scope, period: Period, cut: Cut = Cut.MONTH) -> list[Row]:
+    """The period's indicators per day, week or month, every step present, oldest first."""
+    rows = {row.key: row for row in breakdown(scope, period, cut)}
+    steps, day = [], period.start
+    while day <= period.end:
+        key = _bucket(cut, day)
+        if not steps or steps[-1] != key:
+            steps.append(key)
+        day += timedelta(days=1)
+    out = []
+    for key in steps:
+        row = rows.get(key) or _assemble({key: {}}, {}, {}, cut)[key]
+        row.label = key.strftime("%d.%m.%Y") if cut != Cut.MONTH else key.strftime("%m.%Y")
+        out.append(row)
+    return out
+
+
+def recount(scope: Scope, period: Period, cut: Cut | None = None) -> dict[Any, dict[str, int]]:
+    """The rollup counters of the scope and period, recomputed from the base tables."""
+    placement = Placement()
+    summed: dict[Any, dict[str, int]] = {}
+    for row in read(facts(period.start, period.end)):
+        values = placement.place(row)
+        if values["region_id"] != scope.region_id:
+            continue
+        if any(
+            want is not None and values[name] != want
+            for name, want in (
+                ("municipality_id", scope.municipality_id),
+                ("category_id", scope.category_id),
+                ("subcategory_id", scope.subcategory_id),
+                ("channel", scope.channel),
+            )
+        ):
+            continue
+        if (
+            scope.organization_ids is not None
+            and values["organization_id"] not in scope.organization_ids
+        ):
+            continue
+        key = (
+            "all"
+            if cut is None
+            else _bucket(
+                cut,
+                values["day"]
+                if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH)
+                else values[_CUT_COLUMN[cut]],
+            )
+        )
+        into = summed.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
+        for name in ROLLUP_COUNTERS:
+            into[name] += int(values[name] or 0)
+    return summed
+
+
+def rollup_counters(
+    scope: Scope, period: Period, cut: Cut | None = None
+) -> dict[Any, dict[str, int]]:
+    """The summed rollup counters (what `recount` must equal)."""
+    return _rollup_sums(scope, period, cut)
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+def label_rows(cut: Cut, rows: Iterable[Row]) -> None:
+    """Give each row the name of its municipality, organization, topic, channel or date."""
+    rows = list(rows)
+    keys = [row.key for row in rows if row.key is not None]
+    names: dict[Any, str] = {}
+    if cut in (Cut.MUNICIPALITY, Cut.TERRITORY) and keys:
+        names = dict(
+            read(sa.select(Territory.id, Territory.name).where(Territory.id.in_(keys))).all()
+        )
+    elif cut == Cut.ORGANIZATION and keys:
+        names = {
+            i: short or name
+            for i, name, short in read(
+                sa.select(Organization.id, Organization.name, Organization.short_name).where(
+                    Organization.id.in_(keys)
+                )
+            )
+        }
+    elif cut == Cut.CATEGORY and keys:
+        names = dict(read(sa.select(Category.id, Category.name).where(Category.id.in_(keys))).all())
+    elif cut == Cut.SUBCATEGORY and keys:
+        names = dict(
+            read(sa.select(Subcategory.id, Subcategory.name).where(Subcategory.id.in_(keys))).all()
+        )
+    elif cut == Cut.CHANNEL:
+        names = {key: str(CHANNEL_LABELS.get(Channel(key), key)) for key in keys}
+    for row in rows:
+        if row.key is None:
+            row.label = str(_l("Без муниципального образования"))
+        elif isinstance(row.key, date):
+            row.label = row.key.strftime("%d.%m.%Y")
+        else:
+            row.label = names.get(row.key, str(row.key))
+
+
+def indicator(code: str):
+    """The definition of an indicator by its code (KeyError for an unknown one)."""
+    return BY_CODE[code]
