@@ -37,6 +37,7 @@ from participation.reports.models import AppealAnswerDays, AppealDayRollup, Stal
 KEY = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
 MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
+REFRESH_LOCK = 7_140_001  # any constant no other advisory lock uses
 
 
 def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -60,6 +61,7 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
         day = local_day(ts, t.timezone)
         columns = [
             a.id.label("appeal_id"),
+            a.region_id.label("message_region_id"),
             day.label("day"),
             a.territory_id.label("territory_id"),
             organization.label("organization_id"),
@@ -178,46 +180,53 @@ def answer_day_facts(first: date, last: date) -> sa.Select:
 
 
 class Placement:
-    """Territory → (region, municipality) and subcategory → category, loaded once per run."""
+    """Territory → (region, municipality) and subcategory → category for one run; loads only
+    the territories it is asked about (and their ancestors), not the whole OKTMO tree."""
 
     def __init__(self) -> None:
-        rows = db.session.execute(
-            sa.select(Territory.id, Territory.parent_id, Territory.level)
-        ).all()
-        self._parent = {tid: parent for tid, parent, _ in rows}
-        self._level = {tid: level for tid, _, level in rows}
+        self._node: dict[int, tuple[int | None, str]] = {}
         self._cache: dict[int, tuple[int, int | None]] = {}
         self.category = dict(
             db.session.execute(sa.select(Subcategory.id, Subcategory.category_id)).all()
         )
 
-    def territories(self, region_id: int, municipality_id: int | None = None) -> list[int]:
-        """The territories of a region, or of one municipality in it."""
-        return [
-            tid
-            for tid in self._level
-            if self.of(tid)[0] == region_id
-            and (municipality_id is None or self.of(tid)[1] == municipality_id)
-        ]
+    def load(self, territory_ids: Iterable[int]) -> None:
+        """Fetch these territories and their ancestors, a level per query."""
+        wanted = {i for i in territory_ids if i not in self._node}
+        while wanted:
+            rows = db.session.execute(
+                sa.select(Territory.id, Territory.parent_id, Territory.level).where(
+                    Territory.id.in_(sorted(wanted))
+                )
+            ).all()
+            self._node.update({tid: (parent, level) for tid, parent, level in rows})
+            wanted = {p for _, p, _ in rows if p is not None and p not in self._node}
 
     def of(self, territory_id: int) -> tuple[int, int | None]:
         """(region id, municipality id or None) of a territory."""
         if territory_id not in self._cache:
+            self.load([territory_id])
             region = municipality = None
             node: int | None = territory_id
             while node is not None:
-                level = self._level[node]
+                parent, level = self._node[node]
                 if level in MUNICIPAL_LEVELS and municipality is None:
                     municipality = node
                 if level == TerritoryLevel.REGION:
                     region = node
                     break
-                node = self._parent[node]
+                node = parent
             self._cache[territory_id] = (
                 region if region is not None else territory_id,
                 municipality,
             )
         return self._cache[territory_id]
+
+    def place_all(self, rows: Iterable[Any]) -> list[dict[str, Any]]:
+        """Rows of facts with their region, municipality and category added."""
+        rows = list(rows)
+        self.load({row.territory_id for row in rows})
+        return [self.place(row) for row in rows]
 
     def place(self, row: Any) -> dict[str, Any]:
         values = dict(row._mapping)
@@ -225,6 +234,17 @@ class Placement:
         values["region_id"], values["municipality_id"] = self.of(values["territory_id"])
         values["category_id"] = self.category[values["subcategory_id"]]
         return values
+
+
+def descendants(territory_id: int) -> list[int]:
+    """A territory and every territory inside it."""
+    found, frontier = [territory_id], [territory_id]
+    while frontier:
+        frontier = list(
+            db.session.scalars(sa.select(Territory.id).where(Territory.parent_id.in_(frontier)))
+        )
+        found += frontier
+    return found
 
 
 def _as_date(value: Any) -> date:
@@ -249,10 +269,10 @@ def recount_days(first: date, last: date, placement: Placement | None = None) ->
     placement = placement or Placement()
     for model in (AppealDayRollup, AppealAnswerDays):
         db.session.execute(sa.delete(model).where(model.day >= first, model.day <= last))
-    rows = [placement.place(row) for row in db.session.execute(facts(first, last))]
+    rows = placement.place_all(db.session.execute(facts(first, last)))
     if rows:
         db.session.execute(sa.insert(AppealDayRollup), rows)
-    spread = [placement.place(row) for row in db.session.execute(answer_day_facts(first, last))]
+    spread = placement.place_all(db.session.execute(answer_day_facts(first, last)))
     if spread:
         db.session.execute(sa.insert(AppealAnswerDays), spread)
     return len(rows)
@@ -295,8 +315,16 @@ def days_of(appeal_ids: Iterable[int]) -> set[date]:
     return {_as_date(d) for d in db.session.scalars(query)}
 
 
+def _one_refresh_at_a_time() -> None:
+    """Two refreshes recounting the same day would both insert its rows: queue them
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE already lets one writer in at a time)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(REFRESH_LOCK)))
+
+
 def refresh_stale(limit: int = 5000) -> int:
     """Recount the days of messages changed since the last refresh; how many were stale."""
+    _one_refresh_at_a_time()
     stale = db.session.execute(
         sa.select(StaleAppeal.id, StaleAppeal.appeal_id).order_by(StaleAppeal.id).limit(limit)
     ).all()
@@ -311,6 +339,7 @@ def refresh_stale(limit: int = 5000) -> int:
 
 def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
     """Recount the rollup from `since` (or the first message) to today; rows written."""
+    _one_refresh_at_a_time()
     first_moment = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
     db.session.execute(sa.delete(StaleAppeal))
     if first_moment is None:
