@@ -264,18 +264,57 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
         yield first, last
 
 
-def recount_days(first: date, last: date, placement: Placement | None = None) -> int:
-    """Replace the rollup rows of local days first…last by a fresh count; rows written."""
-    placement = placement or Placement()
+def _placed(counted: sa.Select, extra: tuple[str, ...]) -> sa.Select:
+    """`counted` (day × key rows) with the region, municipality and category of each key, in
+    SQL: a territory is a region, a municipality or a settlement, so two parents suffice."""
+    rows = counted.subquery()
+    t, parent, grand = aliased(Territory), aliased(Territory), aliased(Territory)
+    region, municipal = TerritoryLevel.REGION, MUNICIPAL_LEVELS
+    return (
+        sa.select(
+            rows.c.day,
+            sa.case(
+                (t.level == region, t.id),
+                (parent.level == region, parent.id),
+                (grand.level == region, grand.id),
+                else_=t.id,
+            ).label("region_id"),
+            sa.case((t.level.in_(municipal), t.id), (parent.level.in_(municipal), parent.id)).label(
+                "municipality_id"
+            ),
+            rows.c.territory_id,
+            rows.c.organization_id,
+            Subcategory.category_id,
+            rows.c.subcategory_id,
+            rows.c.channel,
+            *(rows.c[name] for name in extra),
+        )
+        .join(t, t.id == rows.c.territory_id)
+        .outerjoin(parent, parent.id == t.parent_id)
+        .outerjoin(grand, grand.id == parent.parent_id)
+        .join(Subcategory, Subcategory.id == rows.c.subcategory_id)
+    )
+
+
+PLACED = ("day", "region_id", "municipality_id", *KEY[1:3], "category_id", *KEY[3:])
+
+
+def recount_days(first: date, last: date) -> int:
+    """Replace the rollup rows of local days first…last by a fresh count (in SQL)."""
     for model in (AppealDayRollup, AppealAnswerDays):
         db.session.execute(sa.delete(model).where(model.day >= first, model.day <= last))
-    rows = placement.place_all(db.session.execute(facts(first, last)))
-    if rows:
-        db.session.execute(sa.insert(AppealDayRollup), rows)
-    spread = placement.place_all(db.session.execute(answer_day_facts(first, last)))
-    if spread:
-        db.session.execute(sa.insert(AppealAnswerDays), spread)
-    return len(rows)
+    written = db.session.execute(
+        sa.insert(AppealDayRollup).from_select(
+            [*PLACED, *ROLLUP_COUNTERS], _placed(facts(first, last), ROLLUP_COUNTERS)
+        )
+    ).rowcount
+    extra = ("answer_days", "answers")
+    db.session.execute(
+        sa.insert(AppealAnswerDays).from_select(
+            [*PLACED, *extra], _placed(answer_day_facts(first, last), extra)
+        )
+    )
+    return written
 
 
 def days_of(appeal_ids: Iterable[int]) -> set[date]:
@@ -330,9 +369,8 @@ def refresh_stale(limit: int = 5000) -> int:
     ).all()
     if not stale:
         return 0
-    placement = Placement()
     for first, last in _runs(days_of({appeal_id for _, appeal_id in stale})):
-        recount_days(first, last, placement)
+        recount_days(first, last)
     db.session.execute(sa.delete(StaleAppeal).where(StaleAppeal.id.in_([i for i, _ in stale])))
     return len(stale)
 
@@ -351,10 +389,10 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
         for model in (AppealDayRollup, AppealAnswerDays):
             db.session.execute(sa.delete(model).where(model.day < start))
     end = (datetime.now(UTC) + timedelta(days=1)).date()
-    placement, written, day = Placement(), 0, start
+    written, day = 0, start
     while day <= end:
         last = min(day + timedelta(days=chunk_days - 1), end)
-        written += recount_days(day, last, placement)
+        written += recount_days(day, last)
         day = last + timedelta(days=1)
     return written
 
