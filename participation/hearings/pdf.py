@@ -26,6 +26,7 @@ from participation.hearings.labels import (
     ATTENDANCE_LABELS,
     KIND_GENITIVE,
     KIND_LABELS,
+    REMARK_REJECTION_LABELS,
     STATUS_LABELS,
 )
 from participation.hearings.models import Hearing, Participant, ParticipantKind, Remark
@@ -374,6 +375,15 @@ def build_conclusion_pdf(data: DocumentData, *, generated_at: datetime) -> bytes
     )
 
 
+def _status(remark: Remark) -> str:
+    """«Опубликовано», or «Отклонено: поступило вне срока» with the ground of the rejection."""
+    status = str(STATUS_LABELS[remark.status])
+    if remark.rejection_reason is None:
+        return status
+    reason = str(REMARK_REJECTION_LABELS[remark.rejection_reason])
+    return f"{status}: {reason[:1].lower()}{reason[1:]}"
+
+
 def build_extract_pdf(
     hearing: Hearing,
     participant: Participant,
@@ -384,10 +394,7 @@ def build_extract_pdf(
     """Выписка из протокола: one participant's own proposals and remarks."""
     table = chunked_table(
         ["№", "Пункт проекта", "Вид", "Содержание", "Статус"],
-        (
-            [row.number, row.where, row.kind, row.text, str(STATUS_LABELS[remark.status])]
-            for row, remark in rows
-        ),
+        ([row.number, row.where, row.kind, row.text, _status(remark)] for row, remark in rows),
         (10 * mm, 25 * mm, 28 * mm, 82 * mm, 30 * mm),
     )
     story: list[Flowable] = [

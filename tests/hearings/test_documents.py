@@ -240,6 +240,33 @@ def test_a_participant_extract_shows_only_their_own_remarks(finished, world, app
     assert "велопарковкам" not in text and "Григорьев" not in text
 
 
+def test_the_protocol_counts_and_the_extract_names_the_hearings_own_grounds(discussion, world, app):
+    discussion._organizer = world.organizer
+    _remark(discussion, world.resident, "Перенести уборку снега на 7:00 утра", "2.2")
+    _remark(discussion, world.resident, "Перенести уборку снега на 7:00", "2.2", "repeated")
+    _remark(discussion, world.outsider, "Добавить велопарковки", "1.1", "out_of_time")
+    _remark(discussion, world.resident2, "Убрать пункт", "1.2", "out_of_time")
+    _remark(discussion, world.legal_rep, "Без подписи", None, "unidentified")
+    services.issue_protocol(discussion, world.organizer, number="14-ОО", now=AFTER)
+    participant = services.participant_of(discussion, world.resident)
+    with app.test_request_context():
+        data = services.document_data(discussion)
+        protocol = pdf_text(pdf.build_protocol_pdf(data, official=False, generated_at=AFTER))
+        extract = pdf_text(
+            pdf.build_extract_pdf(
+                discussion,
+                participant,
+                services.participant_remark_rows(discussion, participant),
+                generated_at=AFTER,
+            )
+        )
+    assert (
+        "Количество по причинам: Не позволяет установить участника — 1; "
+        "Поступило вне срока — 2; Повторяет ранее поданное замечание — 1." in protocol
+    )
+    assert "Отклонено: повторяет ранее поданное замечание" in extract
+
+
 def test_the_protocol_waits_for_the_window_and_needs_a_unique_number(
     discussion, make_hearing, world
 ):

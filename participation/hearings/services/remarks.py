@@ -27,6 +27,7 @@ from participation.hearings.models import (
     ParticipantScope,
     Recommendation,
     Remark,
+    RemarkRejectionReason,
     RemarkSource,
     RemarkStatus,
 )
@@ -220,7 +221,7 @@ def moderate_remark(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Remark:
-    """Publish a remark or reject it with a reason from the shared list; the author is told."""
+    """Publish a remark or reject it on one of the hearings' grounds; the author is told."""
     now = now or utcnow()
     hearing = db.session.get(Hearing, remark.hearing_id)
     if hearing.protocol_issued_at is not None:
@@ -267,7 +268,12 @@ def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
             what=what,
             reason=REMARK_REJECTION_LABELS[remark.rejection_reason],
         )
-        if now < hearing.remarks_close_at:
+        # A late or repeated remark is not mended by sending it again.
+        mendable = remark.rejection_reason not in (
+            RemarkRejectionReason.OUT_OF_TIME,
+            RemarkRejectionReason.REPEATED,
+        )
+        if mendable and now < hearing.remarks_close_at:
             body += " " + _(
                 "Вы можете отправить исправленный текст до %(day)s включительно.",
                 day=fmt_day(hearing.remarks_last_day),
