@@ -204,10 +204,19 @@ def test_moderation_publishes_or_rejects_with_a_reason_and_tells_the_author(disc
     assert rejected.rejection_reason == RemarkRejectionReason.ADVERTISING
     told = [m for m in _outbox(world.outsider.id) if m.channel == "feed"]
     assert len(told) == 1
-    assert "не опубликовано" in told[0].subject.lower() or "не опубликовано" in told[0].body
-    assert "Коммерческая или рекламная информация" in told[0].body
+    # The remark is a proposal: the subject says so; the reason follows the colon in lower case.
+    assert told[0].subject == "Ваше предложение не опубликовано"
+    assert "не опубликовано. Причина: коммерческая или рекламная информация." in told[0].body
     assert "до 21.06.2026 включительно" in told[0].body
-    assert any("опубликовано" in m.body for m in _outbox(world.resident.id))
+    assert any(m.subject == "Ваше предложение опубликовано" for m in _outbox(world.resident.id))
+
+
+def test_a_remark_is_called_a_remark_in_the_notice_to_its_author(discussion, world):
+    remark = submit(discussion, world.resident, kind="remark")
+    services.moderate_remark(remark, world.organizer, publish=False, reason="obscene")
+    told = [m for m in _outbox(world.resident.id) if m.channel == "feed"][-1]
+    assert told.subject == "Ваше замечание не опубликовано"
+    assert told.body.startswith("Замечание № 1 к пункту 2.2 проекта")
 
 
 def test_moderation_needs_a_reason_to_reject_and_happens_once(discussion, world):
@@ -297,7 +306,7 @@ def test_remarks_are_rejected_on_the_grounds_for_remarks_not_the_messages_reason
         remark, world.organizer, publish=False, reason="obscene", now=IN_WINDOW
     )
     told = [m for m in _outbox(world.resident.id) if m.channel == "feed"]
-    assert "Содержит нецензурные или оскорбительные выражения" in told[-1].body
+    assert "Причина: содержит нецензурные или оскорбительные выражения." in told[-1].body
 
 
 @pytest.mark.parametrize(("code", "label"), HEARINGS_OWN_GROUNDS.items())
@@ -311,7 +320,7 @@ def test_a_remark_is_rejected_on_a_hearings_own_ground_and_its_author_is_told(
     assert stored.status == RemarkStatus.REJECTED
     assert stored.rejection_reason == RemarkRejectionReason(code)
     told = [m for m in _outbox(world.resident.id) if m.channel == "feed"][-1]
-    assert f"Причина: {label}." in told.body
+    assert f"Причина: {label.lower()}." in told.body
     # A late or repeated remark is not mended by sending it again; an unidentified one is.
     invited = "Вы можете отправить исправленный текст" in told.body
     assert invited is (code == "unidentified")

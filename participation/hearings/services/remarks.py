@@ -27,6 +27,7 @@ from participation.hearings.models import (
     ParticipantScope,
     Recommendation,
     Remark,
+    RemarkKind,
     RemarkRejectionReason,
     RemarkSource,
     RemarkStatus,
@@ -254,19 +255,27 @@ def moderate_remark(
 
 def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
     what = _remark_subject(remark, hearing)
+    proposal = remark.kind == RemarkKind.PROPOSAL
     if remark.status == RemarkStatus.PUBLISHED:
-        subject = _("Ваше замечание опубликовано")
+        subject = (
+            _("Ваше предложение опубликовано") if proposal else _("Ваше замечание опубликовано")
+        )
         body = _(
             "%(what)s прошло модерацию и опубликовано. В заключении о результатах организатор "
             "укажет, учтено ли оно и почему.",
             what=what,
         )
     else:
-        subject = _("Ваше замечание не опубликовано")
+        subject = (
+            _("Ваше предложение не опубликовано")
+            if proposal
+            else _("Ваше замечание не опубликовано")
+        )
+        reason = str(REMARK_REJECTION_LABELS[remark.rejection_reason])
         body = _(
             "%(what)s не опубликовано. Причина: %(reason)s.",
             what=what,
-            reason=REMARK_REJECTION_LABELS[remark.rejection_reason],
+            reason=reason[:1].lower() + reason[1:],  # after a colon, in lower case
         )
         # A late or repeated remark is not mended by sending it again.
         mendable = remark.rejection_reason not in (
