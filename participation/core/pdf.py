@@ -20,12 +20,16 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from participation.core.i18n import zone_label
+
 # DejaVu Sans ships inside the package: a fresh install renders Cyrillic without system fonts.
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 ROWS_PER_TABLE = (
     200  # ReportLab splits one long table in quadratic time; many short ones are linear
 )
+FOOTER_SIZE = 7.5
+LEFT_MARGIN, RIGHT_MARGIN = 20 * mm, 15 * mm
 
 
 @cache
@@ -142,6 +146,37 @@ def signature_block(roles: Sequence[str]) -> Table:
     return table
 
 
+def _stamp(generated_at: datetime) -> str:
+    """«05.12.2026 22:24, екатеринбургское время (МСК+2)»: the zone as people name it."""
+    moment = generated_at.strftime("%d.%m.%Y %H:%M")
+    key = getattr(generated_at.tzinfo, "key", None)
+    if key and key != "UTC":
+        return f"{moment}, {zone_label(key, generated_at)}"
+    return f"{moment} {generated_at.strftime('%Z')}".strip()
+
+
+def _fit_footer(footer: str) -> str:
+    """The footer on one line that stops short of the page number: a long one (a campaign's
+    title, say) is shortened at a word, with «…»."""
+    register_fonts()
+    page_number = pdfmetrics.stringWidth("Стр. 9999", FONT, FOOTER_SIZE)
+    room = A4[0] - LEFT_MARGIN - RIGHT_MARGIN - page_number - 4 * mm
+
+    def fits(text: str) -> bool:
+        return pdfmetrics.stringWidth(text, FONT, FOOTER_SIZE) <= room
+
+    footer = " ".join(footer.split())
+    if fits(footer):
+        return footer
+    words = footer.split(" ")
+    while len(words) > 1 and not fits(" ".join(words) + "…"):
+        words.pop()
+    shortened = " ".join(words).rstrip(",.:;—- ")
+    while len(shortened) > 1 and not fits(shortened + "…"):  # one long word
+        shortened = shortened[:-1]
+    return shortened + "…"
+
+
 def render_pdf(
     story: list[Flowable],
     *,
@@ -157,18 +192,21 @@ def render_pdf(
         pagesize=A4,
         title=title,
         author="Платформа обратной связи",
-        leftMargin=20 * mm,
-        rightMargin=15 * mm,
+        leftMargin=LEFT_MARGIN,
+        rightMargin=RIGHT_MARGIN,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
     )
-    stamp = generated_at.strftime("%d.%m.%Y %H:%M %Z").strip()
+    # Two lines: what the document is, with the page number; then when it was made.
+    footer_line = _fit_footer(footer)
+    stamp_line = f"Сформировано: {_stamp(generated_at)}"
 
     def on_page(canvas, document) -> None:
         canvas.saveState()
-        canvas.setFont(FONT, 7.5)
-        canvas.drawString(20 * mm, 10 * mm, f"{footer}  Сформировано: {stamp}".strip())
-        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"Стр. {document.page}")
+        canvas.setFont(FONT, FOOTER_SIZE)
+        canvas.drawString(LEFT_MARGIN, 11 * mm, footer_line)
+        canvas.drawString(LEFT_MARGIN, 7.5 * mm, stamp_line)
+        canvas.drawRightString(A4[0] - RIGHT_MARGIN, 11 * mm, f"Стр. {document.page}")
         canvas.restoreState()
 
     doc.build([*story], onFirstPage=on_page, onLaterPages=on_page)

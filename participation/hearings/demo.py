@@ -202,7 +202,8 @@ def _seed_landscaping(organization: Organization, organizer: User) -> Hearing:
                 "газета «Вечерняя Уфа»"
             ),
         ),
-        draft_pdf=_draft_pdf(LANDSCAPING_TITLE, LANDSCAPING_DRAFT, now),
+        # Stamped in the city's time, as every document of the platform.
+        draft_pdf=_draft_pdf(LANDSCAPING_TITLE, LANDSCAPING_DRAFT, now.astimezone(tz)),
     )
     note = _pdf_of(
         "Пояснительная записка к проекту Правил благоустройства",
@@ -212,7 +213,7 @@ def _seed_landscaping(organization: Organization, organizer: User) -> Hearing:
             "Основные изменения: сокращение срока очистки тротуаров от снега до 4 часов, "
             "компенсационное озеленение, новые требования к детским площадкам.",
         ],
-        now,
+        now.astimezone(tz),
     )
     services.add_material(
         hearing, organizer, "Пояснительная записка", io.BytesIO(note), "Пояснительная записка.pdf"

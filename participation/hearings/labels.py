@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from participation.core.moderation import RejectionReason
 from participation.core.users import AccountLevel
 from participation.hearings.models import (
     Attendance,
@@ -12,6 +11,7 @@ from participation.hearings.models import (
     ParticipantScope,
     Recommendation,
     RemarkKind,
+    RemarkRejectionReason,
     RemarkSource,
     RemarkStatus,
 )
@@ -57,22 +57,30 @@ ATTENDANCE_LABELS = {
 
 # Why a remark is not admitted: grounds for remarks on a draft act, not the messages' list
 # («несколько проблем в одном сообщении» is no ground: a remark may hold several proposals).
-# Stored with the shared moderation codes (the column's CHECK lists them).
+# In the order the moderation form offers them.
 REMARK_REJECTION_REASONS = (
-    RejectionReason.UNCLEAR,
-    RejectionReason.OBSCENE,
-    RejectionReason.DISCRIMINATION,
-    RejectionReason.THIRD_PARTY_DATA,
-    RejectionReason.ADVERTISING,
-    RejectionReason.UNREADABLE,
+    RemarkRejectionReason.UNIDENTIFIED,
+    RemarkRejectionReason.OUT_OF_TIME,
+    RemarkRejectionReason.REPEATED,
+    RemarkRejectionReason.UNCLEAR,
+    RemarkRejectionReason.OBSCENE,
+    RemarkRejectionReason.DISCRIMINATION,
+    RemarkRejectionReason.THIRD_PARTY_DATA,
+    RemarkRejectionReason.ADVERTISING,
+    RemarkRejectionReason.UNREADABLE,
 )
 REMARK_REJECTION_LABELS = {
-    RejectionReason.UNCLEAR: _l("Не относится к предмету обсуждения или не позволяет понять суть"),
-    RejectionReason.OBSCENE: _l("Содержит нецензурные или оскорбительные выражения"),
-    RejectionReason.DISCRIMINATION: _l("Пропаганда дискриминации"),
-    RejectionReason.THIRD_PARTY_DATA: _l("Персональные данные третьих лиц без их согласия"),
-    RejectionReason.ADVERTISING: _l("Коммерческая или рекламная информация"),
-    RejectionReason.UNREADABLE: _l("Текст невозможно прочитать"),
+    RemarkRejectionReason.UNIDENTIFIED: _l("Не позволяет установить участника"),
+    RemarkRejectionReason.OUT_OF_TIME: _l("Поступило вне срока"),
+    RemarkRejectionReason.REPEATED: _l("Повторяет ранее поданное замечание"),
+    RemarkRejectionReason.UNCLEAR: _l(
+        "Не относится к предмету обсуждения или не позволяет понять суть"
+    ),
+    RemarkRejectionReason.OBSCENE: _l("Содержит нецензурные или оскорбительные выражения"),
+    RemarkRejectionReason.DISCRIMINATION: _l("Пропаганда дискриминации"),
+    RemarkRejectionReason.THIRD_PARTY_DATA: _l("Персональные данные третьих лиц без их согласия"),
+    RemarkRejectionReason.ADVERTISING: _l("Коммерческая или рекламная информация"),
+    RemarkRejectionReason.UNREADABLE: _l("Текст невозможно прочитать"),
     # Not offered any more; rows moderated before keep a readable reason.
-    RejectionReason.SEVERAL_PROBLEMS: _l("Несколько предложений в одном замечании"),
+    RemarkRejectionReason.SEVERAL_PROBLEMS: _l("Несколько предложений в одном замечании"),
 }

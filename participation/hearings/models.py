@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.db import Base, TimestampMixin, str_enum, utcnow
 from participation.core.files import Attachment
-from participation.core.moderation import RejectionReason
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.core.users import AccountLevel, User
@@ -58,6 +57,28 @@ class RemarkStatus(enum.StrEnum):
     PENDING = "pending"
     PUBLISHED = "published"
     REJECTED = "rejected"
+
+
+class RemarkRejectionReason(enum.StrEnum):
+    """Why a remark on a draft act is not admitted: the hearings' own grounds.
+
+    Not the messages' shared list (core.moderation.RejectionReason): that one is offered by
+    every member on the messages' form, so grounds proper to a draft act («поступило вне
+    срока») would leak there. Codes shared in spirit keep the same strings, so the rows
+    stored before migration 0013 stay valid as they are.
+    """
+
+    UNIDENTIFIED = "unidentified"  # the participant cannot be identified
+    REPEATED = "repeated"  # repeats a remark already sent to this hearing
+    OUT_OF_TIME = "out_of_time"  # received outside the remarks period
+    UNCLEAR = "unclear"
+    OBSCENE = "obscene"
+    DISCRIMINATION = "discrimination"
+    THIRD_PARTY_DATA = "third_party_data"
+    ADVERTISING = "advertising"
+    UNREADABLE = "unreadable"
+    # No longer offered (a remark may hold several proposals); rows moderated before keep it.
+    SEVERAL_PROBLEMS = "several_problems"
 
 
 class Recommendation(enum.StrEnum):
@@ -309,8 +330,8 @@ class Remark(Base):
     status: Mapped[RemarkStatus] = mapped_column(
         str_enum(RemarkStatus, "status"), default=RemarkStatus.PENDING
     )
-    rejection_reason: Mapped[RejectionReason | None] = mapped_column(
-        str_enum(RejectionReason, "rejection_reason")
+    rejection_reason: Mapped[RemarkRejectionReason | None] = mapped_column(
+        str_enum(RemarkRejectionReason, "rejection_reason")
     )
     moderated_at: Mapped[datetime | None]
     moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

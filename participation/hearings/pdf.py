@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak
+from reportlab.platypus import Flowable, KeepTogether, PageBreak
 
 from participation.core.i18n import zone_label
 from participation.core.pdf import (
@@ -26,6 +26,7 @@ from participation.hearings.labels import (
     ATTENDANCE_LABELS,
     KIND_GENITIVE,
     KIND_LABELS,
+    REMARK_REJECTION_LABELS,
     STATUS_LABELS,
 )
 from participation.hearings.models import Hearing, Participant, ParticipantKind, Remark
@@ -49,8 +50,8 @@ def _meeting(hearing: Hearing) -> str:
         return "—"
     parts = [
         f"{_local(hearing, hearing.meeting_at, '%d.%m.%Y')} "
-        f"в {_local(hearing, hearing.meeting_at, '%H:%M')} "
-        f"({zone_label(hearing.territory.timezone, hearing.meeting_at)})"
+        f"в {_local(hearing, hearing.meeting_at, '%H:%M')}, "
+        f"{zone_label(hearing.territory.timezone, hearing.meeting_at)}"
     ]
     if hearing.meeting_place:
         parts.append(f"место: {hearing.meeting_place}")
@@ -150,15 +151,20 @@ def build_notice_pdf(
         ),
         key_values(notice_facts(hearing, link, materials, rule_text)),
         spacer(6),
-        para("Страница обсуждения на платформе:", "small"),
-        qr_code(link, 28 * mm),
-        para(link, "small"),
+        # The caption never stays at the foot of a page with its code on the next one.
+        KeepTogether(
+            [
+                para("Страница обсуждения на платформе:", "small"),
+                qr_code(link, 28 * mm),
+                para(link, "small"),
+            ]
+        ),
     ]
     return render_pdf(
         story,
         title=f"Оповещение: {hearing.title}",
         generated_at=generated_at.astimezone(hearing.tz),
-        footer=f"Оповещение о начале {_kind(hearing)}",
+        footer=f"Оповещение о начале {_kind(hearing)}.",
     )
 
 
@@ -283,7 +289,7 @@ def _annex(data: DocumentData) -> list[Flowable]:
     rows = []
     for i, p in enumerate(data.participants, start=1):
         name, born_or_ogrn = _identity(p)
-        how = "платформа"
+        how = "через платформу"
         if p.attendance:
             how = f"{str(ATTENDANCE_LABELS[p.attendance]).lower()} на собрании"
         rows.append([i, name, born_or_ogrn, p.address, "да" if p.resident else "нет", how])
@@ -374,6 +380,15 @@ def build_conclusion_pdf(data: DocumentData, *, generated_at: datetime) -> bytes
     )
 
 
+def _status(remark: Remark) -> str:
+    """«Опубликовано», or «Отклонено: поступило вне срока» with the ground of the rejection."""
+    status = str(STATUS_LABELS[remark.status])
+    if remark.rejection_reason is None:
+        return status
+    reason = str(REMARK_REJECTION_LABELS[remark.rejection_reason])
+    return f"{status}: {reason[:1].lower()}{reason[1:]}"
+
+
 def build_extract_pdf(
     hearing: Hearing,
     participant: Participant,
@@ -384,10 +399,7 @@ def build_extract_pdf(
     """Выписка из протокола: one participant's own proposals and remarks."""
     table = chunked_table(
         ["№", "Пункт проекта", "Вид", "Содержание", "Статус"],
-        (
-            [row.number, row.where, row.kind, row.text, str(STATUS_LABELS[remark.status])]
-            for row, remark in rows
-        ),
+        ([row.number, row.where, row.kind, row.text, _status(remark)] for row, remark in rows),
         (10 * mm, 25 * mm, 28 * mm, 82 * mm, 30 * mm),
     )
     story: list[Flowable] = [

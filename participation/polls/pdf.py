@@ -7,11 +7,20 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether
 
 from participation.core.db import utcnow
 from participation.core.i18n import local_datetime, number, percent, zone_label
-from participation.core.pdf import chunked_table, key_values, para, render_pdf, spacer
+from participation.core.pdf import (
+    FONT_BOLD,
+    chunked_table,
+    key_values,
+    para,
+    register_fonts,
+    render_pdf,
+    spacer,
+)
 from participation.extensions import db
 from participation.polls.charts import Bar, bar_drawing
 from participation.polls.models import QuestionKind, Survey, SurveyAnswer, TextStatus
@@ -26,6 +35,8 @@ from participation.polls.results import (
 CONTENT_WIDTH = 175 * mm
 GROUPS_PER_TABLE = 5
 TEXTS_IN_REPORT = 20
+HEADER_SIZE = 8.5  # core.pdf's «cell_bold»
+CELL_PADDING = 6  # ReportLab's default left and right padding of a table cell
 
 
 def question_bars(result: QuestionResult) -> list[Bar]:
@@ -48,6 +59,16 @@ def question_bars(result: QuestionResult) -> list[Bar]:
             for o in result.options
         ]
     return []
+
+
+def _longest_word(labels: Sequence[str]) -> float:
+    """The width a header cell needs so that no word of its label is broken."""
+    register_fonts()
+    widest = max(
+        (stringWidth(word, FONT_BOLD, HEADER_SIZE) for label in labels for word in label.split()),
+        default=0.0,
+    )
+    return widest + 2 * CELL_PADDING + 1
 
 
 def _question_block(result: QuestionResult, survey: Survey) -> list[Flowable]:
@@ -90,8 +111,10 @@ def _question_block(result: QuestionResult, survey: Survey) -> list[Flowable]:
         )
     elif kind == QuestionKind.MATRIX:
         columns = [o.text for o in question.choices]
-        width = 60 * mm
-        rest = (CONTENT_WIDTH - width) / max(1, len(columns))
+        # Each column at least as wide as its longest word («Удовлетворительное» is not cut
+        # into «Удовлетворительн / ое»); the rows' labels take what is left, down to 40 mm.
+        rest = max((CONTENT_WIDTH - 60 * mm) / max(1, len(columns)), _longest_word(columns))
+        width = max(40 * mm, CONTENT_WIDTH - rest * len(columns))
         block += chunked_table(
             ["Строка", *columns],
             [
@@ -188,8 +211,8 @@ def build_report(survey: Survey, results: SurveyResults, breakdowns: Sequence[Br
                 (
                     "Срок проведения",
                     f"{local_datetime(survey.starts_at, tz)} — "
-                    f"{local_datetime(survey.closed_at or survey.ends_at, tz)} "
-                    f"({zone_label(tz, survey.starts_at)})",
+                    f"{local_datetime(survey.closed_at or survey.ends_at, tz)}, "
+                    f"{zone_label(tz, survey.starts_at)}",
                 ),
                 ("Участники", audience_description(survey)),
                 ("Режим", "анонимный" if survey.anonymous else "именной"),

@@ -411,12 +411,13 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
         story.append(pdf.para(_("Победителей нет: не подано ни одного голоса.")))
     checksum = [
         (
-            _("SHA-256 урны (CSV)"),
+            # «Контрольная сумма …» so that «будет опубликована» agrees with a feminine noun.
+            _("Контрольная сумма урны (SHA-256, CSV)"),
             context.box_sha256 or _("будет опубликована после опечатывания урны"),
         ),
     ]
     if context.box_json_sha256:
-        checksum.append((_("SHA-256 урны (JSON)"), context.box_json_sha256))
+        checksum.append((_("Контрольная сумма урны (SHA-256, JSON)"), context.box_json_sha256))
     checksum.append((_("Проверка кода и пересчёт"), context.verify_url))
     story += [
         KeepTogether(
@@ -451,7 +452,7 @@ def build_protocol(campaign: Campaign, tally: Tally, context: ProtocolContext) -
         story,
         title=_("Протокол об итогах голосования"),
         generated_at=context.generated_at,
-        footer=campaign.title[:80],
+        footer=campaign.title,  # render_pdf shortens it at a word if it is too long
     )
 
 

@@ -105,7 +105,8 @@ def period_text(campaign: Campaign, with_zone: bool = True) -> str:
     else:
         text = _("с %(start)s по %(end)s", start=start, end=local_datetime(campaign.closes_at, tz))
     if with_zone:
-        text += f" ({zone_label(tz, campaign.opens_at)})"
+        # The label has its own brackets («екатеринбургское время (МСК+2)»): no second pair.
+        text += f", {zone_label(tz, campaign.opens_at)}"
     return text
 
 

@@ -250,3 +250,31 @@ def test_the_offered_territories_are_exactly_where_routing_finds_someone(world, 
             except DomainError:
                 routed = False
             assert (territory.id in offered) == routed, (topic.name, territory.name)
+
+
+# --- 7. the letters read aloud ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "words"), [(30, "30 дней"), (21, "21 день"), (3, "3 дня")])
+def test_the_answer_letter_agrees_with_any_organization_and_counts_days_in_russian(
+    app, world, monkeypatch, days, words
+):
+    import sqlalchemy as sa
+
+    from participation.core.outbox import Channel, OutboxMessage
+    from participation.extensions import db
+    from tests.appeals.test_lifecycle import to_answered
+
+    monkeypatch.setitem(app.config, "APPEALS_RATING_DAYS", days)
+    appeal = to_answered(world, submit(world))
+    letter = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.channel == Channel.EMAIL,
+            OutboxMessage.subject == f"Ответ на сообщение № {appeal.number}",
+        )
+    ).one()
+    org = appeal.executor_organization.display_name
+    # No verb agreeing with the organization's name («Минстрой РБ ответила» read wrongly).
+    assert f"получен ответ на ваше сообщение № {appeal.number}.\nОтвечает: {org}." in letter.body
+    assert f"{org} ответила" not in letter.body
+    assert f"(она действует {words})" in letter.body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -132,6 +133,34 @@ def test_the_notice_of_a_public_hearing_names_the_meeting(make_hearing, app):
     assert "публичных слушаний" in text
     assert "Собрание участников" in text
     assert "19.06.2026 в 18:00" in text and "Дом культуры" in text
+    # The zone once, with its own brackets: not «(екатеринбургское время (МСК+2))».
+    assert "19.06.2026 в 18:00, екатеринбургское время (МСК+2); место: Дом культуры" in text
+    assert "((" not in text and "))" not in text
+
+
+def test_the_notice_keeps_the_caption_of_its_code_on_the_page_of_the_code(discussion, app):
+    """However long the notice, «Страница обсуждения на платформе:» is never left alone at the
+    foot of a page with its QR code and address on the next."""
+    link = "http://x/hearings/1"
+    pages_seen = set()
+    with app.test_request_context():
+        for lines in range(0, 80, 2):
+            data = pdf.build_notice_pdf(
+                discussion,
+                link=link,
+                materials=[],
+                rule_text=" ".join(["Обсуждение доступно жителям региона."] * (1 + lines)),
+                generated_at=utcnow(),
+            )
+            pages = [
+                " ".join((p.extract_text() or "").split())
+                for p in PdfReader(io.BytesIO(data)).pages
+            ]
+            pages_seen.add(len(pages))
+            caption = [i for i, p in enumerate(pages) if "Страница обсуждения на платформе:" in p]
+            assert len(caption) == 1
+            assert link in pages[caption[0]], lines
+    assert {1, 2} <= pages_seen  # the caption was tried at every height of the first page
 
 
 def _between(text: str, start: str, end: str) -> str:
@@ -173,6 +202,10 @@ def test_the_protocol_splits_remarks_by_residency_and_only_the_official_copy_has
     assert "Перечень принявших участие в рассмотрении проекта участников" in official
     assert "17.03.1988" in official and "ул. Ленина, д. 24" in official
     assert "ОГРН 1150280012343" in official
+    # How each took part, worded alike: «через платформу», «очно на собрании».
+    annex = official[official.index("Перечень принявших участие") :]
+    assert "через платформу" in annex
+    assert not re.search(r"\bплатформа\b", annex)
     # Public copy: reduced names, no annex, no birth dates or addresses.
     assert "Мария И." in public
     assert "Иванова" not in public and "Петровна" not in public
@@ -238,6 +271,33 @@ def test_a_participant_extract_shows_only_their_own_remarks(finished, world, app
     assert "Перенести уборку снега на 7:00 утра" in text
     assert "Отклонено" in text  # their rejected remark, with its status
     assert "велопарковкам" not in text and "Григорьев" not in text
+
+
+def test_the_protocol_counts_and_the_extract_names_the_hearings_own_grounds(discussion, world, app):
+    discussion._organizer = world.organizer
+    _remark(discussion, world.resident, "Перенести уборку снега на 7:00 утра", "2.2")
+    _remark(discussion, world.resident, "Перенести уборку снега на 7:00", "2.2", "repeated")
+    _remark(discussion, world.outsider, "Добавить велопарковки", "1.1", "out_of_time")
+    _remark(discussion, world.resident2, "Убрать пункт", "1.2", "out_of_time")
+    _remark(discussion, world.legal_rep, "Без подписи", None, "unidentified")
+    services.issue_protocol(discussion, world.organizer, number="14-ОО", now=AFTER)
+    participant = services.participant_of(discussion, world.resident)
+    with app.test_request_context():
+        data = services.document_data(discussion)
+        protocol = pdf_text(pdf.build_protocol_pdf(data, official=False, generated_at=AFTER))
+        extract = pdf_text(
+            pdf.build_extract_pdf(
+                discussion,
+                participant,
+                services.participant_remark_rows(discussion, participant),
+                generated_at=AFTER,
+            )
+        )
+    assert (
+        "Количество по причинам: Не позволяет установить участника — 1; "
+        "Поступило вне срока — 2; Повторяет ранее поданное замечание — 1." in protocol
+    )
+    assert "Отклонено: повторяет ранее поданное замечание" in extract
 
 
 def test_the_protocol_waits_for_the_window_and_needs_a_unique_number(

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from participation.core.errors import Conflict, DomainError, FieldError
-from participation.core.moderation import RejectionReason
 from participation.core.outbox import OutboxMessage
 from participation.core.users import AccountLevel
 from participation.extensions import db
@@ -19,6 +18,7 @@ from participation.hearings.models import (
     ParticipantScope,
     Recommendation,
     Remark,
+    RemarkRejectionReason,
     RemarkStatus,
 )
 from tests.hearings.conftest import CLOSES_ON, OPENS_ON, local, paragraph
@@ -201,13 +201,22 @@ def test_moderation_publishes_or_rejects_with_a_reason_and_tells_the_author(disc
     )
     assert published.status == RemarkStatus.PUBLISHED
     assert rejected.status == RemarkStatus.REJECTED
-    assert rejected.rejection_reason == RejectionReason.ADVERTISING
+    assert rejected.rejection_reason == RemarkRejectionReason.ADVERTISING
     told = [m for m in _outbox(world.outsider.id) if m.channel == "feed"]
     assert len(told) == 1
-    assert "не опубликовано" in told[0].subject.lower() or "не опубликовано" in told[0].body
-    assert "Коммерческая или рекламная информация" in told[0].body
+    # The remark is a proposal: the subject says so; the reason follows the colon in lower case.
+    assert told[0].subject == "Ваше предложение не опубликовано"
+    assert "не опубликовано. Причина: коммерческая или рекламная информация." in told[0].body
     assert "до 21.06.2026 включительно" in told[0].body
-    assert any("опубликовано" in m.body for m in _outbox(world.resident.id))
+    assert any(m.subject == "Ваше предложение опубликовано" for m in _outbox(world.resident.id))
+
+
+def test_a_remark_is_called_a_remark_in_the_notice_to_its_author(discussion, world):
+    remark = submit(discussion, world.resident, kind="remark")
+    services.moderate_remark(remark, world.organizer, publish=False, reason="obscene")
+    told = [m for m in _outbox(world.resident.id) if m.channel == "feed"][-1]
+    assert told.subject == "Ваше замечание не опубликовано"
+    assert told.body.startswith("Замечание № 1 к пункту 2.2 проекта")
 
 
 def test_moderation_needs_a_reason_to_reject_and_happens_once(discussion, world):
@@ -260,24 +269,70 @@ def test_after_the_protocol_remarks_are_no_longer_moderated(discussion, world):
     )
 
 
-def test_remarks_are_rejected_on_the_grounds_for_remarks_not_the_messages_reasons(
-    discussion, world, app
-):
+HEARINGS_OWN_GROUNDS = {
+    "unidentified": "Не позволяет установить участника",
+    "repeated": "Повторяет ранее поданное замечание",
+    "out_of_time": "Поступило вне срока",
+}
+
+
+def test_the_moderation_form_offers_the_hearings_grounds_only(app):
     from participation.hearings.forms import ModerationForm
 
     with app.test_request_context():
-        offered = [str(label) for _value, label, *_ in ModerationForm().reason.iter_choices()]
-    assert "Содержит нецензурные или оскорбительные выражения" in offered
-    assert "Не относится к предмету обсуждения или не позволяет понять суть" in offered
-    assert "Несколько проблем в одном сообщении" not in offered
+        choices = ModerationForm().reason.iter_choices()
+        offered = {value: str(label) for value, label, *_ in choices if value}
+    for code, label in HEARINGS_OWN_GROUNDS.items():
+        assert offered[code] == label
+    assert "Содержит нецензурные или оскорбительные выражения" in offered.values()
+    assert "Не относится к предмету обсуждения или не позволяет понять суть" in offered.values()
+    # Neither the messages' reason nor its old hearings' wording is offered any more.
+    assert "several_problems" not in offered
+    assert "Несколько проблем в одном сообщении" not in offered.values()
+    assert "Несколько предложений в одном замечании" not in offered.values()
+
+
+def test_remarks_are_rejected_on_the_grounds_for_remarks_not_the_messages_reasons(
+    discussion, world
+):
     remark = submit(discussion, world.resident)
-    with pytest.raises(FieldError):
+    with pytest.raises(FieldError) as error:
         services.moderate_remark(
             remark, world.organizer, publish=False, reason="several_problems", now=IN_WINDOW
         )
+    assert error.value.message == "Выберите причину отклонения из списка."
     assert remark.status == RemarkStatus.PENDING
     services.moderate_remark(
         remark, world.organizer, publish=False, reason="obscene", now=IN_WINDOW
     )
     told = [m for m in _outbox(world.resident.id) if m.channel == "feed"]
-    assert "Содержит нецензурные или оскорбительные выражения" in told[-1].body
+    assert "Причина: содержит нецензурные или оскорбительные выражения." in told[-1].body
+
+
+@pytest.mark.parametrize(("code", "label"), HEARINGS_OWN_GROUNDS.items())
+def test_a_remark_is_rejected_on_a_hearings_own_ground_and_its_author_is_told(
+    discussion, world, code, label
+):
+    remark = submit(discussion, world.resident)
+    services.moderate_remark(remark, world.organizer, publish=False, reason=code, now=IN_WINDOW)
+    db.session.expire_all()
+    stored = db.session.get(Remark, remark.id)
+    assert stored.status == RemarkStatus.REJECTED
+    assert stored.rejection_reason == RemarkRejectionReason(code)
+    told = [m for m in _outbox(world.resident.id) if m.channel == "feed"][-1]
+    assert f"Причина: {label.lower()}." in told.body
+    # A late or repeated remark is not mended by sending it again; an unidentified one is.
+    invited = "Вы можете отправить исправленный текст" in told.body
+    assert invited is (code == "unidentified")
+
+
+def test_the_database_holds_each_hearings_ground_and_refuses_any_other(discussion, world):
+    remark = submit(discussion, world.resident)
+    update = sa.text(
+        "UPDATE hearing_remarks SET status = 'rejected', rejection_reason = :reason WHERE id = :id"
+    )
+    for reason in RemarkRejectionReason:
+        with db.session.begin_nested():
+            db.session.execute(update, {"reason": reason.value, "id": remark.id})
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(update, {"reason": "spam", "id": remark.id})

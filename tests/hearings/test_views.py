@@ -347,6 +347,62 @@ def test_a_remark_of_another_hearing_cannot_be_reached_through_this_one(
     assert db.session.get(Remark, remark.id).status == RemarkStatus.PENDING
 
 
+def _pending_remark(hearing, user) -> Remark:
+    return services.submit_remark(
+        hearing,
+        user,
+        text="Предлагаю уточнить срок уборки снега.",
+        kind="proposal",
+        paragraph_id=paragraph(hearing, "2.2").id,
+        client_token=None,
+        now=IN_WINDOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("unidentified", "Не позволяет установить участника"),
+        ("repeated", "Повторяет ранее поданное замечание"),
+        ("out_of_time", "Поступило вне срока"),
+    ],
+)
+def test_the_organizer_rejects_a_remark_on_a_hearings_own_ground_and_both_sides_see_it(
+    client, discussion, world, code, label
+):
+    remark = _pending_remark(discussion, world.resident)
+    page = f"/backoffice/hearings/{discussion.id}/remarks/{remark.id}"
+    login_as(client, world.organizer)
+    form = text(client.get(page))
+    assert f'<option value="{code}">{label}</option>' in form
+    assert "Несколько проблем в одном сообщении" not in form
+    response = _post(client, f"{page}/moderate", {"decision": "reject", "reason": code}, page)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Remark, remark.id).rejection_reason == code
+    assert f"Отклонено: {label}" in text(client.get(page))
+    login_as(client, world.resident)
+    assert f"Причина отклонения: {label}" in text(client.get(f"/hearings/{discussion.id}"))
+
+
+@pytest.mark.parametrize("code", ["several_problems", "spam", ""])
+def test_a_reason_outside_the_hearings_list_is_refused_and_nothing_is_saved(
+    client, discussion, world, code
+):
+    remark = _pending_remark(discussion, world.resident)
+    page = f"/backoffice/hearings/{discussion.id}/remarks/{remark.id}"
+    login_as(client, world.organizer)
+    response = _post(client, f"{page}/moderate", {"decision": "reject", "reason": code}, page)
+    assert response.status_code == 400
+    assert "Выберите причину отклонения из списка." in text(response)
+    db.session.expire_all()
+    stored = db.session.get(Remark, remark.id)
+    assert stored.status == RemarkStatus.PENDING and stored.rejection_reason is None
+    assert not db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == world.resident.id)
+    ).all()
+
+
 def test_management_posts_need_the_csrf_token(client, make_hearing, world):
     draft = make_hearing(publish=False)
     login_as(client, world.organizer)

@@ -201,6 +201,35 @@ def test_pdf_report_in_russian_with_charts_and_breakdowns(client, world, tmp_pat
     assert all(p.last_name not in text for p in people)
 
 
+def test_the_pdf_report_keeps_whole_words_in_headers_and_one_pair_of_brackets(client, world):
+    survey = build_survey(
+        world,
+        [
+            q(
+                QuestionKind.MATRIX,
+                "Оцените состояние",
+                options=["Хорошее", "Удовлетворительное", "Неудовлетворительное", "Плохое"],
+                rows=["Дворы", "Тротуары"],
+            )
+        ],
+    )
+    _publisher(client, world)
+    response = client.get(f"/polls/manage/{survey.id}/report.pdf")
+    assert response.status_code == 200
+    lines = [
+        line.strip()
+        for page in PdfReader(io.BytesIO(response.data)).pages
+        for line in page.extract_text().splitlines()
+    ]
+    text = " ".join(lines)
+    # Each column label on one line, not «Удовлетворительн / ое».
+    assert any("Удовлетворительное" in line for line in lines)
+    assert any("Неудовлетворительное" in line for line in lines)
+    assert not any(line in ("ое", "ное") for line in lines)
+    # The period: «…, екатеринбургское время (МСК+2)», not «(… (МСК+2))».
+    assert "время (МСК" in text and "((" not in text and "))" not in text
+
+
 def test_exports_whose_job_was_lost_are_made_by_the_sweep(world, run_jobs):
     """Queued while Redis was down, or running when its worker was killed: the sweep queues
     the export again once it has waited too long, and it finishes once."""

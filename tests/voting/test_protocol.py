@@ -190,3 +190,14 @@ def test_a_protocol_whose_job_was_lost_is_built_when_asked_again_or_by_the_sweep
     db.session.refresh(stuck[1])
     assert stuck[1].status == ProtocolStatus.READY
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProtocolFile)) == 2
+
+
+def test_the_protocol_names_the_checksum_and_the_zone_without_double_brackets(town):
+    c = campaign(town, objects=PROJECTS)
+    text = text_of(protocol_pdf(c))
+    # What «будет опубликована» agrees with is named: the checksum (feminine).
+    assert "Контрольная сумма урны (SHA-256, CSV) будет опубликована после опечатывания" in text
+    assert "SHA-256 урны" not in text
+    # The zone label has its own brackets: the period does not wrap it in a second pair.
+    assert "((" not in text and "))" not in text
+    assert "время (МСК" in text

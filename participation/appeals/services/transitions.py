@@ -40,7 +40,7 @@ from participation.appeals.workflow import (
 )
 from participation.core.db import utcnow
 from participation.core.errors import DomainError
-from participation.core.i18n import local_date, local_datetime
+from participation.core.i18n import count_days, local_date, local_datetime
 from participation.core.moderation import RejectionReason, rejection_text
 from participation.core.outbox import notify
 from participation.core.users import Role, User
@@ -264,14 +264,15 @@ def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
     answer_approved.send(appeal, answer=answer)
     link = rating_link(appeal)
     subject = _("Ответ на сообщение № %(number)s", number=appeal.number)
+    # No verb agrees with the organization's name: «Минстрой РБ», «МБУ …», «Администрация …».
     body = _(
-        "%(org)s ответила на ваше сообщение № %(number)s %(when)s:\n\n%(text)s\n\n"
-        "Оцените ответ по ссылке (она действует %(days)d дней) или в личном кабинете.",
+        "%(when)s получен ответ на ваше сообщение № %(number)s.\nОтвечает: %(org)s.\n\n"
+        "%(text)s\n\nОцените ответ по ссылке (она действует %(days)s) или в личном кабинете.",
         org=appeal.executor_organization.display_name,
         number=appeal.number,
         when=local_datetime(answer.decided_at if answer else event.at, _tz(appeal)),
         text=answer.text if answer else "",
-        days=int(setting("APPEALS_RATING_DAYS")),
+        days=count_days(int(setting("APPEALS_RATING_DAYS"))),
     )
     address = appeal.contact_email
     if appeal.author_id is not None:

@@ -14,7 +14,6 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.jobs import enqueue_after_commit
-from participation.core.moderation import RejectionReason
 from participation.core.users import User
 from participation.extensions import db
 from participation.hearings.labels import KIND_GENITIVE, REMARK_KIND_LABELS, REMARK_REJECTION_LABELS
@@ -23,6 +22,7 @@ from participation.hearings.models import (
     Hearing,
     Participant,
     Remark,
+    RemarkRejectionReason,
     RemarkStatus,
 )
 from participation.hearings.services.common import (
@@ -222,11 +222,14 @@ def document_data(hearing: Hearing) -> DocumentData:
             .order_by(Participant.last_name, Participant.first_name, Participant.id)
         )
     )
-    rejected_rows = db.session.execute(
-        sa.select(Remark.rejection_reason, sa.func.count(Remark.id))
-        .where(Remark.hearing_id == hearing.id, Remark.status == RemarkStatus.REJECTED)
-        .group_by(Remark.rejection_reason)
-    )
+    rejected_counts = {
+        RemarkRejectionReason(reason): n
+        for reason, n in db.session.execute(
+            sa.select(Remark.rejection_reason, sa.func.count(Remark.id))
+            .where(Remark.hearing_id == hearing.id, Remark.status == RemarkStatus.REJECTED)
+            .group_by(Remark.rejection_reason)
+        )
+    }
     return DocumentData(
         hearing=hearing,
         kind_genitive=str(KIND_GENITIVE[hearing.kind]),
@@ -238,9 +241,11 @@ def document_data(hearing: Hearing) -> DocumentData:
         resident_count=sum(1 for p in participants if p.resident),
         in_person_count=sum(1 for p in participants if p.attendance == Attendance.IN_PERSON),
         online_count=sum(1 for p in participants if p.attendance == Attendance.ONLINE),
+        # In the order of the labels (the form's order), whatever order the database returns.
         rejected=[
-            (str(REMARK_REJECTION_LABELS[RejectionReason(reason)]), n)
-            for reason, n in rejected_rows
+            (str(label), rejected_counts[reason])
+            for reason, label in REMARK_REJECTION_LABELS.items()
+            if reason in rejected_counts
         ],
     )
 

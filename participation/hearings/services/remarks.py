@@ -27,6 +27,8 @@ from participation.hearings.models import (
     ParticipantScope,
     Recommendation,
     Remark,
+    RemarkKind,
+    RemarkRejectionReason,
     RemarkSource,
     RemarkStatus,
 )
@@ -220,7 +222,7 @@ def moderate_remark(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Remark:
-    """Publish a remark or reject it with a reason from the shared list; the author is told."""
+    """Publish a remark or reject it on one of the hearings' grounds; the author is told."""
     now = now or utcnow()
     hearing = db.session.get(Hearing, remark.hearing_id)
     if hearing.protocol_issued_at is not None:
@@ -253,21 +255,34 @@ def moderate_remark(
 
 def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
     what = _remark_subject(remark, hearing)
+    proposal = remark.kind == RemarkKind.PROPOSAL
     if remark.status == RemarkStatus.PUBLISHED:
-        subject = _("Ваше замечание опубликовано")
+        subject = (
+            _("Ваше предложение опубликовано") if proposal else _("Ваше замечание опубликовано")
+        )
         body = _(
             "%(what)s прошло модерацию и опубликовано. В заключении о результатах организатор "
             "укажет, учтено ли оно и почему.",
             what=what,
         )
     else:
-        subject = _("Ваше замечание не опубликовано")
+        subject = (
+            _("Ваше предложение не опубликовано")
+            if proposal
+            else _("Ваше замечание не опубликовано")
+        )
+        reason = str(REMARK_REJECTION_LABELS[remark.rejection_reason])
         body = _(
             "%(what)s не опубликовано. Причина: %(reason)s.",
             what=what,
-            reason=REMARK_REJECTION_LABELS[remark.rejection_reason],
+            reason=reason[:1].lower() + reason[1:],  # after a colon, in lower case
         )
-        if now < hearing.remarks_close_at:
+        # A late or repeated remark is not mended by sending it again.
+        mendable = remark.rejection_reason not in (
+            RemarkRejectionReason.OUT_OF_TIME,
+            RemarkRejectionReason.REPEATED,
+        )
+        if mendable and now < hearing.remarks_close_at:
             body += " " + _(
                 "Вы можете отправить исправленный текст до %(day)s включительно.",
                 day=fmt_day(hearing.remarks_last_day),
