@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
 
+from participation.core.charts import Bar, bar_drawing
 from participation.core.db import utcnow
 from participation.core.i18n import local_datetime, number, percent, zone_label
 from participation.core.pdf import chunked_table, key_values, para, render_pdf, spacer
 from participation.extensions import db
-from participation.polls.charts import Bar, bar_drawing
 from participation.polls.models import QuestionKind, Survey, SurveyAnswer, TextStatus
 from participation.polls.results import (
     DIMENSION_LABELS,
