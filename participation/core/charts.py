@@ -144,7 +144,7 @@ def column_chart_svg(chart_id: str, title: str, columns: Sequence[Bar]) -> Marku
     step = WIDTH / n
     width = max(2.0, step * 0.7)
     peak = max((c.value for c in columns), default=0) or 1
-    every = max(1, -(-n // 12))  # at most 12 labels under the axis
+    every = max(1, -(-n // 8))  # at most 8 labels under the axis
     desc = "; ".join(f"{c.label}: {c.caption}" for c in columns)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '

@@ -313,7 +313,7 @@ def trend_chart(rows: list[Row], title: str) -> Markup:
         title,
         [
             Bar(
-                row.label,
+                row.label[:5] if len(row.label) == 10 else row.label,  # 01.03.2026 → 01.03
                 float(row.values.get("received") or 0),
                 show(received, row.values.get("received")),
             )
