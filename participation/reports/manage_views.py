@@ -88,7 +88,7 @@ def _organization_page(target: Organization):
             "trend_chart": p.trend_chart(steps, _("Поступило сообщений за период")),
             "overdue": list(
                 db.session.scalars(
-                    services.appeals_behind("overdue_now", scope, period)
+                    p.behind_messages("overdue_now", scope, period)
                     .options(
                         selectinload(Appeal.executor_organization),
                         selectinload(Appeal.subcategory),
@@ -170,21 +170,24 @@ def hotspots():
 @bp.get("/messages")
 def messages():
     code = request.args.get("indicator", "")
-    require(services.behind_counter(code) is not None, reason="unknown indicator")
+    require(p.drillable(code), reason="unknown indicator")
     filters = _filters()
-    page = None
+    page, counted = None, set()
     if filters.ok:
-        query = services.appeals_behind(code, filters.scope, filters.period).options(
+        query = p.behind_messages(code, filters.scope, filters.period).options(
             selectinload(Appeal.executor_organization),
             selectinload(Appeal.subcategory),
             selectinload(Appeal.territory),
         )
         page = paginate(query, default_size=50, sizes=(50, 100))
+        counted = p.in_numerator(code, filters.scope, filters.period, page.items)
     return render_template(
         "reports/messages.html",
         filters=filters,
         code=code,
         title=p.behind_title(code),
         note=p.behind_note(code),
+        numerator=p.numerator_title(code),
+        counted=counted,
         page=page,
     )

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from participation.appeals.classifier import Category, Subcategory
-from participation.appeals.models import Channel
+from participation.appeals.models import Appeal, Channel
 from participation.appeals.permissions import subtree_ids
 from participation.core.charts import Bar, bar_chart_svg, column_chart_svg
 from participation.core.i18n import number, percent
@@ -23,7 +23,7 @@ from participation.core.organizations import Organization
 from participation.core.permissions import log as access_log
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
-from participation.reports.definitions import BY_CODE, Better, Indicator, Unit
+from participation.reports.definitions import BY_CODE, Better, Indicator, Source, Unit
 from participation.reports.forms import ReportFilterForm
 from participation.reports.permissions import (
     allowed_scope,
@@ -37,6 +37,7 @@ from participation.reports.services import (
     Period,
     Row,
     Scope,
+    appeals_behind,
     read,
     rollup_counters,
     values_from_counters,
@@ -361,22 +362,57 @@ def growth_text(spot) -> str:
     return f"{arrow} {sign}{percent(abs(spot.growth))}"
 
 
-# Counters listed on their own (a share's numerator), named for the messages page.
-COUNTER_TITLES = {
-    "answered_on_time": _l("Ответ дан в срок"),
-    "fast_track_answered": _l("Ускоренные: дан ответ"),
-    "fast_track_on_time": _l("Ускоренные: ответ в срок"),
-    "ratings": _l("Оценено ответов"),
-    "rated_high": _l("Оценки 4–5"),
-    "rated_low": _l("Оценки 1–2"),
+def drillable(code: str) -> bool:
+    """An indicator whose messages can be listed (not a participation figure)."""
+    indicator = BY_CODE.get(code)
+    return indicator is not None and indicator.source in (Source.ROLLUP, Source.SNAPSHOT)
+
+
+def behind_messages(code: str, scope: Scope, period: Period) -> sa.Select:
+    """The messages behind a figure, each once (services.appeals_behind gives one row per
+    fact): newest first, or the earliest deadline first for a snapshot figure."""
+    behind = appeals_behind(code, scope, period).subquery()
+    query = sa.select(Appeal).where(Appeal.id.in_(sa.select(behind.c.appeal_id)))
+    if BY_CODE[code].source == Source.SNAPSHOT:
+        return query.order_by(Appeal.answer_due_at, Appeal.id)
+    return query.order_by(Appeal.registered_at.desc(), Appeal.id.desc())
+
+
+# What the numerator of a share counts, for the column marking it on the messages page.
+NUMERATOR_TITLES = {
+    "answered_on_time": _l("Ответ в срок"),
+    "fast_track_on_time": _l("Ответ в срок"),
+    "rated_high": _l("Оценка 4–5"),
+    "rated_low": _l("Оценка 1–2"),
 }
+
+
+def numerator_title(code: str) -> str | None:
+    indicator = BY_CODE[code]
+    if indicator.denominator is None or indicator.numerator not in NUMERATOR_TITLES:
+        return None
+    return str(NUMERATOR_TITLES[indicator.numerator])
+
+
+def in_numerator(code: str, scope: Scope, period: Period, appeals: list[Appeal]) -> set[int]:
+    """Which of the listed messages a share's numerator counts (one query for the page)."""
+    indicator = BY_CODE[code]
+    if numerator_title(code) is None or not appeals:
+        return set()
+    behind = appeals_behind(code, scope, period).subquery()
+    return set(
+        read(
+            sa.select(behind.c.appeal_id).where(
+                behind.c[indicator.numerator] > 0,
+                behind.c.appeal_id.in_([a.id for a in appeals]),
+            )
+        ).scalars()
+    )
 
 
 def behind_title(code: str) -> str:
     """The name of the figure whose messages are listed."""
-    if code in BY_CODE:
-        return str(BY_CODE[code].name)
-    return str(COUNTER_TITLES.get(code, code))
+    return str(BY_CODE[code].name)
 
 
 def behind_note(code: str) -> str:

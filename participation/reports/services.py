@@ -11,28 +11,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased, join
 
 from participation.appeals.classifier import Category, Subcategory
-from participation.appeals.models import (
-    Appeal,
-    AppealEvent,
-    AppealHandoff,
-    AppealRating,
-    Channel,
-    HandoffKind,
-)
+from participation.appeals.models import Appeal, Channel
 from participation.appeals.presenters import CHANNEL_LABELS
-from participation.appeals.workflow import OPEN_STATES, Action, AppealState
+from participation.appeals.workflow import OPEN_STATES
 from participation.core.db import utcnow
 from participation.core.organizations import Organization
-from participation.core.sqltime import local_day
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
@@ -538,134 +529,6 @@ def label_rows(cut: Cut, rows: Iterable[Row]) -> None:
 def indicator(code: str):
     """The definition of an indicator by its code (KeyError for an unknown one)."""
     return BY_CODE[code]
-
-
-# --- the messages behind a figure (drill-down) ---------------------------------------------------
-
-# Which counter's messages a figure lists: a share or an average lists its denominator; its
-# numerator is reachable by the counter's own name (e.g. `answered_on_time`).
-_BEHIND_COUNTERS = {
-    "received",
-    "rejected_moderation",
-    "answered",
-    "answered_on_time",
-    "fast_track_answered",
-    "fast_track_on_time",
-    "returned_for_rework",
-    "postponed",
-    "redirected",
-    "ratings",
-    "rated_high",
-    "rated_low",
-    "escalated",
-    "escalations_answered",
-}
-SNAPSHOT_CODES = ("in_work_now", "overdue_now")
-
-
-def behind_counter(code: str) -> str | None:
-    """The counter whose messages stand behind an indicator or counter code (None if none)."""
-    if code in SNAPSHOT_CODES or code in _BEHIND_COUNTERS:
-        return code
-    found = BY_CODE.get(code)
-    if found is None or found.source != Source.ROLLUP:
-        return None
-    if code == "answer_days_median":
-        return "answered"
-    return found.denominator or found.numerator
-
-
-def territories_within(municipality_id: int) -> sa.Select:
-    """Ids of the municipality and every territory below it (what Placement puts in it)."""
-    tree = sa.select(Territory.id).where(Territory.id == municipality_id).cte(recursive=True)
-    tree = tree.union_all(sa.select(Territory.id).where(Territory.parent_id == tree.c.id))
-    return sa.select(tree.c.id)
-
-
-def appeals_behind(code: str, scope: Scope, period: Period) -> sa.Select:
-    """The messages a figure counts, newest first: the same rules as rollup._fact_selects
-    (a local day of the territory, the organization the fact is booked to), or the snapshot
-    rules for `in_work_now` / `overdue_now` (the period does not matter there)."""
-    counter = behind_counter(code)
-    if counter is None:
-        raise KeyError(code)
-    a, t = Appeal, Territory
-    if counter in SNAPSHOT_CODES:
-        ids = sa.select(a.id).where(a.state.in_(OPEN_STATES), a.region_id == scope.region_id)
-        if counter == "overdue_now":
-            ids = ids.where(a.answer_due_at < utcnow())
-        ids = _narrow_appeals(ids, a, a.executor_organization_id, scope)
-        return sa.select(a).where(a.id.in_(ids)).order_by(a.answer_due_at, a.id)
-
-    lo = datetime.combine(period.start - timedelta(days=1), time(), UTC)
-    hi = datetime.combine(period.end + timedelta(days=2), time(), UTC)
-
-    def booked(ts: Any, organization: Any, source: Any = a) -> sa.Select:
-        """Message ids of facts at `ts` (a local day in the period), booked to `organization`;
-        the territory, topic and channel are always those of the message the fact is about."""
-        day = local_day(ts, t.timezone)
-        query = (
-            sa.select(a.id)
-            .select_from(source)
-            .join(t, t.id == a.territory_id)
-            .where(ts >= lo, ts < hi, day >= period.start, day <= period.end)
-            .where(a.region_id == scope.region_id)
-        )
-        return _narrow_appeals(query, a, organization, scope)
-
-    on_time = a.answered_at <= a.answer_due_at
-    if counter in ("answered", "answered_on_time", "fast_track_answered", "fast_track_on_time"):
-        ids = booked(a.answered_at, a.executor_organization_id)
-        if counter in ("answered_on_time", "fast_track_on_time"):
-            ids = ids.where(on_time)
-        if counter.startswith("fast_track"):
-            ids = ids.where(a.fast_track)
-    elif counter == "received":
-        ids = booked(a.registered_at, a.executor_organization_id)
-        ids = ids.where(a.state != AppealState.REJECTED)
-    elif counter == "rejected_moderation":
-        ids = booked(a.closed_at, a.executor_organization_id)
-        ids = ids.where(a.state == AppealState.REJECTED)
-    elif counter in ("returned_for_rework", "postponed"):
-        action = Action.RETURN_FOR_REWORK if counter == "returned_for_rework" else Action.POSTPONE
-        source = join(AppealEvent, a, a.id == AppealEvent.appeal_id)
-        ids = booked(AppealEvent.at, a.executor_organization_id, source)
-        ids = ids.where(AppealEvent.action == action)
-    elif counter == "redirected":
-        source = join(AppealHandoff, a, a.id == AppealHandoff.appeal_id)
-        ids = booked(AppealHandoff.at, AppealHandoff.from_organization_id, source)
-        ids = ids.where(AppealHandoff.kind == HandoffKind.REDIRECT)
-    elif counter in ("ratings", "rated_high", "rated_low"):
-        r = AppealRating
-        ids = booked(r.created_at, r.organization_id, join(r, a, a.id == r.appeal_id))
-        if counter == "rated_high":
-            ids = ids.where(r.score >= 4)
-        elif counter == "rated_low":
-            ids = ids.where(r.score <= 2)
-    else:  # escalated, escalations_answered: the rated message, on the review's day
-        review = aliased(Appeal)
-        moment = review.registered_at if counter == "escalated" else review.answered_at
-        source = join(review, a, a.id == review.review_of_id)
-        ids = booked(moment, a.executor_organization_id, source)
-    return sa.select(a).where(a.id.in_(ids)).order_by(a.registered_at.desc(), a.id.desc())
-
-
-def _narrow_appeals(query: sa.Select, message: Any, organization: Any, scope: Scope) -> sa.Select:
-    if scope.organization_ids is not None:
-        query = query.where(organization.in_(sorted(scope.organization_ids)))
-    if scope.municipality_id is not None:
-        query = query.where(message.territory_id.in_(territories_within(scope.municipality_id)))
-    if scope.subcategory_id is not None:
-        query = query.where(message.subcategory_id == scope.subcategory_id)
-    if scope.category_id is not None:
-        query = query.where(
-            message.subcategory_id.in_(
-                sa.select(Subcategory.id).where(Subcategory.category_id == scope.category_id)
-            )
-        )
-    if scope.channel is not None:
-        query = query.where(message.channel == scope.channel)
-    return query
 
 
 # --- «Проблемные точки»: what is frequent, what grows, where --------------------------------------

@@ -202,8 +202,11 @@ def test_every_dashboard_figure_lists_exactly_its_messages(client, month, now):
     for name, appeals in expected.items():
         listed = _numbers_listed(_page(client, w.head, _figure_link(html, name)))
         assert listed == {a.number for a in appeals}, name
-    on_time = _page(client, w.head, f"/reports/messages?indicator=answered_on_time&{MARCH}")
-    assert _numbers_listed(on_time) == {m.on_time.number}
+    # A share lists its denominator and marks which messages its numerator counts.
+    html = _page(client, w.head, f"/reports/messages?indicator=answered_on_time_share&{MARCH}")
+    assert '<th scope="col">Ответ в срок</th>' in html
+    marks = dict(re.findall(r"№ ([\w\-/]+)</a></th>.*?<td>(да|нет)</td></tr>", html, re.S))
+    assert marks == {m.on_time.number: "да", m.late.number: "нет"}
 
 
 def test_hotspots_show_top_topics_growth_and_the_heat_matrix(client, month, now):
