@@ -125,7 +125,8 @@ def _equality(app) -> None:
         period = r.Period(today - timedelta(days=364), today)
         scope = r.Scope(region.id)
         print(
-            f"\n{'last 12 months, cut':28} {'equal':>6} {'rollup ms':>10} {'recount ms':>11} {'ratio':>7}"
+            f"\n{'last 12 months, cut':28} {'equal':>6} {'rollup ms':>10} "
+            f"{'recount ms':>11} {'ratio':>7}"
         )
         for cut in (
             None,
@@ -164,7 +165,8 @@ def _refresh_after_events(app, events: int) -> None:
         conn = db.session.connection()
         conn.execute(
             sa.text(
-                "INSERT INTO appeal_ratings (appeal_id, author_id, organization_id, score, via, created_at) "
+                "INSERT INTO appeal_ratings "
+                "(appeal_id, author_id, organization_id, score, via, created_at) "
                 "SELECT id, author_id, executor_organization_id, 4, 'cabinet', :now FROM appeals "
                 "WHERE id = ANY(:ids)"
             ),
@@ -181,7 +183,8 @@ def _refresh_after_events(app, events: int) -> None:
         )
         conn.execute(
             sa.text(
-                "UPDATE appeals SET state = 'closed', bucket = 'done', closed_at = :now WHERE id = ANY(:ids)"
+                "UPDATE appeals SET state = 'closed', bucket = 'done', closed_at = :now "
+                "WHERE id = ANY(:ids)"
             ),
             {"ids": ids, "now": now},
         )
@@ -238,7 +241,8 @@ def main() -> None:
             written = rebuild()
             db.session.commit()
             print(
-                f"full rebuild of the rollup: {time.perf_counter() - started:.1f} s, {written:,} rows"
+                f"full rebuild of the rollup: {time.perf_counter() - started:.1f} s, "
+                f"{written:,} rows"
             )
     app = create_app(env=env)
     _equality(app)

@@ -37,6 +37,7 @@ from participation.hearings.models import Hearing, Remark, RemarkStatus
 from participation.hearings.permissions import can_organize_in
 from participation.polls.models import Survey
 from participation.polls.permissions import can_publish_in
+from participation.reports.permissions import can_view_dashboards
 from participation.voting.models import Campaign
 from participation.voting.permissions import can_organize
 from participation.widgets.permissions import can_configure_widget
@@ -183,6 +184,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("admin.index", _l("Сотрудники и роли"), can_manage_staff),
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
+    Section("reports_manage.dashboard", _l("Аналитика"), can_view_dashboards),
 )
 
 

@@ -10,6 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether
 
+from participation.core.charts import Bar, bar_drawing
 from participation.core.db import utcnow
 from participation.core.i18n import local_datetime, number, percent, zone_label
 from participation.core.pdf import (
@@ -22,7 +23,6 @@ from participation.core.pdf import (
     spacer,
 )
 from participation.extensions import db
-from participation.polls.charts import Bar, bar_drawing
 from participation.polls.models import QuestionKind, Survey, SurveyAnswer, TextStatus
 from participation.polls.results import (
     DIMENSION_LABELS,

@@ -15,12 +15,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from participation.core.charts import bar_chart_svg, stacked_chart_svg
 from participation.core.errors import DomainError
 from participation.core.i18n import number, percent
 from participation.core.permissions import require
 from participation.extensions import db
 from participation.polls import answering
-from participation.polls.charts import bar_chart_svg, stacked_chart_svg
 from participation.polls.engine import (
     condition_text,
     field_name,

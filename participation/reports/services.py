@@ -362,7 +362,7 @@ def figures(scope: Scope, period: Period) -> Row:
         _snapshot(scope, None),
         None,
     )
-    return rows.get("all") or _assemble({"all": {}}, {}, {"all": {}}, None)["all"]
+    return rows.get("all") or _assemble({"all": {}}, {}, {}, None)["all"]
 
 
 def breakdown(scope: Scope, period: Period, cut: Cut) -> list[Row]:
@@ -529,3 +529,92 @@ def label_rows(cut: Cut, rows: Iterable[Row]) -> None:
 def indicator(code: str):
     """The definition of an indicator by its code (KeyError for an unknown one)."""
     return BY_CODE[code]
+
+
+# --- «Проблемные точки»: what is frequent, what grows, where --------------------------------------
+
+
+@dataclass
+class Hotspot:
+    """A subcategory or territory with its count in the period and the period before."""
+
+    key: Any
+    label: str
+    count: int
+    previous: int
+
+    @property
+    def growth(self) -> float | None:
+        """The change against the previous period as a fraction (None when it had none)."""
+        return (self.count - self.previous) / self.previous if self.previous else None
+
+
+def _counts(scope: Scope, period: Period, cut: Cut, counter: str) -> dict[Any, int]:
+    table = AppealDayRollup.__table__.c
+    key = _cut_expression(table, cut)
+    query = (
+        sa.select(key, sa.func.sum(table[counter]))
+        .where(*_scope_filter(table, scope, period))
+        .group_by(key)
+    )
+    return {k: int(n or 0) for k, n in read(query)}
+
+
+def hotspots(
+    scope: Scope, period: Period, cut: Cut, limit: int = 10, counter: str = "received"
+) -> list[Hotspot]:
+    """The most frequent subcategories (or territories, municipalities…) of the period, with
+    their count in the previous period; ties broken by the growth, then the name."""
+    _check_period(period)
+    now = _counts(scope, period, cut, counter)
+    before = _counts(scope, period.previous(), cut, counter)
+    rows = [Row(key=k, label="") for k, n in now.items() if n]
+    label_rows(cut, rows)
+    spots = [Hotspot(r.key, r.label, now[r.key], before.get(r.key, 0)) for r in rows]
+    spots.sort(key=lambda s: (-s.count, -(s.count - s.previous), s.label))
+    return spots[:limit]
+
+
+@dataclass
+class Matrix:
+    """Counts of a territory × category grid (rows and columns labelled, busiest first)."""
+
+    rows: list[Row]
+    columns: list[Row]
+    cells: dict[tuple[Any, Any], int]
+    peak: int
+
+    def cell(self, row_key: Any, column_key: Any) -> int:
+        return self.cells.get((row_key, column_key), 0)
+
+
+def heat_matrix(
+    scope: Scope,
+    period: Period,
+    rows: Cut = Cut.MUNICIPALITY,
+    columns: Cut = Cut.CATEGORY,
+    counter: str = "received",
+) -> Matrix:
+    """One GROUP BY over the rollup: the counter per territory (or municipality) × category
+    (or subcategory). The same aggregate serves the page's table and the map layer."""
+    _check_period(period)
+    table = AppealDayRollup.__table__.c
+    row_key, column_key = _cut_expression(table, rows), _cut_expression(table, columns)
+    query = (
+        sa.select(row_key, column_key, sa.func.sum(table[counter]))
+        .where(*_scope_filter(table, scope, period))
+        .group_by(row_key, column_key)
+    )
+    cells = {(r, c): int(n or 0) for r, c, n in read(query) if n}
+    row_totals: dict[Any, int] = {}
+    column_totals: dict[Any, int] = {}
+    for (r, c), n in cells.items():
+        row_totals[r] = row_totals.get(r, 0) + n
+        column_totals[c] = column_totals.get(c, 0) + n
+    row_list = [Row(key=k, label="", counters={counter: n}) for k, n in row_totals.items()]
+    column_list = [Row(key=k, label="", counters={counter: n}) for k, n in column_totals.items()]
+    label_rows(rows, row_list)
+    label_rows(columns, column_list)
+    for listed in (row_list, column_list):
+        listed.sort(key=lambda r: (-r.counters[counter], r.label))
+    return Matrix(row_list, column_list, cells, max(cells.values(), default=0))

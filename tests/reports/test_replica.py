@@ -11,7 +11,7 @@ from participation import create_app
 from participation.extensions import db
 from participation.reports import services as r
 from participation.reports.rollup import refresh_stale
-from tests.appeals.conftest import submit, world  # noqa: F401  (the fixture)
+from tests.appeals.conftest import submit
 
 
 @pytest.mark.committed

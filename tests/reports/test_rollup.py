@@ -21,7 +21,7 @@ from participation.reports import services as r
 from participation.reports.definitions import INDICATORS, ROLLUP_COUNTERS, Source
 from participation.reports.models import AppealDayRollup, StaleAppeal
 from participation.reports.rollup import rebuild, refresh_stale
-from tests.appeals.conftest import submit, world  # noqa: F401  (the fixture)
+from tests.appeals.conftest import submit
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 11:00 in Yekaterinburg time (the fixtures' zone)
 YEAR = r.Period(date(2026, 1, 1), date(2026, 12, 31))
@@ -103,7 +103,7 @@ def story(world):
 
 
 def test_definitions_against_hand_counts(story):
-    w, cases = story
+    w, _ = story
     city = r.Scope(w.region.id, organization_ids=frozenset({w.city_admin.id}))
     got = counters(city)["all"]
     # received: exact, late, postponed, escalated, rework (the redirected one went to the town,
@@ -272,7 +272,6 @@ def _head(w, appeal):
 
 
 def test_rebuild_is_idempotent_and_equals_the_kept_rollup(story):
-    w, _ = story
     refresh_stale()
 
     def snapshot():

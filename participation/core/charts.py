@@ -1,4 +1,4 @@
-"""Charts drawn on the server: inline SVG for pages, ReportLab drawings for the PDF report.
+"""Charts drawn on the server: inline SVG for pages, ReportLab drawings for PDFs (polls, reports).
 
 The SVG has no scripts and no style attributes (the CSP allows neither): colours are
 presentation attributes. Each chart is `role="img"` with a title and a text description that
@@ -131,6 +131,48 @@ def stacked_chart_svg(
             f'<text x="{x + 20}" y="{y + 12}" font-size="12" fill="#1f2933">'
             f"{escape(_short(name)[:45])}</text>"
         )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+
+
+def column_chart_svg(chart_id: str, title: str, columns: Sequence[Bar]) -> Markup:
+    """Vertical columns in order (a trend over days, weeks or months), each figure on top;
+    labels under the columns are thinned out when there are many."""
+    height, top, bottom = 240, 24, 40
+    plot = height - top - bottom
+    n = max(1, len(columns))
+    step = WIDTH / n
+    width = max(2.0, step * 0.7)
+    peak = max((c.value for c in columns), default=0) or 1
+    every = max(1, -(-n // 8))  # at most 8 labels under the axis
+    desc = "; ".join(f"{c.label}: {c.caption}" for c in columns)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d" focusable="false">',
+        f'<title id="{chart_id}-t">{escape(title)}</title>',
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
+        f'<line x1="0" y1="{top + plot}" x2="{WIDTH}" y2="{top + plot}" stroke="#4a5360"/>',
+    ]
+    for i, column in enumerate(columns):
+        x = i * step + (step - width) / 2
+        length = max(0.0, column.value / peak * plot)
+        if length:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot - length:.1f}" width="{width:.1f}" '
+                f'height="{length:.1f}" fill="{BAR_COLOUR}"/>'
+            )
+        centre = x + width / 2
+        if n <= 16:
+            parts.append(
+                f'<text x="{centre:.1f}" y="{top + plot - length - 4:.1f}" font-size="11" '
+                f'text-anchor="middle" fill="#1f2933">{escape(column.caption)}</text>'
+            )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{centre:.1f}" y="{top + plot + 16}" font-size="11" '
+                f'text-anchor="middle" fill="#1f2933">{escape(_short(column.label)[:12])}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
 
