@@ -4,7 +4,7 @@ moderation outcomes, per municipality and per organization subtree, and other re
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
