@@ -113,6 +113,8 @@ BLUEPRINTS = (
     "participation.widgets.views:login_bp",
     "participation.widgets.manage_views:admin_bp",
     "participation.reports.manage_views:bp",
+    "participation.reports.rating_views:bp",
+    "participation.reports.views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
