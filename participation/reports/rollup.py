@@ -303,18 +303,22 @@ def recount_days(first: date, last: date) -> int:
     """Replace the rollup rows of local days first…last by a fresh count (in SQL)."""
     for model in (AppealDayRollup, AppealAnswerDays):
         db.session.execute(sa.delete(model).where(model.day >= first, model.day <= last))
-    written = db.session.execute(
+    db.session.execute(
         sa.insert(AppealDayRollup).from_select(
             [*PLACED, *ROLLUP_COUNTERS], _placed(facts(first, last), ROLLUP_COUNTERS)
         )
-    ).rowcount
+    )
     extra = ("answer_days", "answers")
     db.session.execute(
         sa.insert(AppealAnswerDays).from_select(
             [*PLACED, *extra], _placed(answer_day_facts(first, last), extra)
         )
     )
-    return written
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AppealDayRollup)
+        .where(AppealDayRollup.day >= first, AppealDayRollup.day <= last)
+    )
 
 
 def days_of(appeal_ids: Iterable[int]) -> set[date]:
