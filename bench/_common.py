@@ -179,18 +179,25 @@ def free_port() -> int:
 
 class Gunicorn:
     """gunicorn serving `entry` (e.g. "appeals_submit:bench_app(True)", looked up in bench/)
-    with `options` on a free port of 127.0.0.1; a context manager that stops it."""
+    with `options` on `port` of 127.0.0.1 (default: a free one), its output to `output` (an
+    open file; default: this terminal); a context manager that stops it."""
 
     def __init__(
-        self, entry: str, options: Sequence[str], env: Mapping[str, str] | None = None
+        self,
+        entry: str,
+        options: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        output=None,
     ) -> None:
         self.entry = entry
         self.workers = _option(options, "-w", "--workers", 1)
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), *options, "--bind", f"127.0.0.1:{self.port}",
              "--chdir", str(ROOT / "bench"), entry],
             env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
+            stdout=output, stderr=output,
         )  # fmt: skip
 
     def __enter__(self) -> Gunicorn:

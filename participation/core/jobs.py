@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Worker
 from werkzeug.utils import import_string
 
 from participation.extensions import db
@@ -119,6 +119,28 @@ def sweep_forever(interval: float) -> None:  # pragma: no cover - a loop for ope
 WORKER_BACKOFF_MAX = 30.0
 
 
+class _Worker(Worker):
+    """RQ's worker, remembering that it was asked to stop (SIGTERM/SIGINT), idle or busy:
+    RQ's own flag is set only when a job was running."""
+
+    stop_asked = False
+
+    def handle_warm_shutdown_request(self) -> None:
+        self.stop_asked = True
+        super().handle_warm_shutdown_request()
+
+    def subscribe(self) -> None:
+        """RQ's subscription to its command channel, its thread waking every second, not every
+        60: on stopping, redis-py (8+) waits for that thread, which would hold a stop (and
+        the restart after a lost Redis) for up to a minute."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
+
 def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
     """Run an RQ worker bound to this app; forked job processes inherit it.
 
@@ -126,8 +148,6 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
     growing pause (1 s … WORKER_BACKOFF_MAX) and start a new one. Stops only when asked
     (SIGTERM/SIGINT) or, with `burst`, when the queues are empty.
     """
-    from rq import Worker
-
     global _worker_app
     _worker_app = app
     # No socket_timeout: the worker blocks on the queue for minutes by design.
@@ -144,12 +164,12 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
             pause = min(pause * 2, WORKER_BACKOFF_MAX)
             continue
         pause = 1.0
-        worker = Worker(queues, connection=connection)
+        worker = _Worker(queues, connection=connection)
         worker.max_connection_wait_time = WORKER_BACKOFF_MAX  # RQ's own retries while idle
         try:
             worker.work(burst=burst, with_scheduler=True)
         except RedisError as exc:  # lost while tearing down
             log.warning("worker lost Redis: %s", exc)
-        if burst or worker._stop_requested:
+        if burst or worker.stop_asked:
             return
         log.warning("worker stopped (Redis lost?); starting again once Redis answers")

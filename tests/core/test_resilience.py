@@ -223,3 +223,29 @@ def test_a_protocol_whose_worker_was_killed_mid_build_is_built_after_the_sweep(
         assert wait_for(lambda: _status(protocol.id) == ProtocolStatus.READY), log.read_text()
     finally:
         _stop_worker(worker)
+
+
+@pytest.mark.committed
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "mid-job"])
+def test_the_worker_stops_on_sigterm_idle_or_mid_job(app, private_redis, tmp_path, busy):
+    """What a supervisor's stop sends (systemd, a deploy): the worker exits, after the job it
+    is running; it does not take the signal for a lost Redis and start listening again."""
+    from redis import Redis
+    from rq import Queue
+
+    log = tmp_path / "worker.log"
+    worker = _start_worker(app, private_redis.url, log)
+    try:
+        assert wait_for(lambda: "Listening on" in log.read_text()), log.read_text()
+        if busy:
+            queue = Queue("default", connection=Redis.from_url(private_redis.url))
+            job = queue.enqueue("time.sleep", 2)
+            assert wait_for(lambda: "time.sleep(2)" in log.read_text(), step=0.05)
+        worker.send_signal(signal.SIGTERM)  # to the worker itself, as systemd's KillMode=mixed
+        assert wait_for(lambda: worker.poll() is not None, 20), log.read_text()
+        assert worker.returncode == 0
+        assert log.read_text().count("Listening on") == 1
+        if busy:
+            assert job.get_status(refresh=True) == "finished"
+    finally:
+        _stop_worker(worker)
