@@ -373,9 +373,13 @@ def refresh_stale(limit: int = 5000) -> int:
     ).all()
     if not stale:
         return 0
-    for first, last in _runs(days_of({appeal_id for _, appeal_id in stale})):
+    ids = sorted({appeal_id for _, appeal_id in stale})
+    days = set().union(*(days_of(ids[i : i + 1000]) for i in range(0, len(ids), 1000)))
+    for first, last in _runs(days):
         recount_days(first, last)
-    db.session.execute(sa.delete(StaleAppeal).where(StaleAppeal.id.in_([i for i, _ in stale])))
+    done = [i for i, _ in stale]
+    for i in range(0, len(done), 1000):
+        db.session.execute(sa.delete(StaleAppeal).where(StaleAppeal.id.in_(done[i : i + 1000])))
     return len(stale)
 
 
