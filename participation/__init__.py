@@ -112,6 +112,7 @@ BLUEPRINTS = (
     "participation.widgets.views:bp",
     "participation.widgets.views:login_bp",
     "participation.widgets.manage_views:admin_bp",
+    "participation.reports.export_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",

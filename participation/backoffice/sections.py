@@ -183,6 +183,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("admin.index", _l("Сотрудники и роли"), can_manage_staff),
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
+    Section(
+        "reports_exports.index",
+        _l("Выгрузки и отчёты"),
+        _has(Role.HEAD, Role.COORDINATOR, Role.CURATOR, Role.AUTHORIZED),
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
@@ -72,7 +73,7 @@ def write_xlsx(
     number of rows after the header. `column_formats` maps a column to an Excel number format
     (e.g. "0.0%" for a share given as 0…1)."""
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
-    sheet = workbook.add_worksheet(sheet_name[:31])
+    sheet = workbook.add_worksheet(re.sub(r"[\[\]:*?/\\]", " ", sheet_name)[:31].strip())
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     date_format = workbook.add_format({"num_format": "dd.mm.yyyy"})
     formats = {
