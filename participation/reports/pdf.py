@@ -11,7 +11,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from participation.core.i18n import number, zone_label
+from participation.core.i18n import number, percent, zone_label
 from participation.core.pdf import para, render_pdf, spacer, styles
 from participation.reports.summary import KeyFigure, Summary, period_text, show, show_change
 
@@ -36,7 +36,12 @@ def _cell(text: object, *, bold: bool = False, right: bool = False, color: str |
 
 
 def _table(header: list[str], rows: list[list[Paragraph]], widths: list[float]) -> Table:
-    table = Table([[_cell(h, bold=True) for h in header], *rows], colWidths=widths, repeatRows=1)
+    """A small table; a column's header aligns as its figures do (numbers to the right)."""
+    aligned = [
+        _cell(h, bold=True, right=bool(rows) and rows[0][n].style.alignment == TA_RIGHT)
+        for n, h in enumerate(header)
+    ]
+    table = Table([aligned, *rows], colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -70,7 +75,8 @@ def build_governor_report(summary: Summary) -> bytes:
     story: list[Flowable] = [
         para("Аналитическая справка о работе с сообщениями граждан", "title"),
         para(summary.scope_name, "subtitle"),
-        para(f"Период: {period}. Для сравнения — предыдущий период: {previous}."),
+        para(f"Период: {period}"),
+        para(f"Для сравнения — предыдущий период: {previous}"),
         para(f"Сформировано {stamp}, {zone}.", "small"),
         spacer(3),
         para("Ключевые показатели", "h2"),
@@ -119,7 +125,7 @@ def build_governor_report(summary: Summary) -> bytes:
                         _cell(number(o.overdue, 0), bold=True, right=True, color=WORSE),
                         _cell(number(o.in_work, 0), right=True),
                         _cell(
-                            "—" if o.on_time is None else f"{number(o.on_time * 100, 1)} %",
+                            "—" if o.on_time is None else percent(o.on_time),
                             right=True,
                         ),
                     ]
