@@ -54,14 +54,17 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
     lo, hi = _utc_bounds(first, last)
     a, t = Appeal, Territory
 
-    def fact(ts: Any, organization: Any, counters: dict[str, Any], message: Any = Appeal):
+    def fact(ts: Any, organization: Any, counters: dict[str, Any], source: Any = a) -> sa.Select:
+        """Facts dated `ts`, counted for `organization`; `source` joins what they come from
+        to the message (`a`, whose territory, topic and channel make the key)."""
         day = local_day(ts, t.timezone)
         columns = [
+            a.id.label("appeal_id"),
             day.label("day"),
-            message.territory_id.label("territory_id"),
+            a.territory_id.label("territory_id"),
             organization.label("organization_id"),
-            message.subcategory_id.label("subcategory_id"),
-            message.channel.label("channel"),
+            a.subcategory_id.label("subcategory_id"),
+            a.channel.label("channel"),
         ]
         for name in ROLLUP_COUNTERS:
             value = counters.get(name, 0)
@@ -70,7 +73,7 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             )
         return (
             sa.select(*columns)
-            .join(t, t.id == message.territory_id)
+            .select_from(sa.join(source, t, t.id == a.territory_id))
             .where(ts >= lo, ts < hi, day >= first, day <= last)
         )
 
@@ -87,65 +90,60 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             "fast_track_answered": _one(a.fast_track),
             "fast_track_on_time": _one(sa.and_(a.fast_track, on_time)),
         },
-    ).select_from(a)
-    received = (
-        fact(a.registered_at, a.executor_organization_id, {"received": 1})
-        .select_from(a)
-        .where(a.state != AppealState.REJECTED)
     )
-    rejected = (
-        fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1})
-        .select_from(a)
-        .where(a.state == AppealState.REJECTED)
+    received = fact(a.registered_at, a.executor_organization_id, {"received": 1}).where(
+        a.state != AppealState.REJECTED
     )
+    rejected = fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1}).where(
+        a.state == AppealState.REJECTED
+    )
+    with_events = sa.join(AppealEvent, a, a.id == AppealEvent.appeal_id)
     events = [
-        fact(AppealEvent.at, a.executor_organization_id, {counter: 1})
-        .select_from(AppealEvent)
-        .join(a, a.id == AppealEvent.appeal_id)
-        .where(AppealEvent.action == action)
+        fact(AppealEvent.at, a.executor_organization_id, {counter: 1}, with_events).where(
+            AppealEvent.action == action
+        )
         for action, counter in (
             (Action.RETURN_FOR_REWORK, "returned_for_rework"),
             (Action.POSTPONE, "postponed"),
         )
     ]
-    redirected = (
-        fact(AppealHandoff.at, AppealHandoff.from_organization_id, {"redirected": 1})
-        .select_from(AppealHandoff)
-        .join(a, a.id == AppealHandoff.appeal_id)
-        .where(AppealHandoff.kind == HandoffKind.REDIRECT)
-    )
+    redirected = fact(
+        AppealHandoff.at,
+        AppealHandoff.from_organization_id,
+        {"redirected": 1},
+        sa.join(AppealHandoff, a, a.id == AppealHandoff.appeal_id),
+    ).where(AppealHandoff.kind == HandoffKind.REDIRECT)
     r = AppealRating
-    rated = (
-        fact(
-            r.created_at,
-            r.organization_id,
-            {
-                "ratings": 1,
-                "rating_sum": r.score,
-                "rated_high": _one(r.score >= 4),
-                "rated_low": _one(r.score <= 2),
-            },
-        )
-        .select_from(r)
-        .join(a, a.id == r.appeal_id)
+    rated = fact(
+        r.created_at,
+        r.organization_id,
+        {
+            "ratings": 1,
+            "rating_sum": r.score,
+            "rated_high": _one(r.score >= 4),
+            "rated_low": _one(r.score <= 2),
+        },
+        sa.join(r, a, a.id == r.appeal_id),
     )
     review = aliased(Appeal)
-    escalated = (
-        fact(review.registered_at, a.executor_organization_id, {"escalated": 1})
-        .select_from(review)
-        .join(a, a.id == review.review_of_id)
+    with_review = sa.join(review, a, a.id == review.review_of_id)
+    escalated = fact(
+        review.registered_at, a.executor_organization_id, {"escalated": 1}, with_review
     )
-    reviewed = (
-        fact(review.answered_at, a.executor_organization_id, {"escalations_answered": 1})
-        .select_from(review)
-        .join(a, a.id == review.review_of_id)
+    reviewed = fact(
+        review.answered_at, a.executor_organization_id, {"escalations_answered": 1}, with_review
     )
     return [answered, received, rejected, *events, redirected, rated, escalated, reviewed]
 
 
+def fact_rows(first: date, last: date) -> sa.Subquery:
+    """Every fact of local days first…last, one row per message and fact, with its key."""
+    return sa.union_all(*_fact_selects(first, last)).subquery("facts")
+
+
 def facts(first: date, last: date) -> sa.Select:
     """The counters of local days first…last per day × key, straight from the base tables."""
-    union = sa.union_all(*_fact_selects(first, last)).subquery("facts")
+    union = fact_rows(first, last)
     return sa.select(
         *(union.c[name] for name in KEY),
         *(sa.func.sum(union.c[name]).label(name) for name in ROLLUP_COUNTERS),
@@ -192,6 +190,15 @@ class Placement:
         self.category = dict(
             db.session.execute(sa.select(Subcategory.id, Subcategory.category_id)).all()
         )
+
+    def territories(self, region_id: int, municipality_id: int | None = None) -> list[int]:
+        """The territories of a region, or of one municipality in it."""
+        return [
+            tid
+            for tid in self._level
+            if self.of(tid)[0] == region_id
+            and (municipality_id is None or self.of(tid)[1] == municipality_id)
+        ]
 
     def of(self, territory_id: int) -> tuple[int, int | None]:
         """(region id, municipality id or None) of a territory."""
