@@ -104,7 +104,8 @@ def show_change(figure: KeyFigure) -> str:
         return _("без изменений")
     sign = "+" if change > 0 else "−"
     if figure.indicator.unit == Unit.SHARE:
-        return f"{sign}{number(abs(change) * 100, 1)} {_('п. п.')}"
+        points = _("п. п.")  # percentage points
+        return f"{sign}{number(abs(change) * 100, 1)} {points}"
     digits = 0 if figure.indicator.unit == Unit.COUNT else 1
     return f"{sign}{number(abs(change), digits)}"
 
