@@ -114,6 +114,7 @@ BLUEPRINTS = (
     "participation.widgets.manage_views:admin_bp",
     "participation.reports.manage_views:bp",
     "participation.reports.rating_views:bp",
+    "participation.reports.export_views:bp",
     "participation.reports.views:bp",
 )
 CLI_GROUPS = (

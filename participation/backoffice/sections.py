@@ -185,6 +185,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
     Section("reports_manage.dashboard", _l("Аналитика"), can_view_dashboards),
+    Section("reports_exports.index", _l("Выгрузки и отчёты"), can_view_dashboards),
 )
 
 

@@ -8,8 +8,6 @@ responses are blanked where the group is smaller than MIN_GROUP_SIZE (see result
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -17,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import xlsxwriter
 from flask_babel import gettext as _
 
-from participation.core.i18n import local_datetime, number
+from participation.core.exports import stream_csv
+from participation.core.exports import write_xlsx as write_xlsx_rows
+from participation.core.i18n import local_datetime
 from participation.core.territories import Territory
 from participation.core.users import Gender, User
 from participation.extensions import db
@@ -44,12 +43,6 @@ from participation.polls.results import (
 PAGE_SIZE = 1000
 # Up to this many responses an export is made while the official waits; above, by a job.
 SYNC_EXPORT_LIMIT = 5000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_text(text: str) -> str:
-    """Text a spreadsheet would take for a formula gets a leading apostrophe."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 class Columns:
@@ -216,32 +209,6 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v)
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return number(value, 6, grouping=False)
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    if isinstance(value, str):
-        return _safe_text(value)
-    return str(value)
-
-
-def stream_csv(rows: Iterator[list[Any]], flush_every: int = 200) -> Iterator[str]:
-    """CSV for Excel in Russian: UTF-8 with BOM, «;» between fields; chunks as it goes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    buffer.write("\ufeff")
-    for n, row in enumerate(rows, 1):
-        writer.writerow([_csv_cell(v) for v in row])
-        if n % flush_every == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def _with_progress(
     rows: Iterator[list[Any]], progress: Callable[[int], None] | None, counter: list[int]
 ) -> Iterator[list[Any]]:
@@ -268,25 +235,6 @@ def write_xlsx(
     rows: Iterator[list[Any]], path: Path, progress: Callable[[int], None] | None = None
 ) -> int:
     """Write XLSX with XlsxWriter's constant-memory mode (rows go to disk as written)."""
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
-    sheet = workbook.add_worksheet(_("Ответы")[:31])
-    bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    date_format = workbook.add_format({"num_format": "dd.mm.yyyy"})
     counter = [0]
-    for n, row in enumerate(_with_progress(rows, progress, counter)):
-        if n == 0:
-            sheet.write_row(0, 0, row, bold)
-            sheet.set_row(0, 45)
-            sheet.freeze_panes(1, 0)
-            continue
-        for col, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                sheet.write_string(n, col, value)
-            elif isinstance(value, date):
-                sheet.write_datetime(n, col, value, date_format)
-            else:
-                sheet.write_number(n, col, value)
-    workbook.close()
+    write_xlsx_rows(_with_progress(rows, progress, counter), path, _("Ответы"))
     return counter[0]
