@@ -142,7 +142,7 @@ FROM dated
 """
 
 
-def _generate(app, count: int) -> None:
+def _generate(app, count: int, database: str = DB_NAME) -> None:
     from participation.appeals.classifier import Subcategory
     from participation.core.organizations import Organization, OrganizationKind
     from participation.core.territories import Territory, TerritoryLevel
@@ -219,7 +219,7 @@ def _generate(app, count: int) -> None:
             conn.execute(sa.text(definition))
         db.session.commit()
         indexed = time.perf_counter() - started
-    engine = _common.admin_engine(DB_NAME)
+    engine = _common.admin_engine(database)
     with engine.connect() as conn:
         conn.execute(sa.text("VACUUM ANALYZE appeals"))
     engine.dispose()

@@ -108,7 +108,7 @@ def upgrade():
             "subcategory_id",
             "channel",
             "answer_days",
-            name="key",
+            name="uq_report_answer_days_key",
         ),
     )
     with op.batch_alter_table("report_answer_days", schema=None) as batch_op:
@@ -188,7 +188,12 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_appeal_days")),
         sa.UniqueConstraint(
-            "day", "territory_id", "organization_id", "subcategory_id", "channel", name="key"
+            "day",
+            "territory_id",
+            "organization_id",
+            "subcategory_id",
+            "channel",
+            name="uq_report_appeal_days_key",
         ),
     )
     with op.batch_alter_table("report_appeal_days", schema=None) as batch_op:

@@ -49,7 +49,7 @@ class AppealDayRollup(Base):
     escalations_answered: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (
-        sa.UniqueConstraint(*KEY_COLUMNS, name="key"),
+        sa.UniqueConstraint(*KEY_COLUMNS, name="uq_report_appeal_days_key"),
         sa.Index("ix_report_appeal_days_region_day", "region_id", "day"),
         sa.Index("ix_report_appeal_days_organization_day", "organization_id", "day"),
     )
@@ -76,7 +76,7 @@ class AppealAnswerDays(Base):
     answers: Mapped[int]
 
     __table_args__ = (
-        sa.UniqueConstraint(*KEY_COLUMNS, "answer_days", name="key"),
+        sa.UniqueConstraint(*KEY_COLUMNS, "answer_days", name="uq_report_answer_days_key"),
         sa.Index("ix_report_answer_days_region_day", "region_id", "day"),
     )
 

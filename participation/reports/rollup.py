@@ -37,6 +37,7 @@ from participation.reports.models import AppealAnswerDays, AppealDayRollup, Stal
 KEY = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
 MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
+REFRESH_LOCK = 7_140_001  # any constant no other advisory lock uses
 
 
 def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -54,14 +55,18 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
     lo, hi = _utc_bounds(first, last)
     a, t = Appeal, Territory
 
-    def fact(ts: Any, organization: Any, counters: dict[str, Any], message: Any = Appeal):
+    def fact(ts: Any, organization: Any, counters: dict[str, Any], source: Any = a) -> sa.Select:
+        """Facts dated `ts`, counted for `organization`; `source` joins what they come from
+        to the message (`a`, whose territory, topic and channel make the key)."""
         day = local_day(ts, t.timezone)
         columns = [
+            a.id.label("appeal_id"),
+            a.region_id.label("message_region_id"),
             day.label("day"),
-            message.territory_id.label("territory_id"),
+            a.territory_id.label("territory_id"),
             organization.label("organization_id"),
-            message.subcategory_id.label("subcategory_id"),
-            message.channel.label("channel"),
+            a.subcategory_id.label("subcategory_id"),
+            a.channel.label("channel"),
         ]
         for name in ROLLUP_COUNTERS:
             value = counters.get(name, 0)
@@ -70,7 +75,7 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             )
         return (
             sa.select(*columns)
-            .join(t, t.id == message.territory_id)
+            .select_from(sa.join(source, t, t.id == a.territory_id))
             .where(ts >= lo, ts < hi, day >= first, day <= last)
         )
 
@@ -87,65 +92,60 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             "fast_track_answered": _one(a.fast_track),
             "fast_track_on_time": _one(sa.and_(a.fast_track, on_time)),
         },
-    ).select_from(a)
-    received = (
-        fact(a.registered_at, a.executor_organization_id, {"received": 1})
-        .select_from(a)
-        .where(a.state != AppealState.REJECTED)
     )
-    rejected = (
-        fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1})
-        .select_from(a)
-        .where(a.state == AppealState.REJECTED)
+    received = fact(a.registered_at, a.executor_organization_id, {"received": 1}).where(
+        a.state != AppealState.REJECTED
     )
+    rejected = fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1}).where(
+        a.state == AppealState.REJECTED
+    )
+    with_events = sa.join(AppealEvent, a, a.id == AppealEvent.appeal_id)
     events = [
-        fact(AppealEvent.at, a.executor_organization_id, {counter: 1})
-        .select_from(AppealEvent)
-        .join(a, a.id == AppealEvent.appeal_id)
-        .where(AppealEvent.action == action)
+        fact(AppealEvent.at, a.executor_organization_id, {counter: 1}, with_events).where(
+            AppealEvent.action == action
+        )
         for action, counter in (
             (Action.RETURN_FOR_REWORK, "returned_for_rework"),
             (Action.POSTPONE, "postponed"),
         )
     ]
-    redirected = (
-        fact(AppealHandoff.at, AppealHandoff.from_organization_id, {"redirected": 1})
-        .select_from(AppealHandoff)
-        .join(a, a.id == AppealHandoff.appeal_id)
-        .where(AppealHandoff.kind == HandoffKind.REDIRECT)
-    )
+    redirected = fact(
+        AppealHandoff.at,
+        AppealHandoff.from_organization_id,
+        {"redirected": 1},
+        sa.join(AppealHandoff, a, a.id == AppealHandoff.appeal_id),
+    ).where(AppealHandoff.kind == HandoffKind.REDIRECT)
     r = AppealRating
-    rated = (
-        fact(
-            r.created_at,
-            r.organization_id,
-            {
-                "ratings": 1,
-                "rating_sum": r.score,
-                "rated_high": _one(r.score >= 4),
-                "rated_low": _one(r.score <= 2),
-            },
-        )
-        .select_from(r)
-        .join(a, a.id == r.appeal_id)
+    rated = fact(
+        r.created_at,
+        r.organization_id,
+        {
+            "ratings": 1,
+            "rating_sum": r.score,
+            "rated_high": _one(r.score >= 4),
+            "rated_low": _one(r.score <= 2),
+        },
+        sa.join(r, a, a.id == r.appeal_id),
     )
     review = aliased(Appeal)
-    escalated = (
-        fact(review.registered_at, a.executor_organization_id, {"escalated": 1})
-        .select_from(review)
-        .join(a, a.id == review.review_of_id)
+    with_review = sa.join(review, a, a.id == review.review_of_id)
+    escalated = fact(
+        review.registered_at, a.executor_organization_id, {"escalated": 1}, with_review
     )
-    reviewed = (
-        fact(review.answered_at, a.executor_organization_id, {"escalations_answered": 1})
-        .select_from(review)
-        .join(a, a.id == review.review_of_id)
+    reviewed = fact(
+        review.answered_at, a.executor_organization_id, {"escalations_answered": 1}, with_review
     )
     return [answered, received, rejected, *events, redirected, rated, escalated, reviewed]
 
 
+def fact_rows(first: date, last: date) -> sa.Subquery:
+    """Every fact of local days first…last, one row per message and fact, with its key."""
+    return sa.union_all(*_fact_selects(first, last)).subquery("facts")
+
+
 def facts(first: date, last: date) -> sa.Select:
     """The counters of local days first…last per day × key, straight from the base tables."""
-    union = sa.union_all(*_fact_selects(first, last)).subquery("facts")
+    union = fact_rows(first, last)
     return sa.select(
         *(union.c[name] for name in KEY),
         *(sa.func.sum(union.c[name]).label(name) for name in ROLLUP_COUNTERS),
@@ -180,37 +180,53 @@ def answer_day_facts(first: date, last: date) -> sa.Select:
 
 
 class Placement:
-    """Territory → (region, municipality) and subcategory → category, loaded once per run."""
+    """Territory → (region, municipality) and subcategory → category for one run; loads only
+    the territories it is asked about (and their ancestors), not the whole OKTMO tree."""
 
     def __init__(self) -> None:
-        rows = db.session.execute(
-            sa.select(Territory.id, Territory.parent_id, Territory.level)
-        ).all()
-        self._parent = {tid: parent for tid, parent, _ in rows}
-        self._level = {tid: level for tid, _, level in rows}
+        self._node: dict[int, tuple[int | None, str]] = {}
         self._cache: dict[int, tuple[int, int | None]] = {}
         self.category = dict(
             db.session.execute(sa.select(Subcategory.id, Subcategory.category_id)).all()
         )
 
+    def load(self, territory_ids: Iterable[int]) -> None:
+        """Fetch these territories and their ancestors, a level per query."""
+        wanted = {i for i in territory_ids if i not in self._node}
+        while wanted:
+            rows = db.session.execute(
+                sa.select(Territory.id, Territory.parent_id, Territory.level).where(
+                    Territory.id.in_(sorted(wanted))
+                )
+            ).all()
+            self._node.update({tid: (parent, level) for tid, parent, level in rows})
+            wanted = {p for _, p, _ in rows if p is not None and p not in self._node}
+
     def of(self, territory_id: int) -> tuple[int, int | None]:
         """(region id, municipality id or None) of a territory."""
         if territory_id not in self._cache:
+            self.load([territory_id])
             region = municipality = None
             node: int | None = territory_id
             while node is not None:
-                level = self._level[node]
+                parent, level = self._node[node]
                 if level in MUNICIPAL_LEVELS and municipality is None:
                     municipality = node
                 if level == TerritoryLevel.REGION:
                     region = node
                     break
-                node = self._parent[node]
+                node = parent
             self._cache[territory_id] = (
                 region if region is not None else territory_id,
                 municipality,
             )
         return self._cache[territory_id]
+
+    def place_all(self, rows: Iterable[Any]) -> list[dict[str, Any]]:
+        """Rows of facts with their region, municipality and category added."""
+        rows = list(rows)
+        self.load({row.territory_id for row in rows})
+        return [self.place(row) for row in rows]
 
     def place(self, row: Any) -> dict[str, Any]:
         values = dict(row._mapping)
@@ -218,6 +234,17 @@ class Placement:
         values["region_id"], values["municipality_id"] = self.of(values["territory_id"])
         values["category_id"] = self.category[values["subcategory_id"]]
         return values
+
+
+def descendants(territory_id: int) -> list[int]:
+    """A territory and every territory inside it."""
+    found, frontier = [territory_id], [territory_id]
+    while frontier:
+        frontier = list(
+            db.session.scalars(sa.select(Territory.id).where(Territory.parent_id.in_(frontier)))
+        )
+        found += frontier
+    return found
 
 
 def _as_date(value: Any) -> date:
@@ -242,10 +269,10 @@ def recount_days(first: date, last: date, placement: Placement | None = None) ->
     placement = placement or Placement()
     for model in (AppealDayRollup, AppealAnswerDays):
         db.session.execute(sa.delete(model).where(model.day >= first, model.day <= last))
-    rows = [placement.place(row) for row in db.session.execute(facts(first, last))]
+    rows = placement.place_all(db.session.execute(facts(first, last)))
     if rows:
         db.session.execute(sa.insert(AppealDayRollup), rows)
-    spread = [placement.place(row) for row in db.session.execute(answer_day_facts(first, last))]
+    spread = placement.place_all(db.session.execute(answer_day_facts(first, last)))
     if spread:
         db.session.execute(sa.insert(AppealAnswerDays), spread)
     return len(rows)
@@ -288,8 +315,16 @@ def days_of(appeal_ids: Iterable[int]) -> set[date]:
     return {_as_date(d) for d in db.session.scalars(query)}
 
 
+def _one_refresh_at_a_time() -> None:
+    """Two refreshes recounting the same day would both insert its rows: queue them
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE already lets one writer in at a time)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(REFRESH_LOCK)))
+
+
 def refresh_stale(limit: int = 5000) -> int:
     """Recount the days of messages changed since the last refresh; how many were stale."""
+    _one_refresh_at_a_time()
     stale = db.session.execute(
         sa.select(StaleAppeal.id, StaleAppeal.appeal_id).order_by(StaleAppeal.id).limit(limit)
     ).all()
@@ -304,6 +339,7 @@ def refresh_stale(limit: int = 5000) -> int:
 
 def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
     """Recount the rollup from `since` (or the first message) to today; rows written."""
+    _one_refresh_at_a_time()
     first_moment = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
     db.session.execute(sa.delete(StaleAppeal))
     if first_moment is None:

@@ -28,7 +28,7 @@ from participation.core.territories import Territory
 from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
 from participation.reports.models import AppealAnswerDays, AppealDayRollup
-from participation.reports.rollup import Placement, facts
+from participation.reports.rollup import Placement, descendants, fact_rows, facts
 
 MAX_PERIOD_DAYS = 5 * 366
 
@@ -307,7 +307,9 @@ def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
     if scope.channel is not None:
         query = query.where(a.channel == scope.channel)
     out: dict[Any, dict[str, int]] = {}
-    for territory_id, organization_id, subcategory_id, channel, n, late in read(query):
+    rows = read(query).all()
+    placement.load({row[0] for row in rows})
+    for territory_id, organization_id, subcategory_id, channel, n, late in rows:
         _, municipality_id = placement.of(territory_id)
         if scope.municipality_id is not None and municipality_id != scope.municipality_id:
             continue
@@ -394,8 +396,7 @@ def recount(scope: Scope, period: Period, cut: Cut | None = None) -> dict[Any, d
     """The rollup counters of the scope and period, recomputed from the base tables."""
     placement = Placement()
     summed: dict[Any, dict[str, int]] = {}
-    for row in read(facts(period.start, period.end)):
-        values = placement.place(row)
+    for values in placement.place_all(read(facts(period.start, period.end))):
         if values["region_id"] != scope.region_id:
             continue
         if any(
@@ -434,6 +435,57 @@ def rollup_counters(
 ) -> dict[Any, dict[str, int]]:
     """The summed rollup counters (what `recount` must equal)."""
     return _rollup_sums(scope, period, cut)
+
+
+def appeals_behind(code: str, scope: Scope, period: Period) -> sa.Select:
+    """The messages a figure counts: (appeal id, local day, the indicator's counters) rows.
+
+    For a share or an average, the rows are its denominator's, with the numerator beside
+    (e.g. every answered message, and whether it was on time); for a snapshot figure, the
+    messages open (or overdue) now. Order: newest day first.
+    """
+    definition = BY_CODE[code]
+    placement = Placement()
+    subcategories = (
+        [s for s, c in placement.category.items() if c == scope.category_id]
+        if scope.category_id is not None
+        else None
+    )
+    if definition.source == Source.SNAPSHOT:
+        a = Appeal
+        query = sa.select(
+            a.id.label("appeal_id"),
+            a.registered_at.label("day"),
+            sa.case((a.answer_due_at < utcnow(), 1), else_=0).label("overdue_now"),
+        ).where(a.state.in_(OPEN_STATES), a.region_id == scope.region_id)
+        if code == "overdue_now":
+            query = query.where(a.answer_due_at < utcnow())
+        columns = a
+        organization = a.executor_organization_id
+        order = a.answer_due_at
+    elif definition.source == Source.ROLLUP:
+        rows = fact_rows(period.start, period.end)
+        counted = definition.denominator or definition.numerator or "answered"
+        shown = [name for name in (definition.numerator, definition.denominator) if name]
+        query = sa.select(
+            rows.c.appeal_id, rows.c.day, *(rows.c[name] for name in shown or [counted])
+        ).where(rows.c[counted] > 0, rows.c.message_region_id == scope.region_id)
+        columns = rows.c
+        organization = rows.c.organization_id
+        order = rows.c.day.desc()
+    else:
+        raise ValueError(f"{code}: the messages behind it are not messages")
+    if scope.municipality_id is not None:
+        query = query.where(columns.territory_id.in_(descendants(scope.municipality_id)))
+    if scope.organization_ids is not None:
+        query = query.where(organization.in_(sorted(scope.organization_ids)))
+    if subcategories is not None:
+        query = query.where(columns.subcategory_id.in_(subcategories))
+    if scope.subcategory_id is not None:
+        query = query.where(columns.subcategory_id == scope.subcategory_id)
+    if scope.channel is not None:
+        query = query.where(columns.channel == scope.channel)
+    return query.order_by(order, columns.appeal_id if columns is not Appeal else Appeal.id)
 
 
 # --- labels ------------------------------------------------------------------------------------
