@@ -839,8 +839,8 @@ class Planner:
 
     # the year -----------------------------------------------------------------------------
 
-    def year(self, today: date) -> None:
-        """About MESSAGES_PER_YEAR messages over the DAYS days before `today`."""
+    def year(self, today: date, per_year: int) -> None:
+        """About `per_year` messages over the DAYS days before `today`."""
         w, rng = self.w, self.rng
         first = today - timedelta(days=DAYS)
         days = [first + timedelta(days=i) for i in range(DAYS)]
@@ -849,7 +849,7 @@ class Planner:
             (0.75 + 0.5 * i / DAYS) * WEEKDAYS[day.weekday()] * month_load[day.month]
             for i, day in enumerate(days)
         ]
-        scale = MESSAGES_PER_YEAR / sum(raw)
+        scale = per_year / sum(raw)
         places = list(dd.PLACES)
         place_weights = [p.weight for p in places]
         n = 0
@@ -999,7 +999,7 @@ def history_exists() -> bool:
     )
 
 
-def seed_history(today: date | None = None) -> dict[str, int]:
+def seed_history(today: date | None = None, per_year: int = MESSAGES_PER_YEAR) -> dict[str, int]:
     """The demo region's year of messages up to the start of `today` (local), then the rollup.
 
     Nothing is added when the history is there already or the demo region is missing.
@@ -1047,7 +1047,7 @@ def seed_history(today: date | None = None) -> dict[str, int]:
         operator_id=operator.id,
     )
     planner = Planner(world)
-    planner.year(today)
+    planner.year(today, per_year)
     counts = _write(planner.lives)
     rebuild()
     return counts
