@@ -16,7 +16,7 @@ about events of last spring. A second run adds nothing (the messages' form keys 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -59,6 +59,7 @@ from participation.demo import data
 from participation.extensions import db
 from participation.reports import demo_data as dd
 from participation.reports.rollup import rebuild
+from participation.widgets.models import BannerDesign, WidgetKind, WidgetSettings, WidgetSiteDay
 
 SEED = 14
 MESSAGES_PER_YEAR = 3000
@@ -402,6 +403,7 @@ class World:
     centre_coordinators: list[int]
     call_operators: list[int]
     operator_id: int
+    widget_since: dict[int, datetime]  # organization → when its widget went on its site
 
 
 class Planner:
@@ -494,7 +496,11 @@ class Planner:
             row["submitted_by_id"] = row["author_id"] = author
             role = Actor.AUTHOR
             if channel == Channel.WIDGET:
-                row["widget_organization_id"] = executor
+                since = w.widget_since.get(executor)
+                if since is not None and since <= registered:
+                    row["widget_organization_id"] = executor
+                else:  # no widget on its site (yet): the resident used the portal
+                    channel = row["channel"] = Channel.PORTAL
         life = Life(row, w.horizon)
         self.lives.append(life)
         life.step(
@@ -987,6 +993,56 @@ def _write(lives: list[Life]) -> dict[str, int]:
     }
 
 
+def _widgets(world: World, lives: list[Life], today: date) -> int:
+    """Each widget's settings and its daily use on its site: views, logins, the messages sent
+    through it (counted from the history, so both agree); rows written."""
+    rng = world.rng
+    sent: Counter[tuple[int, date]] = Counter(
+        (life.row["widget_organization_id"], life.row["registered_at"].date())
+        for life in lives
+        if life.review_of is None and life.row["widget_organization_id"] is not None
+    )
+    have = set(db.session.scalars(sa.select(WidgetSettings.organization_id)))
+    settings, days = [], []
+    for slug, design in dd.WIDGET_SITES.items():
+        organization = world.organizations[slug]
+        organization_id = organization.id
+        since = world.widget_since[organization_id]
+        if organization_id not in have:
+            settings.append(
+                {
+                    "organization_id": organization_id,
+                    "kind": WidgetKind.MESSAGE,
+                    "design": BannerDesign(design),
+                    "site_url": organization.website,
+                    "code_generated_at": since,
+                    "updated_at": since,
+                    "updated_by_id": None,
+                    "created_at": since,
+                }
+            )
+        day = since.date()
+        while day < today:
+            messages = sent[(organization_id, day)]
+            views = int(rng.randint(15, 90) * WEEKDAYS[day.weekday()]) + 12 * messages
+            days.append(
+                {
+                    "organization_id": organization_id,
+                    "site": organization.website or "",
+                    "day": day,
+                    "views": views,
+                    "logins": messages + rng.randint(0, 3),
+                    "messages": messages,
+                    "survey_responses": 0,
+                    "ballots": 0,
+                }
+            )
+            day += timedelta(days=1)
+    _insert(WidgetSettings, settings)
+    _insert(WidgetSiteDay, days)
+    return len(days)
+
+
 # --- the entry point ----------------------------------------------------------------------------
 
 
@@ -1045,9 +1101,16 @@ def seed_history(today: date | None = None, per_year: int = MESSAGES_PER_YEAR) -
         centre_coordinators=cast.people[(centre.id, Role.COORDINATOR)],
         call_operators=cast.people[(centre.id, Role.OPERATOR)],
         operator_id=operator.id,
+        widget_since={
+            organizations[slug].id: datetime.combine(
+                today - timedelta(days=DAYS - rng.randint(0, 150)), time(9), tz
+            ).astimezone(UTC)
+            for slug in dd.WIDGET_SITES
+        },
     )
     planner = Planner(world)
     planner.year(today, per_year)
     counts = _write(planner.lives)
+    counts["history_widget_days"] = _widgets(world, planner.lives, today)
     rebuild()
     return counts

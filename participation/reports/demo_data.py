@@ -582,6 +582,19 @@ REDIRECTS: tuple[tuple[str, str, str, float, str], ...] = (
     ),
 )
 
+# Organizations with the widget on their site (its messages come through it); the Уфа
+# administration is left without one: the README has its administrator generate the code.
+WIDGET_SITES: dict[str, str] = {  # organization slug → the banner's design
+    "sterlitamak-admin": "municipal",
+    "salavat-admin": "municipal",
+    "neftekamsk-admin": "municipal",
+    "oktyabrsky-admin": "municipal",
+    "belebey-district-admin": "municipal",
+    "rb-minzdrav": "health",
+    "rb-mingkh": "municipal",
+    "rb-mfc": "municipal",
+}
+
 CHANNELS = (("portal", 62), ("api", 16), ("widget", 12), ("operator", 10))
 
 # --- people -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from participation.appeals.models import (
     AppealEvent,
     AppealHandoff,
     AppealRating,
+    Channel,
     HandoffKind,
 )
 from participation.appeals.workflow import OPEN_STATES, WORKFLOW, Action, AppealState
@@ -28,6 +29,7 @@ from participation.extensions import db
 from participation.reports import services
 from participation.reports.demo import KEY_PREFIX, seed_history
 from participation.reports.demo_data import PLACES
+from participation.widgets.models import WidgetSiteDay
 
 pytestmark = pytest.mark.usefixtures("app", "db_session")
 
@@ -217,6 +219,12 @@ def test_history_follows_the_lifecycle_and_varies() -> None:
         )
     )
     assert not {a.author_id for a in appeals} & persona_ids
+
+    # The widgets' daily counts agree with the messages sent through them.
+    through_widgets = [a for a in first_cycle if a.channel == Channel.WIDGET]
+    assert through_widgets and all(a.widget_organization_id for a in through_widgets)
+    sent = db.session.scalar(sa.select(sa.func.sum(WidgetSiteDay.messages)))
+    assert sent == len(through_widgets)
 
     # The rollup is ready and exact over the year.
     region = territory_by_oktmo(data.BASHKORTOSTAN)
