@@ -41,7 +41,7 @@ from participation.appeals.models import (
     Relation,
     RoutingRule,
 )
-from participation.appeals.routing import ARRIVAL_BY_RELATION
+from participation.appeals.routing import ARRIVAL_BY_RELATION, relation
 from participation.appeals.workflow import (
     OPEN_STATES,
     WORKFLOW,
@@ -515,7 +515,7 @@ class Planner:
         _flags(life)
 
     def _moderate(self, life: Life, t: datetime, code: str, place: dd.Place) -> None:
-        w, rng, row = self.w, self.rng, self.row_of(life)
+        w, rng, row = self.w, self.rng, life.row
         moderator = rng.choice(w.moderators)
         t += self._hours(0.3, 16)
         if rng.random() < 0.05:
@@ -540,7 +540,7 @@ class Planner:
             target, reason = redirect
             holder = row["holder_organization_id"]
             coordinator = w.cast.pick(rng, holder, Role.COORDINATOR)
-            rel = _relation(w.by_id[holder], w.by_id[target])
+            rel = relation(w.by_id[holder], w.by_id[target])
             if not life.step(
                 t,
                 Action.REDIRECT,
@@ -562,10 +562,6 @@ class Planner:
                 arrival=ARRIVAL_BY_RELATION[rel],
             )
         self._work(life, t + self._hours(0.5, 30))
-
-    @staticmethod
-    def row_of(life: Life) -> dict[str, Any]:
-        return life.row
 
     def _work(self, life: Life, t: datetime) -> None:
         """Assignment, the draft (returned by the head now and then), approval, the author."""
@@ -876,15 +872,6 @@ class Planner:
 def _category(world: World, row: dict[str, Any]) -> str:
     code = next(c for c, s in world.subcategories.items() if s.id == row["subcategory_id"])
     return code.split(".")[0]
-
-
-def _relation(from_org: Organization, to_org: Organization) -> Relation:
-    """As routing.relation(): is `to_org` higher than `from_org`, below it, or neither?"""
-    if any(o.id == to_org.id for o in from_org.higher_chain()):
-        return Relation.HIGHER
-    if any(o.id == from_org.id for o in to_org.higher_chain()):
-        return Relation.SUBORDINATE
-    return Relation.NON_SUBORDINATE
 
 
 def _flags(life: Life) -> None:
