@@ -995,19 +995,20 @@ def _widgets(world: World, lives: list[Life], today: date) -> int:
         organization = world.organizations[slug]
         organization_id = organization.id
         since = world.widget_since[organization_id]
-        if organization_id not in have:
-            settings.append(
-                {
-                    "organization_id": organization_id,
-                    "kind": WidgetKind.MESSAGE,
-                    "design": BannerDesign(design),
-                    "site_url": organization.website,
-                    "code_generated_at": since,
-                    "updated_at": since,
-                    "updated_by_id": None,
-                    "created_at": since,
-                }
-            )
+        if organization_id in have:
+            continue  # set up by someone already: its statistics are its own
+        settings.append(
+            {
+                "organization_id": organization_id,
+                "kind": WidgetKind.MESSAGE,
+                "design": BannerDesign(design),
+                "site_url": organization.website,
+                "code_generated_at": since,
+                "updated_at": since,
+                "updated_by_id": None,
+                "created_at": since,
+            }
+        )
         day = since.date()
         while day < today:
             messages = sent[(organization_id, day)]
