@@ -22,14 +22,17 @@ FEATURE_SEEDS = (
     "participation.polls.demo:seed_polls_demo",  # Уфа: a survey for residents 18+
     "participation.directline.demo:seed_directline_demo",  # the Head of the Republic's line
 )
+# A year of messages over the whole region, made in bulk, and the reports' rollup.
+HISTORY_SEED = "participation.reports.demo:seed_history"
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(history: bool = False) -> dict[str, int]:
     """Add the demo territories, organizations, users and roles; return how many were created.
 
     Rows are matched by natural key (OKTMO; organization name and territory; ESIA oid;
-    user, organization and role), so a second run creates and changes nothing. The caller
-    commits.
+    user, organization and role), so a second run creates and changes nothing. With `history`
+    a year of messages follows (`flask demo seed` asks for it; tests of the hand-made demo
+    leave it out). The caller commits.
     """
     counts = {"territories": 0, "organizations": 0, "users": 0, "memberships": 0}
     territories = _seed_territories(counts)
@@ -38,6 +41,8 @@ def seed_demo() -> dict[str, int]:
     _seed_memberships(users, organizations, counts)
     for path in FEATURE_SEEDS:
         import_string(path)()
+    if history:
+        counts.update(import_string(HISTORY_SEED)())
     return counts
 
 
