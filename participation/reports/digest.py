@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from participation.appeals.permissions import subtree_ids
 from participation.core.db import utcnow
-from participation.core.organizations import Organization, OrganizationKind
+from participation.core.organizations import Organization
 from participation.core.outbox import notify
-from participation.core.users import Role, User
+from participation.core.users import User
 from participation.extensions import db
 from participation.reports.models import DigestSubscription
+from participation.reports.permissions import own_scope
 from participation.reports.services import Cut, Grain, Period, Scope, trend
 from participation.reports.summary import (
     key_figures,
@@ -37,32 +37,12 @@ from participation.reports.summary import (
 )
 
 MAX_CATCH_UP_DAYS = 7
-# Who may receive (and see) an organization's figures.
-ANALYTICS_ROLES = frozenset({Role.HEAD, Role.COORDINATOR, Role.CURATOR, Role.AUTHORIZED})
 EXPORT_PAGE = "/reports/export/"
-
-
-def organization_scope(organization: Organization) -> Scope | None:
-    """Whose figures an organization's officials see: a ЦУР or a regional body its region,
-    any other organization itself and those below it; None for the operator (no one region).
-    """  # TODO merge with reports.permissions
-    if organization.kind == OrganizationKind.OPERATOR:
-        return None
-    region = organization.territory.region()
-    if region is None:
-        return None
-    if organization.kind == OrganizationKind.REGIONAL_CENTRE or (
-        organization.kind == OrganizationKind.REGIONAL and organization.territory_id == region.id
-    ):
-        return Scope(region_id=region.id)
-    return Scope(region_id=region.id, organization_ids=frozenset(subtree_ids(organization)))
 
 
 def may_subscribe(user: User, organization: Organization) -> bool:
     """An official with an analytics role in an organization whose figures exist."""
-    return bool(ANALYTICS_ROLES & user.roles_in(organization.id)) and (
-        organization_scope(organization) is not None
-    )
+    return own_scope(user, organization) is not None
 
 
 def is_subscribed(user: User, organization: Organization) -> bool:
@@ -134,8 +114,8 @@ def send_digest(subscription_id: int, now: datetime | None = None) -> Period | N
         return None
     first = yesterday if seen is None else seen + timedelta(days=1)
     first = max(first, yesterday - timedelta(days=MAX_CATCH_UP_DAYS - 1))
-    scope = organization_scope(organization)
-    if scope is None or not may_subscribe(user, organization):
+    scope = own_scope(user, organization)
+    if scope is None:
         return None  # the person lost the role: nothing is sent (the row stays, harmless)
     if not _claim(subscription.id, seen, yesterday):
         return None

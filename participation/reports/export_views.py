@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from participation.appeals.classifier import Category
 from participation.appeals.models import Channel
+from participation.appeals.permissions import subtree_ids
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.db import utcnow
 from participation.core.exports import CSV_MIMETYPE, XLSX_MIMETYPE, content_disposition
@@ -34,10 +35,8 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports import digest_tasks  # noqa: F401  (registers the digest sweep)
 from participation.reports.digest import (
-    ANALYTICS_ROLES,
     is_subscribed,
     may_subscribe,
-    organization_scope,
     subscribe_digest,
     unsubscribe_digest,
 )
@@ -51,6 +50,13 @@ from participation.reports.exports import (
     trend_table,
 )
 from participation.reports.pdf import build_governor_report
+from participation.reports.permissions import (
+    allowed_scope,
+    can_view_dashboards,
+    can_view_organization,
+    region_id_of,
+    sees_whole_region,
+)
 from participation.reports.services import CUT_LABELS, Cut, Period, Scope
 from participation.reports.summary import local_today, scope_name, summarize
 
@@ -68,66 +74,50 @@ def _gate():
 bp.context_processor(staff_context)
 
 
-# --- who sees what (TODO merge with reports.permissions) ---------------------------------------
+# --- who sees what ---------------------------------------------------------------------------
 
 
-def _viewer() -> tuple[Organization, Scope | None]:
-    """The staff member's organization and the scope they may see; 404 without an analytics
-    role. The operator sees every region (scope None: the region comes with the request)."""
+def _viewer() -> Organization:
+    """The staff member's organization; 404 without an analytics role there."""
     organization = current_organization()
-    require(
-        bool(ANALYTICS_ROLES & current_user.roles_in(organization.id)),
-        reason="reports: no analytics role",
-    )
-    scope = organization_scope(organization)
-    require(
-        scope is not None or organization.kind == OrganizationKind.OPERATOR,
-        reason="reports: organization without a region",
-    )
-    return organization, scope
+    require(can_view_dashboards(current_user, organization), reason="reports: no analytics role")
+    return organization
 
 
 def _requested_scope(form: ExportForm) -> tuple[Scope, Organization | None]:
-    """The viewer's scope narrowed by the request; any id outside it is refused with 404."""
-    viewer, allowed = _viewer()
-    region_id = request.args.get("region", type=int)
-    if allowed is None:  # the operator: any region, named in the request
-        region = db.session.get(Territory, region_id) if region_id else None
-        require(region is not None and region.level == TerritoryLevel.REGION, reason="region")
-        allowed = Scope(region_id=region.id)
-    else:
-        require(region_id in (None, allowed.region_id), reason="reports: foreign region")
-    scope, named = allowed, None
+    """The scope the request asks for, if this person may see it (else 404), and the
+    organization the figures are about (None for a whole region)."""
+    viewer = _viewer()
+    region_id = request.args.get("region", type=int) or region_id_of(viewer)
+    region = db.session.get(Territory, region_id) if region_id else None
+    require(region is not None and region.level == TerritoryLevel.REGION, reason="region")
+    requested, named = Scope(region_id=region.id), None
     if form.organization.data is not None:
         named = db.session.get(Organization, form.organization.data)
-        require(named is not None, reason="reports: unknown organization")
-        within = named.territory.region()
-        require(within is not None and within.id == allowed.region_id, reason="foreign org")
-        narrowed = organization_scope(named)
-        ids = (
-            narrowed.organization_ids
-            if narrowed is not None and narrowed.organization_ids is not None
-            else frozenset({named.id})
+        require(
+            named is not None and can_view_organization(current_user, viewer, named),
+            reason="reports: organization not visible",
         )
-        if allowed.organization_ids is not None:
-            require(named.id in allowed.organization_ids, reason="reports: org above the viewer")
-            ids = ids & allowed.organization_ids
-        scope = scope.narrowed(organization_ids=ids)
+        requested = requested.narrowed(organization_ids=frozenset(subtree_ids(named)))
     if form.municipality.data is not None:
         territory = db.session.get(Territory, form.municipality.data)
         require(
             territory is not None
             and territory.level in (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
-            and territory.parent_id == allowed.region_id,
+            and territory.parent_id == region.id,
             reason="reports: foreign municipality",
         )
-        scope = scope.narrowed(municipality_id=territory.id)
+        requested = requested.narrowed(municipality_id=territory.id)
     if form.category.data is not None:
         require(db.session.get(Category, form.category.data) is not None, reason="category")
-        scope = scope.narrowed(category_id=form.category.data)
+        requested = requested.narrowed(category_id=form.category.data)
     if form.channel.data:
-        scope = scope.narrowed(channel=Channel(form.channel.data))
-    return scope, named or (viewer if allowed.organization_ids is not None else None)
+        requested = requested.narrowed(channel=Channel(form.channel.data))
+    scope = allowed_scope(current_user, viewer, requested)
+    require(scope is not None, reason="reports: scope not allowed")
+    if named is None and not sees_whole_region(current_user, viewer):
+        named = viewer
+    return scope, named
 
 
 def _timezone(scope: Scope) -> str:
@@ -152,7 +142,7 @@ class DigestForm(Form):
 
 
 def _page(form: ExportForm, status: int = 200) -> Response:
-    organization, _scope = _viewer()
+    organization = _viewer()
     return make_response(
         render_template(
             "reports/exports.html",
@@ -173,7 +163,7 @@ def index():
 
 @bp.post("/digest")
 def digest():
-    organization, _scope = _viewer()
+    organization = _viewer()
     require(may_subscribe(current_user, organization), reason="reports: digest")
     if not DigestForm().validate():
         flash(_("Форма устарела. Обновите страницу и повторите."), "error")

@@ -99,6 +99,17 @@ def visible_organization_ids(user: Any, organization: Organization) -> frozenset
     return frozenset(subtree_ids(organization)) if _roles(user, organization) else frozenset()
 
 
+def own_scope(user: Any, organization: Organization | None) -> Scope | None:
+    """What this person sees by default: their region whole, or their organization's tree;
+    None without an analytics role or for a country-wide organization (no one region)."""
+    if not _roles(user, organization):
+        return None
+    region_id = region_id_of(organization)
+    if region_id is None:
+        return None
+    return Scope(region_id, organization_ids=visible_organization_ids(user, organization))
+
+
 def allowed_scope(user: Any, organization: Organization | None, requested: Scope) -> Scope | None:
     """The requested scope if this person may see it, narrowed to what they see; else None.
 
@@ -117,3 +128,38 @@ def allowed_scope(user: Any, organization: Organization | None, requested: Scope
     if not requested.organization_ids <= own:
         return None
     return requested
+
+
+# --- the rating: who may see it and set its weights ---------------------------------------
+
+
+def _regions_of_memberships(user: Any) -> list[tuple[Organization, Role, int | None]]:
+    return [(m.organization, m.role, region_id_of(m.organization)) for m in user.memberships]
+
+
+def can_see_rating(user: Any, region_id: int) -> bool:
+    """Staff of any organization in the region (and the platform operator) see its rating."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return any(
+        org.kind == OrganizationKind.OPERATOR or region == region_id
+        for org, _role, region in _regions_of_memberships(user)
+    )
+
+
+def can_edit_weights(user: Any, region_id: int) -> bool:
+    """The region's curator (of the regional government or the ЦУР) and the ЦУР's heads and
+    coordinators set the rating's weights."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    for org, role, region in _regions_of_memberships(user):
+        if region != region_id or org.territory.level != TerritoryLevel.REGION:
+            continue
+        if role == Role.CURATOR and org.kind in (
+            OrganizationKind.REGIONAL,
+            OrganizationKind.REGIONAL_CENTRE,
+        ):
+            return True
+        if org.kind == OrganizationKind.REGIONAL_CENTRE and role in (Role.HEAD, Role.COORDINATOR):
+            return True
+    return False

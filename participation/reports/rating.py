@@ -24,7 +24,6 @@ from participation.core import audit
 from participation.core.i18n import number, percent
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.territories import Territory, TerritoryLevel
-from participation.core.users import Role
 from participation.extensions import db
 from participation.reports import participation
 from participation.reports.definitions import BY_CODE, Better, Block, Indicator, Unit
@@ -392,48 +391,6 @@ def method_text(rating: Rating) -> list[str]:
             "пересчёта на численность населения."
         ),
     ]
-
-
-# --- who may see and edit --------------------------------------------------------------------
-# TODO merge with reports.permissions (the dashboards helper's predicates).
-
-
-def region_of(territory: Territory) -> int | None:
-    """The id of the region a territory lies in (itself if it is one)."""
-    region = territory.region()
-    return region.id if region is not None else None
-
-
-def _regions_of_memberships(user: Any) -> list[tuple[Organization, Role, int | None]]:
-    return [(m.organization, m.role, region_of(m.organization.territory)) for m in user.memberships]
-
-
-def can_see_rating(user: Any, region_id: int) -> bool:
-    """Staff of any organization in the region (and the platform operator) see its rating."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return any(
-        org.kind == OrganizationKind.OPERATOR or region == region_id
-        for org, _role, region in _regions_of_memberships(user)
-    )
-
-
-def can_edit_weights(user: Any, region_id: int) -> bool:
-    """The region's curator (of the regional government or the ЦУР) and the ЦУР's heads and
-    coordinators set the rating's weights."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    for org, role, region in _regions_of_memberships(user):
-        if region != region_id or org.territory.level != TerritoryLevel.REGION:
-            continue
-        if role == Role.CURATOR and org.kind in (
-            OrganizationKind.REGIONAL,
-            OrganizationKind.REGIONAL_CENTRE,
-        ):
-            return True
-        if org.kind == OrganizationKind.REGIONAL_CENTRE and role in (Role.HEAD, Role.COORDINATOR):
-            return True
-    return False
 
 
 # --- regions shown on the public page --------------------------------------------------------

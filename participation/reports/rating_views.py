@@ -11,6 +11,7 @@ from participation.core.permissions import require
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports import rating as r
+from participation.reports.permissions import can_edit_weights, can_see_rating, region_id_of
 from participation.reports.rating_forms import weights_form
 from participation.reports.services import GRAIN_LABELS
 
@@ -22,10 +23,10 @@ bp.context_processor(staff_context)
 def _region() -> Territory:
     """The region asked for (?region=id), else the current organization's; 404 if foreign."""
     asked = request.args.get("region", type=int)
-    region_id = r.region_of(current_organization().territory) if asked is None else asked
+    region_id = region_id_of(current_organization()) if asked is None else asked
     region = db.session.get(Territory, region_id) if region_id is not None else None
     require(region is not None and region.level == TerritoryLevel.REGION, reason="no region")
-    require(r.can_see_rating(current_user, region.id), reason="rating of a foreign region")
+    require(can_see_rating(current_user, region.id), reason="rating of a foreign region")
     return region
 
 
@@ -46,7 +47,7 @@ def index():
         rating=rating,
         method=r.method_text(rating),
         show_value=r.show_value,
-        can_edit=r.can_edit_weights(current_user, region.id),
+        can_edit=can_edit_weights(current_user, region.id),
         grains=[(g.value, GRAIN_LABELS[g]) for g in r.PERIOD_GRAINS],
         kinds=r.RATING_OF_LABELS,
     )
@@ -55,7 +56,7 @@ def index():
 @bp.route("/weights", methods=["GET", "POST"])
 def weights():
     region = _region()
-    require(r.can_edit_weights(current_user, region.id), reason="not the region's curator")
+    require(can_edit_weights(current_user, region.id), reason="not the region's curator")
     current, default = r.region_weights(region.id)
     form = weights_form(current)
     if form.validate_on_submit():

@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -94,13 +95,23 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def previous(self) -> Period:
-        """The period just before: the previous calendar one, or as many days before."""
+    def previous(self, today: date | None = None) -> Period:
+        """The period just before: the previous calendar one, or as many days before.
+
+        A period still running is compared like for like: 1–5 December with 1–5 November,
+        not with the whole of November (`today` defaults to today's date in Moscow).
+        """
         if self.grain in (Grain.MONTH, Grain.QUARTER, Grain.YEAR):
-            return Period.containing(self.grain, self.start - timedelta(days=1))
-        return Period(
-            self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.grain
-        )
+            before = Period.containing(self.grain, self.start - timedelta(days=1))
+        else:
+            before = Period(
+                self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.grain
+            )
+        today = today or datetime.now(ZoneInfo("Europe/Moscow")).date()
+        if self.start <= today < self.end:
+            end = min(before.end, before.start + (today - self.start))
+            return Period(before.start, end, before.grain)
+        return before
 
     def __contains__(self, day: date) -> bool:
         return self.start <= day <= self.end

@@ -314,5 +314,19 @@ def test_a_bad_period_is_refused(world):
 def test_calendar_periods_and_the_one_before(grain, day, start, end, previous_start):
     period = r.Period.containing(grain, day)
     assert (period.start, period.end) == (start, end)
-    assert period.previous().start == previous_start
-    assert period.previous().end == start - timedelta(days=1)
+    assert period.previous(today=end + timedelta(days=1)).start == previous_start
+    assert period.previous(today=end + timedelta(days=1)).end == start - timedelta(days=1)
+
+
+def test_a_running_period_is_compared_with_as_many_days_before():
+    december = r.Period.containing(r.Grain.MONTH, date(2026, 12, 5))
+    assert december.previous(today=date(2026, 12, 5)) == r.Period(
+        date(2026, 11, 1), date(2026, 11, 5), r.Grain.MONTH
+    )
+    # 31 March: the whole of February, which is shorter
+    march = r.Period.containing(r.Grain.MONTH, date(2026, 3, 1))
+    assert march.previous(today=date(2026, 3, 30)).end == date(2026, 2, 28)
+    week = r.Period.containing(r.Grain.WEEK, date(2026, 12, 2))  # Monday 30 Nov … 6 Dec
+    assert week.previous(today=date(2026, 12, 2)) == r.Period(
+        date(2026, 11, 23), date(2026, 11, 25), r.Grain.WEEK
+    )
