@@ -63,6 +63,11 @@ GRAIN_LABELS = {
 }
 
 
+def platform_today() -> date:
+    """Today as the platform counts it (Moscow): where a running period stops."""
+    return datetime.now(ZoneInfo("Europe/Moscow")).date()
+
+
 def _month_start(day: date, months_back: int = 0) -> date:
     index = day.year * 12 + day.month - 1 - months_back
     return date(index // 12, index % 12 + 1, 1)
@@ -107,7 +112,7 @@ class Period:
             before = Period(
                 self.start - timedelta(days=self.days), self.start - timedelta(days=1), self.grain
             )
-        today = today or datetime.now(ZoneInfo("Europe/Moscow")).date()
+        today = today or platform_today()
         if self.start <= today < self.end:
             end = min(before.end, before.start + (today - self.start))
             return Period(before.start, end, before.grain)
@@ -387,10 +392,11 @@ def breakdown(scope: Scope, period: Period, cut: Cut) -> list[Row]:
 
 
 def trend(scope: Scope, period: Period, cut: Cut = Cut.MONTH) -> list[Row]:
-    """The period's indicators per day, week or month, every step present, oldest first."""
+    """The period's indicators per day, week or month, every step up to today present,
+    oldest first."""
     rows = {row.key: row for row in breakdown(scope, period, cut)}
-    steps, day = [], period.start
-    while day <= period.end:
+    steps, day, last = [], period.start, min(period.end, max(platform_today(), period.start))
+    while day <= last:
         key = _bucket(cut, day)
         if not steps or steps[-1] != key:
             steps.append(key)
