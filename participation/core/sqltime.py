@@ -76,3 +76,23 @@ def sqlite_local_day(value: str | None, zone: str | None) -> str | None:
 def day_in_zone(moment: datetime, zone: str) -> date:
     """The same rule in Python (for tests and for turning dates into UTC bounds)."""
     return moment.astimezone(_zone(zone)).date()
+
+
+class month_start(FunctionElement):  # noqa: N801
+    """The first day of a date's month."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "month_start"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_pg(element: month_start, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"CAST(date_trunc('month', {compiler.process(day, **kw)}) AS DATE)"
+
+
+@compiles(month_start)
+def _month_start_default(element: month_start, compiler: Any, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, 'start of month')"

@@ -14,23 +14,9 @@ from participation.reports.definitions import ROLLUP_COUNTERS
 KEY_COLUMNS = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
 
 
-class AppealDayRollup(Base):
-    """Counters of one local day × territory × organization × subcategory × channel.
+class Counters:
+    """The daily counters (ROLLUP_COUNTERS), shared by the day and month tables."""
 
-    `region_id`, `municipality_id` and `category_id` ride along so cuts need no joins.
-    """
-
-    __tablename__ = "report_appeal_days"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date]
-    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
-    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
-    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
-    category_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_categories.id"))
-    subcategory_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_subcategories.id"))
-    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     received: Mapped[int] = mapped_column(default=0)
     rejected_moderation: Mapped[int] = mapped_column(default=0)
     answered: Mapped[int] = mapped_column(default=0)
@@ -48,11 +34,68 @@ class AppealDayRollup(Base):
     escalated: Mapped[int] = mapped_column(default=0)
     escalations_answered: Mapped[int] = mapped_column(default=0)
 
+
+class AppealDayRollup(Counters, Base):
+    """Counters of one local day × territory × organization × subcategory × channel.
+
+    `region_id`, `municipality_id` and `category_id` ride along so cuts need no joins.
+    """
+
+    __tablename__ = "report_appeal_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_categories.id"))
+    subcategory_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_subcategories.id"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
+
     __table_args__ = (
         sa.UniqueConstraint(*KEY_COLUMNS, name="uq_report_appeal_days_key"),
         sa.Index("ix_report_appeal_days_region_day", "region_id", "day"),
         sa.Index("ix_report_appeal_days_organization_day", "organization_id", "day"),
     )
+
+
+class AppealMonthByOrganization(Counters, Base):
+    """The day table summed per calendar month × municipality × organization: what the
+    region, organization and rating pages read for whole months (a year is 12 × a few
+    hundred rows, not millions)."""
+
+    __tablename__ = "report_appeal_months_org"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]  # the month's first day
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+
+    __table_args__ = (sa.Index("ix_report_appeal_months_org_region_month", "region_id", "month"),)
+
+
+class AppealMonthByTopic(Counters, Base):
+    """The day table summed per calendar month × municipality × subcategory (hotspots)."""
+
+    __tablename__ = "report_appeal_months_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_categories.id"))
+    subcategory_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_subcategories.id"))
+
+    __table_args__ = (sa.Index("ix_report_appeal_months_topic_region_month", "region_id", "month"),)
+
+
+# What each month table is keyed by (besides the month and the region).
+MONTH_TABLES = {
+    AppealMonthByOrganization: ("municipality_id", "organization_id"),
+    AppealMonthByTopic: ("municipality_id", "category_id", "subcategory_id"),
+}
 
 
 assert all(hasattr(AppealDayRollup, name) for name in ROLLUP_COUNTERS)

@@ -28,7 +28,7 @@ from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
-from participation.reports.models import AppealAnswerDays, AppealDayRollup
+from participation.reports.models import MONTH_TABLES, AppealAnswerDays, AppealDayRollup
 from participation.reports.rollup import Placement, descendants, fact_rows, facts
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -272,15 +272,90 @@ def _sum_rows(rows: Iterable[Any], cut: Cut | None) -> dict[Any, dict[str, int]]
     return summed
 
 
-def _rollup_sums(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, dict[str, int]]:
-    r = AppealDayRollup
-    key = _cut_expression(r.__table__.c, cut)
-    query = (
-        sa.select(key, *(sa.func.sum(r.__table__.c[name]) for name in ROLLUP_COUNTERS))
-        .where(*_scope_filter(r.__table__.c, scope, period))
-        .group_by(key)
+# A cut or a filter needs these rollup columns; a month table serves it when it has them all.
+_DIMENSION = {**_CUT_COLUMN, Cut.WEEK: "day", Cut.MONTH: "month"}
+
+
+def _dimensions(scope: Scope, cuts: Iterable[Cut | None]) -> set[str]:
+    needed = {_DIMENSION[cut] for cut in cuts if cut is not None}
+    for column, value in (
+        ("municipality_id", scope.municipality_id),
+        ("organization_id", scope.organization_ids),
+        ("category_id", scope.category_id),
+        ("subcategory_id", scope.subcategory_id),
+        ("channel", scope.channel),
+    ):
+        if value is not None:
+            needed.add(column)
+    return needed
+
+
+def _whole_months(period: Period) -> tuple[list[Period], tuple[date, date] | None]:
+    """The period as the calendar months wholly inside it (first and last month's first
+    days) and the days left at either edge."""
+    first = period.start if period.start.day == 1 else _month_start(period.start, -1)
+    after = _month_start(period.end + timedelta(days=1))  # the month after the last whole one
+    if first >= after:
+        return [period], None
+    edges = [
+        Period(a, b)
+        for a, b in ((period.start, first - timedelta(days=1)), (after, period.end))
+        if a <= b
+    ]
+    return edges, (first, _month_start(after, 1))
+
+
+def _grouped(table: sa.Table, dated: str, scope: Scope, first: date, last: date, cuts, counters):
+    c = table.c
+    keys = [
+        sa.literal("all")
+        if cut is None
+        else c[dated]  # days, weeks and months are bucketed in Python (SQLite has no weeks)
+        if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH)
+        else c[_DIMENSION[cut]]
+        for cut in cuts
+    ]
+    where = [c.region_id == scope.region_id, c[dated] >= first, c[dated] <= last]
+    if scope.municipality_id is not None:
+        where.append(c.municipality_id == scope.municipality_id)
+    if scope.organization_ids is not None:
+        where.append(c.organization_id.in_(sorted(scope.organization_ids)))
+    for column in ("category_id", "subcategory_id", "channel"):
+        if getattr(scope, column) is not None:
+            where.append(c[column] == getattr(scope, column))
+    return (
+        sa.select(*keys, *(sa.func.sum(c[name]) for name in counters)).where(*where).group_by(*keys)
     )
-    return _sum_rows(read(query), cut)
+
+
+def _sums(
+    scope: Scope, period: Period, cuts: list[Cut | None], counters: Iterable[str] = ROLLUP_COUNTERS
+) -> dict[tuple, dict[str, int]]:
+    """Rollup counters summed per combination of `cuts`: whole calendar months from a month
+    table when one has every column the cuts and the scope need, the rest from the days."""
+    counters = list(counters)
+    needed = _dimensions(scope, cuts)
+    parts: list[tuple[sa.Table, str, date, date]] = []
+    edges = [period]
+    for model, keys in MONTH_TABLES.items():
+        if needed <= {"month", *keys}:
+            edges, months = _whole_months(period)
+            if months is not None:
+                parts.append((model.__table__, "month", *months))
+            break
+    parts += [(AppealDayRollup.__table__, "day", edge.start, edge.end) for edge in edges]
+    out: dict[tuple, dict[str, int]] = {}
+    for table, dated, first, last in parts:
+        for row in read(_grouped(table, dated, scope, first, last, cuts, counters)):
+            key = tuple(_bucket(cut, value) for cut, value in zip(cuts, row, strict=False))
+            into = out.setdefault(key, dict.fromkeys(counters, 0))
+            for name, value in zip(counters, row[len(cuts) :], strict=True):
+                into[name] += int(value or 0)
+    return out
+
+
+def _rollup_sums(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, dict[str, int]]:
+    return {key: counters for (key,), counters in _sums(scope, period, [cut]).items()}
 
 
 def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tuple[int, int]]]:
@@ -303,18 +378,33 @@ def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
         return {}
     a = Appeal
     placement = Placement()
-    open_now = a.state.in_(OPEN_STATES)
+    # Group only by what the cut and the filters need: the open messages of a region can be
+    # many, their territories, organizations and topics few.
+    needed = _dimensions(scope, [cut])
+    columns = {
+        "territory_id": a.territory_id,
+        "organization_id": a.executor_organization_id,
+        "subcategory_id": a.subcategory_id,
+        "channel": a.channel,
+    }
+    wanted = {
+        "territory_id": bool(needed & {"territory_id", "municipality_id"}),
+        "organization_id": "organization_id" in needed,
+        "subcategory_id": bool(needed & {"subcategory_id", "category_id"}),
+        "channel": "channel" in needed,
+    }
+    groups = [
+        (column if wanted[name] else sa.literal(None)).label(name)
+        for name, column in columns.items()
+    ]
     query = (
         sa.select(
-            a.territory_id,
-            a.executor_organization_id,
-            a.subcategory_id,
-            a.channel,
+            *groups,
             sa.func.count(),
             sa.func.sum(sa.case((a.answer_due_at < utcnow(), 1), else_=0)),
         )
-        .where(open_now, a.region_id == scope.region_id)
-        .group_by(a.territory_id, a.executor_organization_id, a.subcategory_id, a.channel)
+        .where(a.state.in_(OPEN_STATES), a.region_id == scope.region_id)
+        .group_by(*(column for name, column in columns.items() if wanted[name]))
     )
     if scope.organization_ids is not None:
         query = query.where(a.executor_organization_id.in_(sorted(scope.organization_ids)))
@@ -324,12 +414,12 @@ def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
         query = query.where(a.channel == scope.channel)
     out: dict[Any, dict[str, int]] = {}
     rows = read(query).all()
-    placement.load({row[0] for row in rows})
+    placement.load({row[0] for row in rows if row[0] is not None})
     for territory_id, organization_id, subcategory_id, channel, n, late in rows:
-        _, municipality_id = placement.of(territory_id)
+        municipality_id = placement.of(territory_id)[1] if territory_id is not None else None
         if scope.municipality_id is not None and municipality_id != scope.municipality_id:
             continue
-        category_id = placement.category[subcategory_id]
+        category_id = placement.category.get(subcategory_id)
         if scope.category_id is not None and category_id != scope.category_id:
             continue
         key = {
@@ -567,14 +657,7 @@ class Hotspot:
 
 
 def _counts(scope: Scope, period: Period, cut: Cut, counter: str) -> dict[Any, int]:
-    table = AppealDayRollup.__table__.c
-    key = _cut_expression(table, cut)
-    query = (
-        sa.select(key, sa.func.sum(table[counter]))
-        .where(*_scope_filter(table, scope, period))
-        .group_by(key)
-    )
-    return {k: int(n or 0) for k, n in read(query)}
+    return {key: c[counter] for (key,), c in _sums(scope, period, [cut], [counter]).items()}
 
 
 def hotspots(
@@ -615,14 +698,11 @@ def heat_matrix(
     """One GROUP BY over the rollup: the counter per territory (or municipality) × category
     (or subcategory). The same aggregate serves the page's table and the map layer."""
     _check_period(period)
-    table = AppealDayRollup.__table__.c
-    row_key, column_key = _cut_expression(table, rows), _cut_expression(table, columns)
-    query = (
-        sa.select(row_key, column_key, sa.func.sum(table[counter]))
-        .where(*_scope_filter(table, scope, period))
-        .group_by(row_key, column_key)
-    )
-    cells = {(r, c): int(n or 0) for r, c, n in read(query) if n}
+    cells = {
+        key: c[counter]
+        for key, c in _sums(scope, period, [rows, columns], [counter]).items()
+        if c[counter]
+    }
     row_totals: dict[Any, int] = {}
     column_totals: dict[Any, int] = {}
     for (r, c), n in cells.items():

@@ -36,6 +36,7 @@ from participation.hearings.models import (
 )
 from participation.polls.models import AgeBand, Survey, SurveyResponse
 from participation.reports.models import AppealDayRollup
+from participation.reports.rollup import recount_months
 from participation.reports.services import Period, Scope
 from participation.voting.models import Ballot, Campaign
 from participation.widgets.models import WidgetSettings, WidgetSiteDay
@@ -286,7 +287,8 @@ def site_day(org, day: date, views: int, site="https://city.example.org"):
 
 
 def rollup(w, org, territory, day: date, subcategory=None, **counters) -> AppealDayRollup:
-    """A hand-written rollup row (the rollup itself is tested against the base tables)."""
+    """A hand-written rollup row, and its month's sums (the rollup itself is tested against
+    the base tables)."""
     municipality = territory if territory.level != L.SETTLEMENT else territory.parent
     sub = subcategory or w.potholes
     row = AppealDayRollup(
@@ -302,4 +304,5 @@ def rollup(w, org, territory, day: date, subcategory=None, **counters) -> Appeal
     )
     db.session.add(row)
     db.session.flush()
+    recount_months(day, day)
     return row

@@ -235,7 +235,14 @@ def test_rollup_equals_recount_through_random_lifecycle_steps(world):
         if round_ % 15 == 14:
             refresh_stale()
             period = r.Period(date(2026, 2, 1), date(2026, 8, 1))
-            for cut in (None, r.Cut.ORGANIZATION, r.Cut.SUBCATEGORY, r.Cut.DAY, r.Cut.CHANNEL):
+            for cut in (
+                None,
+                r.Cut.MUNICIPALITY,
+                r.Cut.ORGANIZATION,
+                r.Cut.SUBCATEGORY,
+                r.Cut.DAY,
+                r.Cut.CHANNEL,
+            ):
                 scope = r.Scope(w.region.id)
                 assert r.rollup_counters(scope, period, cut) == r.recount(scope, period, cut), cut
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StaleAppeal)) == 0
