@@ -36,6 +36,7 @@ from participation.reports.services import (
     breakdown,
     figures,
     read,
+    scope_filter,
     trend,
 )
 
@@ -212,17 +213,7 @@ def stat_rows(scope: Scope, period: Period, *, public: bool) -> Iterator[list[An
     municipality = sa.func.coalesce(r.municipality_id, 0)
     key = (r.day, municipality, r.category_id, r.channel)
     sums = [sa.func.sum(r[c]) for c in STAT_COUNTERS]
-    where = [r.region_id == scope.region_id, r.day >= period.start, r.day <= period.end]
-    if scope.municipality_id is not None:
-        where.append(r.municipality_id == scope.municipality_id)
-    if scope.organization_ids is not None:
-        where.append(r.organization_id.in_(sorted(scope.organization_ids)))
-    if scope.category_id is not None:
-        where.append(r.category_id == scope.category_id)
-    if scope.subcategory_id is not None:
-        where.append(r.subcategory_id == scope.subcategory_id)
-    if scope.channel is not None:
-        where.append(r.channel == scope.channel)
+    where = scope_filter(r, scope, period.start, period.end)
     territories = {
         i: (oktmo, name)
         for i, oktmo, name in read(

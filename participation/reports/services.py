@@ -175,22 +175,18 @@ _CUT_COLUMN = {
 }
 
 
-def _scope_filter(columns: Any, scope: Scope, period: Period) -> list[Any]:
-    where = [
-        columns.region_id == scope.region_id,
-        columns.day >= period.start,
-        columns.day <= period.end,
-    ]
+def scope_filter(
+    columns: Any, scope: Scope, first: date, last: date, dated: str = "day"
+) -> list[Any]:
+    """WHERE clauses of a rollup table (day or month) for the scope and the dates."""
+    where = [columns.region_id == scope.region_id, columns[dated] >= first, columns[dated] <= last]
     if scope.municipality_id is not None:
         where.append(columns.municipality_id == scope.municipality_id)
     if scope.organization_ids is not None:
         where.append(columns.organization_id.in_(sorted(scope.organization_ids)))
-    if scope.category_id is not None:
-        where.append(columns.category_id == scope.category_id)
-    if scope.subcategory_id is not None:
-        where.append(columns.subcategory_id == scope.subcategory_id)
-    if scope.channel is not None:
-        where.append(columns.channel == scope.channel)
+    for column in ("category_id", "subcategory_id", "channel"):
+        if getattr(scope, column) is not None:
+            where.append(columns[column] == getattr(scope, column))
     return where
 
 
@@ -238,18 +234,6 @@ def median_from_spread(spread: Iterable[tuple[int, int]]) -> float | None:
     return sum(found) / 2
 
 
-def _cut_expression(columns: Any, cut: Cut | None) -> Any:
-    if cut is None:
-        return sa.literal("all")
-    if cut in (Cut.WEEK, Cut.MONTH):
-        return columns.day  # bucketed in Python: weeks and months do not exist in SQLite
-    return (
-        columns[_CUT_COLUMN[cut]]
-        if hasattr(columns, "__getitem__")
-        else getattr(columns, _CUT_COLUMN[cut])
-    )
-
-
 def _bucket(cut: Cut | None, key: Any) -> Any:
     if cut == Cut.WEEK:
         day = key if isinstance(key, date) else date.fromisoformat(key)
@@ -260,16 +244,6 @@ def _bucket(cut: Cut | None, key: Any) -> Any:
     if cut == Cut.DAY and not isinstance(key, date):
         return date.fromisoformat(key)
     return key
-
-
-def _sum_rows(rows: Iterable[Any], cut: Cut | None) -> dict[Any, dict[str, int]]:
-    summed: dict[Any, dict[str, int]] = {}
-    for row in rows:
-        key = _bucket(cut, row[0])
-        into = summed.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
-        for name, value in zip(ROLLUP_COUNTERS, row[1:], strict=True):
-            into[name] += int(value or 0)
-    return summed
 
 
 # A cut or a filter needs these rollup columns; a month table serves it when it has them all.
@@ -315,14 +289,7 @@ def _grouped(table: sa.Table, dated: str, scope: Scope, first: date, last: date,
         else c[_DIMENSION[cut]]
         for cut in cuts
     ]
-    where = [c.region_id == scope.region_id, c[dated] >= first, c[dated] <= last]
-    if scope.municipality_id is not None:
-        where.append(c.municipality_id == scope.municipality_id)
-    if scope.organization_ids is not None:
-        where.append(c.organization_id.in_(sorted(scope.organization_ids)))
-    for column in ("category_id", "subcategory_id", "channel"):
-        if getattr(scope, column) is not None:
-            where.append(c[column] == getattr(scope, column))
+    where = scope_filter(c, scope, first, last, dated)
     return (
         sa.select(*keys, *(sa.func.sum(c[name]) for name in counters)).where(*where).group_by(*keys)
     )
@@ -360,10 +327,16 @@ def _rollup_sums(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, dic
 
 def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tuple[int, int]]]:
     table = AppealAnswerDays.__table__.c
-    key = _cut_expression(table, cut)
+    key = (
+        sa.literal("all")
+        if cut is None
+        else table.day
+        if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH)
+        else table[_DIMENSION[cut]]
+    )
     query = (
         sa.select(key, table.answer_days, sa.func.sum(table.answers))
-        .where(*_scope_filter(table, scope, period))
+        .where(*scope_filter(table, scope, period.start, period.end))
         .group_by(key, table.answer_days)
     )
     spreads: dict[Any, list[tuple[int, int]]] = {}
