@@ -147,6 +147,8 @@ def _equality(app) -> None:
 
 
 def _refresh_after_events(app, events: int) -> None:
+    """`events` heads approve answers at once (each an «approve» step, as the service writes
+    it); the rollup is then brought up to date, and timed."""
     from participation.core.db import utcnow
     from participation.extensions import db
     from participation.reports.models import StaleAppeal
@@ -155,38 +157,33 @@ def _refresh_after_events(app, events: int) -> None:
     with app.app_context():
         ids = list(
             db.session.scalars(
-                sa.select(sa.text("id"))
-                .select_from(sa.table("appeals"))
-                .where(sa.text("state = 'answered'"))
-                .limit(events)
+                sa.text(
+                    "SELECT id FROM appeals WHERE state = 'approval' "
+                    "AND submission_key LIKE 'bench-%' ORDER BY id LIMIT :n"
+                ),
+                {"n": events},
             )
         )
-        now = utcnow()
+        if not ids:
+            print("\nno message waits for approval any more: recreate the database")
+            return
+        now, params = utcnow(), {"ids": ids, "now": utcnow()}
         conn = db.session.connection()
         conn.execute(
             sa.text(
-                "INSERT INTO appeal_ratings "
-                "(appeal_id, author_id, organization_id, score, via, created_at) "
-                "SELECT id, author_id, executor_organization_id, 4, 'cabinet', :now FROM appeals "
-                "WHERE id = ANY(:ids)"
-            ),
-            {"ids": ids, "now": now},
-        )
-        conn.execute(
-            sa.text(
                 "INSERT INTO appeal_events (appeal_id, action, actor_role, organization_id, at, "
-                "from_state, to_state, details) SELECT id, 'rate', 'author', "
-                "executor_organization_id, :now, 'answered', 'closed', '{}' FROM appeals "
+                "from_state, to_state, details) SELECT id, 'approve', 'head', "
+                "executor_organization_id, :now, 'approval', 'answered', '{}' FROM appeals "
                 "WHERE id = ANY(:ids)"
             ),
-            {"ids": ids, "now": now},
+            params,
         )
         conn.execute(
             sa.text(
-                "UPDATE appeals SET state = 'closed', bucket = 'done', closed_at = :now "
+                "UPDATE appeals SET state = 'answered', bucket = 'answered', answered_at = :now "
                 "WHERE id = ANY(:ids)"
             ),
-            {"ids": ids, "now": now},
+            params,
         )
         db.session.execute(sa.insert(StaleAppeal), [{"appeal_id": i, "at": now} for i in ids])
         db.session.commit()
@@ -195,7 +192,7 @@ def _refresh_after_events(app, events: int) -> None:
         db.session.commit()
         took = time.perf_counter() - started
     print(
-        f"\nrollup refresh after {len(ids):,} lifecycle events (ratings): {took:.2f} s "
+        f"\nrollup refresh after {len(ids):,} lifecycle events (answers approved): {took:.2f} s "
         f"({refreshed:,} messages marked stale)"
     )
 

@@ -352,9 +352,25 @@ def upgrade():
         batch_op.create_index(
             "ix_report_appeal_months_org_region_month", ["region_id", "month"], unique=False
         )
+    # The open messages of a region (reports' «в работе / просрочено сейчас»).
+    open_messages = sa.text("bucket IN ('approval', 'in_work', 'new', 'postponed', 'returned')")
+    op.create_index(
+        "ix_appeals_open_by_region",
+        "appeals",
+        ["region_id", "answer_due_at"],
+        postgresql_include=[
+            "territory_id",
+            "executor_organization_id",
+            "subcategory_id",
+            "channel",
+        ],
+        postgresql_where=open_messages,
+        sqlite_where=open_messages,
+    )
 
 
 def downgrade():
+    op.drop_index("ix_appeals_open_by_region", table_name="appeals")
     with op.batch_alter_table("report_appeal_months_org", schema=None) as batch_op:
         batch_op.drop_index("ix_report_appeal_months_org_region_month")
 

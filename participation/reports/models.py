@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.appeals.models import Appeal, AppealEvent, AppealHandoff, AppealRating, Channel
+from participation.appeals.workflow import OPEN_BUCKETS
 from participation.core.db import Base, str_enum, utcnow
 from participation.reports.definitions import ROLLUP_COUNTERS
 
@@ -173,6 +174,9 @@ class DigestSubscription(Base):
     __table_args__ = (sa.UniqueConstraint("user_id", "organization_id"),)
 
 
+OPEN_MESSAGES = sa.text(
+    "bucket IN (" + ", ".join(f"'{b.value}'" for b in sorted(OPEN_BUCKETS)) + ")"
+)
 # What the day-by-day recount reads by time; declared here, on the base tables, because
 # only the reports need them.
 TIME_INDEXES = (
@@ -181,4 +185,19 @@ TIME_INDEXES = (
     sa.Index("ix_appeal_events_at_action", AppealEvent.at, AppealEvent.action),
     sa.Index("ix_appeal_ratings_created_at", AppealRating.created_at),
     sa.Index("ix_appeal_handoffs_at", AppealHandoff.at),
+    # The open messages of a region, for «в работе / просрочено сейчас» (index-only on
+    # PostgreSQL: a small index, since only open messages are in it).
+    sa.Index(
+        "ix_appeals_open_by_region",
+        Appeal.region_id,
+        Appeal.answer_due_at,
+        postgresql_include=[
+            "territory_id",
+            "executor_organization_id",
+            "subcategory_id",
+            "channel",
+        ],
+        postgresql_where=OPEN_MESSAGES,
+        sqlite_where=OPEN_MESSAGES,
+    ),
 )

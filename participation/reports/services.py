@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from participation.appeals.classifier import Category, Subcategory
 from participation.appeals.models import Appeal, Channel
 from participation.appeals.presenters import CHANNEL_LABELS
-from participation.appeals.workflow import OPEN_STATES
+from participation.appeals.workflow import OPEN_BUCKETS
 from participation.core.db import utcnow
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
@@ -376,7 +376,7 @@ def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
             sa.func.count(),
             sa.func.sum(sa.case((a.answer_due_at < utcnow(), 1), else_=0)),
         )
-        .where(a.state.in_(OPEN_STATES), a.region_id == scope.region_id)
+        .where(a.bucket.in_(OPEN_BUCKETS), a.region_id == scope.region_id)
         .group_by(*(column for name, column in columns.items() if wanted[name]))
     )
     if scope.organization_ids is not None:
@@ -537,7 +537,7 @@ def appeals_behind(code: str, scope: Scope, period: Period) -> sa.Select:
             a.id.label("appeal_id"),
             a.registered_at.label("day"),
             sa.case((a.answer_due_at < utcnow(), 1), else_=0).label("overdue_now"),
-        ).where(a.state.in_(OPEN_STATES), a.region_id == scope.region_id)
+        ).where(a.bucket.in_(OPEN_BUCKETS), a.region_id == scope.region_id)
         if code == "overdue_now":
             query = query.where(a.answer_due_at < utcnow())
         columns = a
