@@ -367,9 +367,88 @@ def upgrade():
         postgresql_where=open_messages,
         sqlite_where=open_messages,
     )
+    op.create_table('report_appeal_days_org',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('municipality_id', sa.Integer(), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('rejected_moderation', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('answered_on_time', sa.Integer(), nullable=False),
+    sa.Column('answer_days_sum', sa.Integer(), nullable=False),
+    sa.Column('fast_track_answered', sa.Integer(), nullable=False),
+    sa.Column('fast_track_on_time', sa.Integer(), nullable=False),
+    sa.Column('returned_for_rework', sa.Integer(), nullable=False),
+    sa.Column('postponed', sa.Integer(), nullable=False),
+    sa.Column('redirected', sa.Integer(), nullable=False),
+    sa.Column('ratings', sa.Integer(), nullable=False),
+    sa.Column('rating_sum', sa.Integer(), nullable=False),
+    sa.Column('rated_high', sa.Integer(), nullable=False),
+    sa.Column('rated_low', sa.Integer(), nullable=False),
+    sa.Column('escalated', sa.Integer(), nullable=False),
+    sa.Column('escalations_answered', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['municipality_id'], ['territories.id'], name=op.f('fk_report_appeal_days_org_municipality_id_territories')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_report_appeal_days_org_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['region_id'], ['territories.id'], name=op.f('fk_report_appeal_days_org_region_id_territories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_appeal_days_org'))
+    )
+    with op.batch_alter_table('report_appeal_days_org', schema=None) as batch_op:
+        batch_op.create_index('ix_report_appeal_days_org_organization_day', ['organization_id', 'day'], unique=False)
+        batch_op.create_index('ix_report_appeal_days_org_region_day', ['region_id', 'day'], unique=False)
+
+    op.create_table('report_appeal_months_org_topic',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('subcategory_id', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('rejected_moderation', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('answered_on_time', sa.Integer(), nullable=False),
+    sa.Column('answer_days_sum', sa.Integer(), nullable=False),
+    sa.Column('fast_track_answered', sa.Integer(), nullable=False),
+    sa.Column('fast_track_on_time', sa.Integer(), nullable=False),
+    sa.Column('returned_for_rework', sa.Integer(), nullable=False),
+    sa.Column('postponed', sa.Integer(), nullable=False),
+    sa.Column('redirected', sa.Integer(), nullable=False),
+    sa.Column('ratings', sa.Integer(), nullable=False),
+    sa.Column('rating_sum', sa.Integer(), nullable=False),
+    sa.Column('rated_high', sa.Integer(), nullable=False),
+    sa.Column('rated_low', sa.Integer(), nullable=False),
+    sa.Column('escalated', sa.Integer(), nullable=False),
+    sa.Column('escalations_answered', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['appeal_categories.id'], name=op.f('fk_report_appeal_months_org_topic_category_id_appeal_categories')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_report_appeal_months_org_topic_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['region_id'], ['territories.id'], name=op.f('fk_report_appeal_months_org_topic_region_id_territories')),
+    sa.ForeignKeyConstraint(['subcategory_id'], ['appeal_subcategories.id'], name=op.f('fk_report_appeal_months_org_topic_subcategory_id_appeal_subcategories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_appeal_months_org_topic'))
+    )
+    with op.batch_alter_table('report_appeal_months_org_topic', schema=None) as batch_op:
+        batch_op.create_index('ix_report_appeal_months_org_topic_org_month', ['organization_id', 'month'], unique=False)
+        batch_op.create_index('ix_report_appeal_months_org_topic_region_month', ['region_id', 'month'], unique=False)
+
+    with op.batch_alter_table('report_appeal_months_org', schema=None) as batch_op:
+        batch_op.create_index('ix_report_appeal_months_org_organization_month', ['organization_id', 'month'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('report_appeal_months_org', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_appeal_months_org_organization_month')
+
+    with op.batch_alter_table('report_appeal_months_org_topic', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_appeal_months_org_topic_region_month')
+        batch_op.drop_index('ix_report_appeal_months_org_topic_org_month')
+
+    op.drop_table('report_appeal_months_org_topic')
+    with op.batch_alter_table('report_appeal_days_org', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_appeal_days_org_region_day')
+        batch_op.drop_index('ix_report_appeal_days_org_organization_day')
+
+    op.drop_table('report_appeal_days_org')
     op.drop_index("ix_appeals_open_by_region", table_name="appeals")
     with op.batch_alter_table("report_appeal_months_org", schema=None) as batch_op:
         batch_op.drop_index("ix_report_appeal_months_org_region_month")

@@ -74,7 +74,10 @@ class AppealMonthByOrganization(Counters, Base):
     municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
 
-    __table_args__ = (sa.Index("ix_report_appeal_months_org_region_month", "region_id", "month"),)
+    __table_args__ = (
+        sa.Index("ix_report_appeal_months_org_region_month", "region_id", "month"),
+        sa.Index("ix_report_appeal_months_org_organization_month", "organization_id", "month"),
+    )
 
 
 class AppealMonthByTopic(Counters, Base):
@@ -92,11 +95,50 @@ class AppealMonthByTopic(Counters, Base):
     __table_args__ = (sa.Index("ix_report_appeal_months_topic_region_month", "region_id", "month"),)
 
 
-# What each month table is keyed by (besides the month and the region).
-MONTH_TABLES = {
-    AppealMonthByOrganization: ("municipality_id", "organization_id"),
-    AppealMonthByTopic: ("municipality_id", "category_id", "subcategory_id"),
-}
+class AppealMonthByOrganizationTopic(Counters, Base):
+    """The day table summed per calendar month × organization × subcategory (an
+    organization's worst topics)."""
+
+    __tablename__ = "report_appeal_months_org_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_categories.id"))
+    subcategory_id: Mapped[int] = mapped_column(sa.ForeignKey("appeal_subcategories.id"))
+
+    __table_args__ = (
+        sa.Index("ix_report_appeal_months_org_topic_org_month", "organization_id", "month"),
+        sa.Index("ix_report_appeal_months_org_topic_region_month", "region_id", "month"),
+    )
+
+
+class AppealDayByOrganization(Counters, Base):
+    """The day table summed per day × municipality × organization (trends by day)."""
+
+    __tablename__ = "report_appeal_days_org"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+
+    __table_args__ = (
+        sa.Index("ix_report_appeal_days_org_region_day", "region_id", "day"),
+        sa.Index("ix_report_appeal_days_org_organization_day", "organization_id", "day"),
+    )
+
+
+# Sums of the day table with fewer keys, smallest first: (table, its date column, its keys
+# besides the date and the region). A read takes the first that has every key it needs.
+SUMMARY_TABLES = (
+    (AppealMonthByOrganization, "month", ("municipality_id", "organization_id")),
+    (AppealMonthByTopic, "month", ("municipality_id", "category_id", "subcategory_id")),
+    (AppealMonthByOrganizationTopic, "month", ("organization_id", "category_id", "subcategory_id")),
+    (AppealDayByOrganization, "day", ("municipality_id", "organization_id")),
+)
 
 
 assert all(hasattr(AppealDayRollup, name) for name in ROLLUP_COUNTERS)

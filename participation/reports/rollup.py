@@ -33,7 +33,7 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports.definitions import ROLLUP_COUNTERS
 from participation.reports.models import (
-    MONTH_TABLES,
+    SUMMARY_TABLES,
     AppealAnswerDays,
     AppealDayRollup,
     StaleAppeal,
@@ -334,17 +334,21 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def recount_months(first: date, last: date) -> None:
-    """Replace the month tables' rows of the months first…last fall in, from the day table."""
-    lo, hi = _first_of_month(first), _next_month(last)
+def recount_summaries(first: date, last: date) -> None:
+    """Replace the summary tables' rows of days first…last (and of the months they fall in)
+    by sums of the day table."""
     d = AppealDayRollup.__table__.c
-    month = month_start(d.day)
-    for model, keys in MONTH_TABLES.items():
-        db.session.execute(sa.delete(model).where(model.month >= lo, model.month < hi))
-        groups = (month, d.region_id, *(d[k] for k in keys))
+    for model, dated, keys in SUMMARY_TABLES:
+        if dated == "month":
+            lo, hi, when = _first_of_month(first), _next_month(last), month_start(d.day)
+        else:
+            lo, hi, when = first, last + timedelta(days=1), d.day
+        date_column = getattr(model, dated)
+        db.session.execute(sa.delete(model).where(date_column >= lo, date_column < hi))
+        groups = (when, d.region_id, *(d[k] for k in keys))
         db.session.execute(
             sa.insert(model).from_select(
-                ["month", "region_id", *keys, *ROLLUP_COUNTERS],
+                [dated, "region_id", *keys, *ROLLUP_COUNTERS],
                 sa.select(*groups, *(sa.func.sum(d[n]) for n in ROLLUP_COUNTERS))
                 .where(d.day >= lo, d.day < hi)
                 .group_by(*groups),
@@ -408,8 +412,7 @@ def refresh_stale(limit: int = 5000) -> int:
     days = set().union(*(days_of(ids[i : i + 1000]) for i in range(0, len(ids), 1000)))
     for first, last in _runs(days):
         recount_days(first, last)
-    for first, last in _runs({_first_of_month(day) for day in days}):
-        recount_months(first, last)
+        recount_summaries(first, last)
     done = [i for i, _ in stale]
     for i in range(0, len(done), 1000):
         db.session.execute(sa.delete(StaleAppeal).where(StaleAppeal.id.in_(done[i : i + 1000])))
@@ -422,22 +425,23 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
     first_moment = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
     db.session.execute(sa.delete(StaleAppeal))
     if first_moment is None:
-        for model in (AppealDayRollup, AppealAnswerDays, *MONTH_TABLES):
+        for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in SUMMARY_TABLES)):
             db.session.execute(sa.delete(model))
         return 0
     start = since or (first_moment - timedelta(days=1)).date()
     if since is None:
         for model in (AppealDayRollup, AppealAnswerDays):
             db.session.execute(sa.delete(model).where(model.day < start))
-        for model in MONTH_TABLES:
-            db.session.execute(sa.delete(model).where(model.month < _first_of_month(start)))
+        for model, dated, _keys in SUMMARY_TABLES:
+            date_column = getattr(model, dated)
+            db.session.execute(sa.delete(model).where(date_column < _first_of_month(start)))
     end = (datetime.now(UTC) + timedelta(days=1)).date()
     written, day = 0, start
     while day <= end:
         last = min(day + timedelta(days=chunk_days - 1), end)
         written += recount_days(day, last)
         day = last + timedelta(days=1)
-    recount_months(start, end)
+    recount_summaries(start, end)
     return written
 
 

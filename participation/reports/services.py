@@ -28,7 +28,7 @@ from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
-from participation.reports.models import MONTH_TABLES, AppealAnswerDays, AppealDayRollup
+from participation.reports.models import SUMMARY_TABLES, AppealAnswerDays, AppealDayRollup
 from participation.reports.rollup import Placement, descendants, fact_rows, facts
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -302,15 +302,27 @@ def _sums(
     table when one has every column the cuts and the scope need, the rest from the days."""
     counters = list(counters)
     needed = _dimensions(scope, cuts)
+    keys_needed = needed - {"day", "month"}
+
+    def first_fit(kind: str) -> sa.Table:
+        for model, dated, keys in SUMMARY_TABLES:
+            if (
+                dated == kind
+                and keys_needed <= set(keys)
+                and (kind == "day" or "day" not in needed)
+            ):
+                return model.__table__
+        return AppealDayRollup.__table__
+
     parts: list[tuple[sa.Table, str, date, date]] = []
     edges = [period]
-    for model, keys in MONTH_TABLES.items():
-        if needed <= {"month", *keys}:
-            edges, months = _whole_months(period)
-            if months is not None:
-                parts.append((model.__table__, "month", *months))
-            break
-    parts += [(AppealDayRollup.__table__, "day", edge.start, edge.end) for edge in edges]
+    monthly = first_fit("month")
+    if monthly is not AppealDayRollup.__table__:
+        edges, months = _whole_months(period)
+        if months is not None:
+            parts.append((monthly, "month", *months))
+    daily = first_fit("day")
+    parts += [(daily, "day", edge.start, edge.end) for edge in edges]
     out: dict[tuple, dict[str, int]] = {}
     for table, dated, first, last in parts:
         for row in read(_grouped(table, dated, scope, first, last, cuts, counters)):

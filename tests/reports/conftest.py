@@ -36,7 +36,7 @@ from participation.hearings.models import (
 )
 from participation.polls.models import AgeBand, Survey, SurveyResponse
 from participation.reports.models import AppealDayRollup
-from participation.reports.rollup import recount_months
+from participation.reports.rollup import recount_summaries
 from participation.reports.services import Period, Scope
 from participation.voting.models import Ballot, Campaign
 from participation.widgets.models import WidgetSettings, WidgetSiteDay
@@ -304,5 +304,5 @@ def rollup(w, org, territory, day: date, subcategory=None, **counters) -> Appeal
     )
     db.session.add(row)
     db.session.flush()
-    recount_months(day, day)
+    recount_summaries(day, day)
     return row
