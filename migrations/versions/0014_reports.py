@@ -433,9 +433,30 @@ def upgrade():
 
     with op.batch_alter_table('report_appeal_months_org', schema=None) as batch_op:
         batch_op.create_index('ix_report_appeal_months_org_organization_month', ['organization_id', 'month'], unique=False)
+    op.create_table('report_answer_months_org',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('municipality_id', sa.Integer(), nullable=True),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('answer_days', sa.Integer(), nullable=False),
+    sa.Column('answers', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['municipality_id'], ['territories.id'], name=op.f('fk_report_answer_months_org_municipality_id_territories')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_report_answer_months_org_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['region_id'], ['territories.id'], name=op.f('fk_report_answer_months_org_region_id_territories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_answer_months_org'))
+    )
+    with op.batch_alter_table('report_answer_months_org', schema=None) as batch_op:
+        batch_op.create_index('ix_report_answer_months_org_organization_month', ['organization_id', 'month'], unique=False)
+        batch_op.create_index('ix_report_answer_months_org_region_month', ['region_id', 'month'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('report_answer_months_org', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_answer_months_org_region_month')
+        batch_op.drop_index('ix_report_answer_months_org_organization_month')
+
+    op.drop_table('report_answer_months_org')
     with op.batch_alter_table('report_appeal_months_org', schema=None) as batch_op:
         batch_op.drop_index('ix_report_appeal_months_org_organization_month')
 

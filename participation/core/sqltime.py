@@ -78,7 +78,7 @@ def day_in_zone(moment: datetime, zone: str) -> date:
     return moment.astimezone(_zone(zone)).date()
 
 
-class month_start(FunctionElement):  # noqa: N801
+class month_start(FunctionElement):
     """The first day of a date's month."""
 
     type = sa.Date()

@@ -131,6 +131,25 @@ class AppealDayByOrganization(Counters, Base):
     )
 
 
+class AppealAnswerMonthByOrganization(Base):
+    """The answer-days table summed per calendar month × municipality × organization."""
+
+    __tablename__ = "report_answer_months_org"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date]
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    answer_days: Mapped[int]
+    answers: Mapped[int]
+
+    __table_args__ = (
+        sa.Index("ix_report_answer_months_org_region_month", "region_id", "month"),
+        sa.Index("ix_report_answer_months_org_organization_month", "organization_id", "month"),
+    )
+
+
 # Sums of the day table with fewer keys, smallest first: (table, its date column, its keys
 # besides the date and the region). A read takes the first that has every key it needs.
 SUMMARY_TABLES = (
@@ -138,6 +157,9 @@ SUMMARY_TABLES = (
     (AppealMonthByTopic, "month", ("municipality_id", "category_id", "subcategory_id")),
     (AppealMonthByOrganizationTopic, "month", ("organization_id", "category_id", "subcategory_id")),
     (AppealDayByOrganization, "day", ("municipality_id", "organization_id")),
+)
+ANSWER_SUMMARY_TABLES = (
+    (AppealAnswerMonthByOrganization, "month", ("municipality_id", "organization_id")),
 )
 
 

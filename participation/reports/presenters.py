@@ -372,9 +372,10 @@ def behind_messages(code: str, scope: Scope, period: Period) -> sa.Select:
     """The messages behind a figure, each once (services.appeals_behind gives one row per
     fact): newest first, or the earliest deadline first for a snapshot figure."""
     behind = appeals_behind(code, scope, period).subquery()
-    query = sa.select(Appeal).where(Appeal.id.in_(sa.select(behind.c.appeal_id)))
-    if BY_CODE[code].source == Source.SNAPSHOT:
+    if BY_CODE[code].source == Source.SNAPSHOT:  # one row per message: a join, read in due order
+        query = sa.select(Appeal).join(behind, behind.c.appeal_id == Appeal.id)
         return query.order_by(Appeal.answer_due_at, Appeal.id)
+    query = sa.select(Appeal).where(Appeal.id.in_(sa.select(behind.c.appeal_id)))
     return query.order_by(Appeal.registered_at.desc(), Appeal.id.desc())
 
 

@@ -27,7 +27,7 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports import participation
 from participation.reports.definitions import BY_CODE, Better, Block, Indicator, Unit
-from participation.reports.models import AppealDayRollup, RatingWeight
+from participation.reports.models import AppealMonthByOrganization, RatingWeight
 from participation.reports.services import Cut, Grain, Period, Row, Scope, breakdown, read
 
 # The indicators of the rating and their weights when the region has set none (sum 100).
@@ -404,12 +404,15 @@ def regions_with_data() -> list[Territory]:
         .join(Organization, Organization.territory_id == pl.c.id)
         .where(Organization.kind == OrganizationKind.MUNICIPAL)
     )
-    with_messages = sa.select(AppealDayRollup.region_id).distinct()
-    ids = sa.union(with_admin, with_messages).subquery()
+    # (the month summary is a few hundred rows a month; the day table can be millions)
+    with_messages = sa.exists().where(AppealMonthByOrganization.region_id == Territory.id)
     return list(
         db.session.scalars(
             sa.select(Territory)
-            .where(Territory.id.in_(sa.select(ids.c[0])), Territory.level == TerritoryLevel.REGION)
+            .where(
+                Territory.level == TerritoryLevel.REGION,
+                sa.or_(Territory.id.in_(with_admin), with_messages),
+            )
             .order_by(Territory.name)
         )
     )

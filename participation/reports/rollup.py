@@ -33,6 +33,7 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports.definitions import ROLLUP_COUNTERS
 from participation.reports.models import (
+    ANSWER_SUMMARY_TABLES,
     SUMMARY_TABLES,
     AppealAnswerDays,
     AppealDayRollup,
@@ -336,24 +337,28 @@ def _next_month(day: date) -> date:
 
 def recount_summaries(first: date, last: date) -> None:
     """Replace the summary tables' rows of days first…last (and of the months they fall in)
-    by sums of the day table."""
-    d = AppealDayRollup.__table__.c
-    for model, dated, keys in SUMMARY_TABLES:
-        if dated == "month":
-            lo, hi, when = _first_of_month(first), _next_month(last), month_start(d.day)
-        else:
-            lo, hi, when = first, last + timedelta(days=1), d.day
-        date_column = getattr(model, dated)
-        db.session.execute(sa.delete(model).where(date_column >= lo, date_column < hi))
-        groups = (when, d.region_id, *(d[k] for k in keys))
-        db.session.execute(
-            sa.insert(model).from_select(
-                [dated, "region_id", *keys, *ROLLUP_COUNTERS],
-                sa.select(*groups, *(sa.func.sum(d[n]) for n in ROLLUP_COUNTERS))
-                .where(d.day >= lo, d.day < hi)
-                .group_by(*groups),
+    by sums of the day tables."""
+    for source, summaries, sums, extra in (
+        (AppealDayRollup, SUMMARY_TABLES, ROLLUP_COUNTERS, ()),
+        (AppealAnswerDays, ANSWER_SUMMARY_TABLES, ("answers",), ("answer_days",)),
+    ):
+        d = source.__table__.c
+        for model, dated, keys in summaries:
+            if dated == "month":
+                lo, hi, when = _first_of_month(first), _next_month(last), month_start(d.day)
+            else:
+                lo, hi, when = first, last + timedelta(days=1), d.day
+            date_column = getattr(model, dated)
+            db.session.execute(sa.delete(model).where(date_column >= lo, date_column < hi))
+            groups = (when, d.region_id, *(d[k] for k in (*keys, *extra)))
+            db.session.execute(
+                sa.insert(model).from_select(
+                    [dated, "region_id", *keys, *extra, *sums],
+                    sa.select(*groups, *(sa.func.sum(d[n]) for n in sums))
+                    .where(d.day >= lo, d.day < hi)
+                    .group_by(*groups),
+                )
             )
-        )
 
 
 def days_of(appeal_ids: Iterable[int]) -> set[date]:
@@ -425,14 +430,15 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
     first_moment = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
     db.session.execute(sa.delete(StaleAppeal))
     if first_moment is None:
-        for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in SUMMARY_TABLES)):
+        summaries = (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES)
+        for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in summaries)):
             db.session.execute(sa.delete(model))
         return 0
     start = since or (first_moment - timedelta(days=1)).date()
     if since is None:
         for model in (AppealDayRollup, AppealAnswerDays):
             db.session.execute(sa.delete(model).where(model.day < start))
-        for model, dated, _keys in SUMMARY_TABLES:
+        for model, dated, _keys in (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES):
             date_column = getattr(model, dated)
             db.session.execute(sa.delete(model).where(date_column < _first_of_month(start)))
     end = (datetime.now(UTC) + timedelta(days=1)).date()

@@ -28,7 +28,12 @@ from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
-from participation.reports.models import SUMMARY_TABLES, AppealAnswerDays, AppealDayRollup
+from participation.reports.models import (
+    ANSWER_SUMMARY_TABLES,
+    SUMMARY_TABLES,
+    AppealAnswerDays,
+    AppealDayRollup,
+)
 from participation.reports.rollup import Placement, descendants, fact_rows, facts
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -279,7 +284,9 @@ def _whole_months(period: Period) -> tuple[list[Period], tuple[date, date] | Non
     return edges, (first, _month_start(after, 1))
 
 
-def _grouped(table: sa.Table, dated: str, scope: Scope, first: date, last: date, cuts, counters):
+def _grouped(
+    table: sa.Table, dated: str, scope: Scope, first: date, last: date, cuts, counters, extra
+):
     c = table.c
     keys = [
         sa.literal("all")
@@ -288,7 +295,7 @@ def _grouped(table: sa.Table, dated: str, scope: Scope, first: date, last: date,
         if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH)
         else c[_DIMENSION[cut]]
         for cut in cuts
-    ]
+    ] + [c[name] for name in extra]
     where = scope_filter(c, scope, first, last, dated)
     return (
         sa.select(*keys, *(sa.func.sum(c[name]) for name in counters)).where(*where).group_by(*keys)
@@ -296,28 +303,36 @@ def _grouped(table: sa.Table, dated: str, scope: Scope, first: date, last: date,
 
 
 def _sums(
-    scope: Scope, period: Period, cuts: list[Cut | None], counters: Iterable[str] = ROLLUP_COUNTERS
+    scope: Scope,
+    period: Period,
+    cuts: list[Cut | None],
+    counters: Iterable[str] = ROLLUP_COUNTERS,
+    *,
+    summaries: tuple = SUMMARY_TABLES,
+    base: type = AppealDayRollup,
+    extra: tuple[str, ...] = (),
 ) -> dict[tuple, dict[str, int]]:
-    """Rollup counters summed per combination of `cuts`: whole calendar months from a month
-    table when one has every column the cuts and the scope need, the rest from the days."""
+    """Rollup counters summed per combination of `cuts` (and `extra` columns): whole calendar
+    months from a summary table that has every column the cuts and the scope need, the rest
+    from the smallest day table that has them (`base`, the full day table, at the last)."""
     counters = list(counters)
     needed = _dimensions(scope, cuts)
     keys_needed = needed - {"day", "month"}
 
     def first_fit(kind: str) -> sa.Table:
-        for model, dated, keys in SUMMARY_TABLES:
+        for model, dated, keys in summaries:
             if (
                 dated == kind
                 and keys_needed <= set(keys)
                 and (kind == "day" or "day" not in needed)
             ):
                 return model.__table__
-        return AppealDayRollup.__table__
+        return base.__table__
 
     parts: list[tuple[sa.Table, str, date, date]] = []
     edges = [period]
     monthly = first_fit("month")
-    if monthly is not AppealDayRollup.__table__:
+    if monthly is not base.__table__:
         edges, months = _whole_months(period)
         if months is not None:
             parts.append((monthly, "month", *months))
@@ -325,10 +340,12 @@ def _sums(
     parts += [(daily, "day", edge.start, edge.end) for edge in edges]
     out: dict[tuple, dict[str, int]] = {}
     for table, dated, first, last in parts:
-        for row in read(_grouped(table, dated, scope, first, last, cuts, counters)):
+        for row in read(_grouped(table, dated, scope, first, last, cuts, counters, extra)):
+            width = len(cuts) + len(extra)
             key = tuple(_bucket(cut, value) for cut, value in zip(cuts, row, strict=False))
+            key += tuple(row[len(cuts) : width])
             into = out.setdefault(key, dict.fromkeys(counters, 0))
-            for name, value in zip(counters, row[len(cuts) :], strict=True):
+            for name, value in zip(counters, row[width:], strict=True):
                 into[name] += int(value or 0)
     return out
 
@@ -338,22 +355,19 @@ def _rollup_sums(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, dic
 
 
 def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tuple[int, int]]]:
-    table = AppealAnswerDays.__table__.c
-    key = (
-        sa.literal("all")
-        if cut is None
-        else table.day
-        if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH)
-        else table[_DIMENSION[cut]]
-    )
-    query = (
-        sa.select(key, table.answer_days, sa.func.sum(table.answers))
-        .where(*scope_filter(table, scope, period.start, period.end))
-        .group_by(key, table.answer_days)
-    )
+    """Days taken to answer → how many answers, per cut key (for exact medians)."""
     spreads: dict[Any, list[tuple[int, int]]] = {}
-    for k, days, n in read(query):
-        spreads.setdefault(_bucket(cut, k), []).append((days, n))
+    summed = _sums(
+        scope,
+        period,
+        [cut],
+        ["answers"],
+        summaries=ANSWER_SUMMARY_TABLES,
+        base=AppealAnswerDays,
+        extra=("answer_days",),
+    )
+    for (key, days), counted in summed.items():
+        spreads.setdefault(key, []).append((days, counted["answers"]))
     return spreads
 
 
