@@ -371,10 +371,10 @@ def drillable(code: str) -> bool:
 def behind_messages(code: str, scope: Scope, period: Period) -> sa.Select:
     """The messages behind a figure, each once (services.appeals_behind gives one row per
     fact): newest first, or the earliest deadline first for a snapshot figure."""
-    behind = appeals_behind(code, scope, period).subquery()
-    if BY_CODE[code].source == Source.SNAPSHOT:  # one row per message: a join, read in due order
-        query = sa.select(Appeal).join(behind, behind.c.appeal_id == Appeal.id)
-        return query.order_by(Appeal.answer_due_at, Appeal.id)
+    behind = appeals_behind(code, scope, period).order_by(None)
+    if BY_CODE[code].source == Source.SNAPSHOT:  # already one row per message, read in due order
+        return behind.with_only_columns(Appeal).order_by(Appeal.answer_due_at, Appeal.id)
+    behind = behind.subquery()
     query = sa.select(Appeal).where(Appeal.id.in_(sa.select(behind.c.appeal_id)))
     return query.order_by(Appeal.registered_at.desc(), Appeal.id.desc())
 
@@ -400,7 +400,7 @@ def in_numerator(code: str, scope: Scope, period: Period, appeals: list[Appeal])
     indicator = BY_CODE[code]
     if numerator_title(code) is None or not appeals:
         return set()
-    behind = appeals_behind(code, scope, period).subquery()
+    behind = appeals_behind(code, scope, period).order_by(None).subquery()
     return set(
         read(
             sa.select(behind.c.appeal_id).where(
