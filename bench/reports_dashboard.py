@@ -30,6 +30,7 @@ import appeals_inbox
 import sqlalchemy as sa
 
 DB_NAME = "bench_reports"
+BASHKORTOSTAN = "80000000"  # the demo region's OKTMO (participation.demo.data.BASHKORTOSTAN)
 
 RATINGS = """
 INSERT INTO appeal_ratings (appeal_id, author_id, organization_id, score, via, created_at)
@@ -88,7 +89,7 @@ def _pages(app, repeat: int) -> None:
         ("hotspots, the quarter (ЦУР)", "cur-coordinator", "/reports/hotspots?grain=quarter"),
         ("organization dashboard (head of Уфа)", "ufa-head", "/reports/"),
         ("rating of municipalities (ЦУР)", "cur-coordinator", "/reports/rating/"),
-        ("public statistics (no login)", None, "/statistics/"),
+        ("public statistics of the region (no login)", None, f"/statistics/{BASHKORTOSTAN}"),
     ]
     print(f"\n{'page':44} {'p50 ms':>8} {'p95 ms':>8} {'p50/base':>9}")
     base = None
@@ -165,7 +166,7 @@ def _refresh_after_events(app, events: int) -> None:
             )
         )
         if not ids:
-            print("\nno message waits for approval any more: recreate the database")
+            print("\nno message waits for approval any more: run without --reuse")
             return
         now, params = utcnow(), {"ids": ids, "now": utcnow()}
         conn = db.session.connection()

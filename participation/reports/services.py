@@ -8,6 +8,7 @@ state always come from the base tables.
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from participation.appeals.classifier import Category, Subcategory
@@ -69,8 +70,9 @@ GRAIN_LABELS = {
 
 
 def platform_today() -> date:
-    """Today as the platform counts it (Moscow): where a running period stops."""
-    return datetime.now(ZoneInfo("Europe/Moscow")).date()
+    """The latest date anywhere (UTC+14): a running period stops here, so that no
+    territory's today is cut off, wherever it is."""
+    return datetime.now(ZoneInfo("Etc/GMT-14")).date()
 
 
 def _month_start(day: date, months_back: int = 0) -> date:
@@ -109,7 +111,7 @@ class Period:
         """The period just before: the previous calendar one, or as many days before.
 
         A period still running is compared like for like: 1–5 December with 1–5 November,
-        not with the whole of November (`today` defaults to today's date in Moscow).
+        not with the whole of November (`today` defaults to `platform_today()`).
         """
         if self.grain in (Grain.MONTH, Grain.QUARTER, Grain.YEAR):
             before = Period.containing(self.grain, self.start - timedelta(days=1))
@@ -372,9 +374,17 @@ def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tu
 
 
 def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
-    """In work and overdue now, from the messages table (keys as in the rollup)."""
+    """In work and overdue now, from the messages table (keys as in the rollup); counted
+    once per request (a page compares two periods, the state now is the same for both)."""
     if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH):
         return {}
+    cache = g.setdefault("reports_snapshots", {}) if has_app_context() else {}
+    if (scope, cut) not in cache:
+        cache[(scope, cut)] = _count_open(scope, cut)
+    return copy.deepcopy(cache[(scope, cut)])
+
+
+def _count_open(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
     a = Appeal
     placement = Placement()
     # Group only by what the cut and the filters need: the open messages of a region can be
