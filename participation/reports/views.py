@@ -17,7 +17,8 @@ from participation.extensions import db
 from participation.reports import participation
 from participation.reports import rating as r
 from participation.reports.definitions import BY_CODE
-from participation.reports.services import GRAIN_LABELS, Cut, Scope, breakdown, figures
+from participation.reports.services import GRAIN_LABELS, Cut, Scope, figures
+from participation.reports.services import hotspots as top_topics
 
 bp = Blueprint("reports", __name__, url_prefix="/statistics")
 
@@ -48,19 +49,21 @@ def _figure(code: str, value, counters) -> dict:
     return {"indicator": indicator, "shown": r.public_value(indicator, value, base)}
 
 
-def _hotspot_bars(rows, previous) -> tuple[list[dict], list[Bar]]:
+def _hotspot_bars(spots) -> tuple[list[dict], list[Bar]]:
     received = BY_CODE["received"]
     items, bars = [], []
-    for row in rows:
-        count = int(row.values.get("received") or 0)
-        before = int(previous.get(row.key, 0))
-        shown = r.public_value(received, count)
-        hidden = shown != r.show_value(received, count)
+    for spot in spots:
+        shown = r.public_value(received, spot.count)
+        hidden = shown != r.show_value(received, spot.count)
         items.append(
-            {"label": row.label, "shown": shown, "before": r.public_value(received, before)}
+            {
+                "label": spot.label,
+                "shown": shown,
+                "before": r.public_value(received, spot.previous),
+            }
         )
         # A hidden count draws no bar: its length would tell the number.
-        bars.append(Bar(label=row.label, value=0 if hidden else count, caption=shown))
+        bars.append(Bar(label=spot.label, value=0 if hidden else spot.count, caption=shown))
     return items, bars
 
 
@@ -87,19 +90,8 @@ def region(oktmo: str):
         for code in participation.CODES
     ]
 
-    subjects = [
-        row
-        for row in sorted(
-            breakdown(scope, period, Cut.SUBCATEGORY),
-            key=lambda row: (-(row.values.get("received") or 0), row.label),
-        )
-        if row.values.get("received")
-    ][:HOTSPOTS]
-    previous = {
-        row.key: row.values.get("received") or 0
-        for row in breakdown(scope, period.previous(), Cut.SUBCATEGORY)
-    }
-    hotspots, bars = _hotspot_bars(subjects, previous)
+    # counts of one counter only (not the whole breakdown): the month-by-topic sums
+    hotspots, bars = _hotspot_bars(top_topics(scope, period, Cut.SUBCATEGORY, limit=HOTSPOTS))
     hotspots_chart = (
         bar_chart_svg("hotspots-chart", _("Частые темы сообщений за период"), bars)
         if bars
