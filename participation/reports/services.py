@@ -373,20 +373,42 @@ def _spreads(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, list[tu
     return spreads
 
 
+def _placement() -> Placement:
+    """One Placement per request (territories and topics do not change within one)."""
+    if not has_app_context():
+        return Placement()
+    if "reports_placement" not in g:
+        g.reports_placement = Placement()
+    return g.reports_placement
+
+
 def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
     """In work and overdue now, from the messages table (keys as in the rollup); counted
     once per request (a page compares two periods, the state now is the same for both)."""
     if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH):
         return {}
     cache = g.setdefault("reports_snapshots", {}) if has_app_context() else {}
-    if (scope, cut) not in cache:
-        cache[(scope, cut)] = _count_open(scope, cut)
-    return copy.deepcopy(cache[(scope, cut)])
+    # The total and the municipalities are folded from one count by territory.
+    source = Cut.TERRITORY if cut in (None, Cut.MUNICIPALITY) else cut
+    if (scope, source) not in cache:
+        cache[(scope, source)] = _count_open(scope, source)
+    counted = cache[(scope, source)]
+    if source == cut:
+        return copy.deepcopy(counted)
+    placement = _placement()
+    placement.load(counted)
+    folded: dict[Any, dict[str, int]] = {}
+    for territory_id, numbers in counted.items():
+        key = "all" if cut is None else placement.of(territory_id)[1]
+        into = folded.setdefault(key, {"in_work_now": 0, "overdue_now": 0})
+        for name, n in numbers.items():
+            into[name] += n
+    return folded
 
 
 def _count_open(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
     a = Appeal
-    placement = Placement()
+    placement = _placement()
     # Group only by what the cut and the filters need: the open messages of a region can be
     # many, their territories, organizations and topics few.
     needed = _dimensions(scope, [cut])
