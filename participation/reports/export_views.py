@@ -220,38 +220,43 @@ def _format_or_404(fmt: str) -> None:
     require(fmt in ("csv", "xlsx"), reason="reports: format")
 
 
-@bp.get("/table.<fmt>")
-def table(fmt: str):
+def _download(fmt: str, make) -> Response:
+    """A table as CSV or XLSX: `make(form, scope, period)` gives the table and its names."""
     _format_or_404(fmt)
     read = _read_form()
     if isinstance(read, Response):
         return read
     form, scope, period, _org = read
-    cut = Cut(form.cut.data)
-    russian, ascii_ = _stamp(period)
-    return _table_response(
-        breakdown_table(scope, period, cut),
-        fmt,
-        _("Показатели по разрезу «%(cut)s» %(period)s", cut=CUT_LABELS[cut], period=russian),
-        f"indicators-{cut.value}-{ascii_}",
-    )
+    table_, name, fallback = make(form, scope, period)
+    return _table_response(table_, fmt, name, fallback)
+
+
+@bp.get("/table.<fmt>")
+def table(fmt: str):
+    def make(form, scope, period):
+        cut = Cut(form.cut.data)
+        russian, ascii_ = _stamp(period)
+        return (
+            breakdown_table(scope, period, cut),
+            _("Показатели по разрезу «%(cut)s» %(period)s", cut=CUT_LABELS[cut], period=russian),
+            f"indicators-{cut.value}-{ascii_}",
+        )
+
+    return _download(fmt, make)
 
 
 @bp.get("/trend.<fmt>")
 def trend(fmt: str):
-    _format_or_404(fmt)
-    read = _read_form()
-    if isinstance(read, Response):
-        return read
-    form, scope, period, _org = read
-    step = Cut(form.step.data)
-    russian, ascii_ = _stamp(period)
-    return _table_response(
-        trend_table(scope, period, step),
-        fmt,
-        _("Динамика показателей %(period)s", period=russian),
-        f"trend-{step.value}-{ascii_}",
-    )
+    def make(form, scope, period):
+        step = Cut(form.step.data)
+        russian, ascii_ = _stamp(period)
+        return (
+            trend_table(scope, period, step),
+            _("Динамика показателей %(period)s", period=russian),
+            f"trend-{step.value}-{ascii_}",
+        )
+
+    return _download(fmt, make)
 
 
 @bp.get("/statistics.csv")

@@ -664,11 +664,6 @@ def label_rows(cut: Cut, rows: Iterable[Row]) -> None:
             row.label = names.get(row.key, str(row.key))
 
 
-def indicator(code: str):
-    """The definition of an indicator by its code (KeyError for an unknown one)."""
-    return BY_CODE[code]
-
-
 # --- «Проблемные точки»: what is frequent, what grows, where --------------------------------------
 
 
