@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from participation.api.oauth.models import AppSession, AppToken, RevokeReason
 from participation.api.oauth.services import hash_secret, register_app
@@ -313,3 +314,19 @@ def test_the_token_endpoint_is_rate_limited(app, client, oauth_app, monkeypatch)
     body = _assert_error(limited, 429, "temporarily_unavailable", "Слишком много запросов")
     assert body["error_description"] == "Too many requests."
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_userinfo_sets_no_cookie(client, tokens):
+    response = userinfo(client, tokens["access_token"])
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_server_metadata_is_valid_rfc_8414(client):
+    response = client.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    metadata = AuthorizationServerMetadata(response.get_json())
+    metadata.validate()
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["token_endpoint_auth_methods_supported"] == ["none"]
+    assert metadata["token_endpoint"] == "http://localhost/oauth/token"

@@ -18,7 +18,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Response, abort, current_app, json
+from flask import Response, abort, current_app, json, url_for
 from flask import request as flask_request
 from flask_babel import lazy_gettext as _l
 
@@ -331,6 +331,25 @@ class ResidentAuthorizationServer(AuthorizationServer):
 
 
 server = ResidentAuthorizationServer()
+
+
+def server_metadata() -> dict[str, Any]:
+    """RFC 8414 metadata: what an app's OAuth library needs to know to talk to us."""
+    return {
+        "issuer": url_for("core.home", _external=True).rstrip("/"),
+        "authorization_endpoint": url_for("oauth.authorize", _external=True),
+        "token_endpoint": url_for("oauth.token", _external=True),
+        "revocation_endpoint": url_for("oauth.revoke", _external=True),
+        "userinfo_endpoint": url_for("oauth.userinfo", _external=True),
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "code_challenge_methods_supported": ["S256"],
+        "ui_locales_supported": ["ru"],
+    }
 
 
 # --- the resource side ------------------------------------------------------------------------
