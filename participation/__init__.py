@@ -116,6 +116,7 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.api.oauth.views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
@@ -124,6 +125,7 @@ CLI_GROUPS = (
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
+    "participation.api.oauth.cli:api_cli",
 )
 
 

@@ -83,6 +83,8 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.response is not None:  # the answer was built already (an OAuth error, a limit)
+            return exc.response
         message = exc.description if exc.code == 429 or wants_json() else None
         if exc.code == 429:
             message = None

@@ -1,0 +1,1 @@
+"""The open platform API: /api/v1, OAuth for residents' apps, keys, webhooks, Open311."""
