@@ -89,6 +89,10 @@ def _init_extensions(app: Flask) -> None:
 
     watch_appeal_changes()
 
+    from participation.api.webhooks.subscribers import watch_appeal_events
+
+    watch_appeal_events()
+
 
 # Every blueprint and CLI group, listed explicitly ("module:attribute"), in registration order.
 BLUEPRINTS = (
@@ -116,6 +120,7 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.api.webhooks.manage_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
@@ -124,6 +129,7 @@ CLI_GROUPS = (
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
+    "participation.api.webhooks.cli:webhooks_cli",
 )
 
 

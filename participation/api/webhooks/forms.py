@@ -1,0 +1,54 @@
+"""Forms of the «Вебхуки» section; the services check each value and say what is wrong."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+
+from participation.api.webhooks.models import DeliveryStatus, EventType
+from participation.core.forms import Form
+
+EVENT_LABELS = {
+    EventType.APPEAL_ASSIGNED: _l("Сообщение поступило в организацию на исполнение"),
+    EventType.APPEAL_DUE_SOON: _l("До срока ответа осталось меньше 24 часов"),
+    EventType.APPEAL_OVERDUE: _l("Срок ответа истёк"),
+    EventType.APPEAL_RATED: _l("Заявитель оценил ответ"),
+    EventType.APPEAL_ESCALATED: _l("Низкая оценка: сообщение передано в вышестоящую организацию"),
+    EventType.APPEAL_ANSWER_RETURNED: _l("Заявитель вернул ответ на доработку"),
+}
+
+STATUS_LABELS = {
+    DeliveryStatus.PENDING: _l("Отправляется"),
+    DeliveryStatus.SUCCEEDED: _l("Доставлено"),
+    DeliveryStatus.FAILED: _l("Не доставлено"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EndpointForm(Form):
+    url = StringField(
+        _l("Адрес получателя"),
+        description=_l(
+            "Адрес вашей системы (СЭД, чат-бота), начинающийся с https://. "
+            "На него придут POST-запросы с JSON и подписью."
+        ),
+    )
+    description = StringField(
+        _l("Описание"), description=_l("Для себя: например, «СЭД „Дело“, рабочий контур»")
+    )
+    events = MultiCheckboxField(_l("События"), choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.events.choices = [
+            SelectChoice(e.value, f"{EVENT_LABELS[e]} ({e.value})") for e in EventType
+        ]
+
+
+class ActionForm(Form):
+    """A button that changes something (rotate, pause, delete, resend): CSRF only."""
