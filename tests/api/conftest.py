@@ -107,12 +107,37 @@ def receiver():
 
 
 @pytest.fixture
-def commit(run_jobs):
+def run_queued(app):
+    """Run what was queued. Without Redis jobs already ran after the commit; with Redis they
+    are taken off the queues and run here, as a worker would run them (RQ's own worker is not
+    used: with the clock frozen by time-machine it waits a minute for its pub/sub thread)."""
+
+    def _run() -> None:
+        if not app.config["REDIS_URL"]:
+            return
+        from rq import Queue
+
+        from participation.core.jobs import execute, redis_connection
+
+        conn = redis_connection(app.config["REDIS_URL"])
+        queues = [Queue(name, connection=conn) for name in app.config["RQ_QUEUES"]]
+        while any(q.count for q in queues):
+            for queue in queues:
+                for job in queue.jobs:
+                    queue.remove(job)
+                    assert job.func is execute
+                    execute(*job.args)
+
+    return _run
+
+
+@pytest.fixture
+def commit(run_queued):
     """Commit as a request or job would; queued jobs (deliveries) then run (with Redis too)."""
 
     def _commit() -> None:
         db.session.commit()
-        run_jobs()
+        run_queued()
 
     return _commit
 

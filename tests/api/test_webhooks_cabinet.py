@@ -262,7 +262,7 @@ def test_another_organizations_endpoint_and_delivery_are_not_found(world, client
     assert theirs.url not in client.get(PAGE).get_data(as_text=True)
 
 
-def test_the_delivery_log_and_resending_by_hand(world, client, receiver, commit):
+def test_the_delivery_log_and_resending_by_hand(world, client, receiver, commit, run_queued):
     w = world
     endpoint = endpoint_for(w.city_admin, receiver.url, actor=w.administrator)
     receiver.answer((500, {}, b"database is down"))
@@ -284,6 +284,7 @@ def test_the_delivery_log_and_resending_by_hand(world, client, receiver, commit)
         f"{PAGE}deliveries/{delivery.id}/resend", data={"csrf_token": csrf_token(client, page)}
     )
     assert response.status_code == 302
+    run_queued()  # with Redis the resend went to the queue
     [delivery] = deliveries(endpoint)
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery.event.public_id] * 2

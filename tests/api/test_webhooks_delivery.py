@@ -337,3 +337,26 @@ def test_only_chosen_events_are_sent(world, receiver, commit):
     _assign(w)
     commit()
     assert receiver.requests == [] and deliveries() == []
+
+
+def test_a_delivery_in_flight_is_not_sent_twice_and_a_lost_claim_expires(
+    world, receiver, commit, clock
+):
+    from participation.api.webhooks.tasks import deliver
+
+    w = world
+    endpoint = endpoint_for(w.city_admin, receiver.url, actor=w.administrator)
+    receiver.answer(500)
+    _assign(w)
+    commit()
+    [delivery] = deliveries(endpoint)
+    clock.move_to(delivery.next_attempt_at)
+    # A worker takes it and is killed mid-request: its claim stays behind.
+    assert services.claim_delivery(delivery.id, datetime.now(UTC)) is not None
+    commit()
+    assert deliver(delivery.id) == "skipped"
+    assert services.claim_delivery(delivery.id, datetime.now(UTC)) is None
+    assert len(receiver.requests) == 1
+    clock.move_to(datetime.now(UTC) + services.IN_FLIGHT_LEASE + timedelta(seconds=1))
+    assert deliver(delivery.id) == "succeeded"
+    assert len(receiver.requests) == 2
