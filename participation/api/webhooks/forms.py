@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from participation.api.webhooks.models import DeliveryStatus, EventType
+from participation.api.webhooks.transport import Policy, url_problem
 from participation.core.forms import Form
 
 EVENT_LABELS = {
@@ -30,18 +33,37 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def _acceptable_url(form, field) -> None:
+    """The address rules at once, next to the field (the service checks them again)."""
+    problem = url_problem((field.data or "").strip(), Policy.from_config(current_app.config))
+    if problem is not None:
+        raise ValidationError(str(problem))
+
+
 class EndpointForm(Form):
+    # Every field is checked here so that all the errors show at once; the service is the rule.
     url = StringField(
         _l("Адрес получателя"),
+        validators=[
+            InputRequired(message=_l("Укажите адрес, на который отправлять события.")),
+            _acceptable_url,
+        ],
         description=_l(
             "Адрес вашей системы (СЭД, чат-бота), начинающийся с https://. "
             "На него придут POST-запросы с JSON и подписью."
         ),
     )
     description = StringField(
-        _l("Описание"), description=_l("Для себя: например, «СЭД „Дело“, рабочий контур»")
+        _l("Описание"),
+        validators=[Length(max=200, message=_l("Не больше %(max)d символов.", max=200))],
+        description=_l("Для себя: например, «СЭД „Дело“, рабочий контур»"),
     )
-    events = MultiCheckboxField(_l("События"), choices=[], validate_choice=False)
+    events = MultiCheckboxField(
+        _l("События"),
+        choices=[],
+        validate_choice=False,
+        validators=[InputRequired(message=_l("Выберите хотя бы одно событие."))],
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -57,7 +57,6 @@ class WebhookEndpoint(TimestampMixin, Base):
         back_populates="endpoint",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="WebhookSubscription.event_type",
     )
 
     __table_args__ = (
@@ -70,7 +69,9 @@ class WebhookEndpoint(TimestampMixin, Base):
 
     @property
     def event_types(self) -> list[EventType]:
-        return [s.event_type for s in self.subscriptions]
+        """The chosen types, in the order EventType lists them."""
+        order = list(EventType)
+        return sorted((s.event_type for s in self.subscriptions), key=order.index)
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret, and the previous one while its grace period lasts."""
