@@ -344,3 +344,20 @@ def test_the_cabinet_counts_undelivered_events(world, client, receiver, commit):
     login_as(client, w.administrator)
     assert "1 событие за сутки не доставлено" in client.get("/backoffice/").get_data(as_text=True)
     assert services.undelivered_count(w.city_admin) == 1
+
+
+def test_production_refuses_a_name_that_resolves_inside(
+    world, client, production_rules, monkeypatch
+):
+    import ipaddress
+
+    from participation.api.webhooks import transport
+
+    monkeypatch.setattr(
+        transport, "resolve", lambda host, port: [ipaddress.ip_address("192.168.10.20")]
+    )
+    login_as(client, world.administrator)
+    response = _post_new(client, url="https://sed.intranet.example.ru/hook", events=ALL)
+    assert response.status_code == 400
+    assert "внутреннюю сеть" in _field_error(response.get_data(as_text=True), "url")
+    assert _endpoints() == []

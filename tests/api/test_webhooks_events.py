@@ -270,3 +270,15 @@ def test_event_time_is_the_change_time(world, receiver, city_hook, commit):
         commit()
         [payload] = _received(receiver, city_hook)
     assert payload["timestamp"] == "2026-03-02T09:30:00Z"
+
+
+def test_the_sweeps_run_with_the_platforms_sweep_and_by_hand(app, world, receiver, city_hook):
+    from participation.core.jobs import SWEEPS
+
+    names = {f"{s.__module__}.{s.__name__}" for s in SWEEPS}
+    assert {
+        "participation.api.webhooks.tasks.announce_webhook_deadlines",
+        "participation.api.webhooks.tasks.retry_webhook_deliveries",
+    } <= names
+    result = app.test_cli_runner().invoke(args=["webhooks", "sweep"])
+    assert result.exit_code == 0 and "Событий о сроках: 0" in result.output

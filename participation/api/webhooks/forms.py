@@ -34,8 +34,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _acceptable_url(form, field) -> None:
-    """The address rules at once, next to the field (the service checks them again)."""
-    problem = url_problem((field.data or "").strip(), Policy.from_config(current_app.config))
+    """The address rules, next to the field; the service checks again, resolving the name."""
+    policy = Policy.from_config(current_app.config)
+    problem = url_problem((field.data or "").strip(), policy, look_up=False)
     if problem is not None:
         raise ValidationError(str(problem))
 
