@@ -89,6 +89,10 @@ def _init_extensions(app: Flask) -> None:
 
     watch_appeal_changes()
 
+    from participation.api.webhooks.subscribers import watch_appeal_events
+
+    watch_appeal_events()
+
 
 # Every blueprint and CLI group, listed explicitly ("module:attribute"), in registration order.
 BLUEPRINTS = (
@@ -117,6 +121,7 @@ BLUEPRINTS = (
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
     "participation.api.oauth.views:bp",
+    "participation.api.webhooks.manage_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
@@ -126,6 +131,7 @@ CLI_GROUPS = (
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
     "participation.api.oauth.cli:api_cli",
+    "participation.api.webhooks.cli:webhooks_cli",
 )
 
 

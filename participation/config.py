@@ -207,6 +207,30 @@ def _oauth_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+# --- Webhooks (participation/api/webhooks/) ---
+def _webhook_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Where webhooks may be sent: https only, and no internal addresses in production (SSRF)."""
+    allow_local = _flag(env, "WEBHOOKS_ALLOW_LOCAL_HTTP", not production)
+    if allow_local and production:
+        raise ConfigError(
+            "WEBHOOKS_ALLOW_LOCAL_HTTP: в production вебхуки на http://localhost включать нельзя"
+        )
+    return {
+        # http://127.0.0.1, http://localhost and http://[::1] accepted besides https:// (a
+        # receiver on the developer's machine, the tests' receiver).
+        "WEBHOOKS_ALLOW_LOCAL_HTTP": allow_local,
+        # Refuse addresses that are not public (private, loopback, link-local, reserved): the
+        # platform must not be made to call its own network. On in production.
+        "WEBHOOKS_BLOCK_PRIVATE_ADDRESSES": _flag(
+            env, "WEBHOOKS_BLOCK_PRIVATE_ADDRESSES", production
+        ),
+        "WEBHOOKS_TIMEOUT_SECONDS": _positive_int(env, "WEBHOOKS_TIMEOUT_SECONDS", 10),
+    }
+
+
+# --- end webhooks ---
+
+
 def load_config(
     env: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
 ) -> dict[str, Any]:
@@ -272,6 +296,7 @@ def load_config(
         "PUBLIC_BASE_URL": base_url,
         **_esia_settings(env, instance, production, base_url),  # ESIA block above
         **_oauth_settings(env),  # residents' mobile apps, above
+        **_webhook_settings(env, production),  # webhooks block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).
