@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from participation.admin.permissions import can_manage_staff
+from participation.api.permissions import can_manage_api_keys
 from participation.api.webhooks.permissions import can_manage_webhooks
 from participation.api.webhooks.services import undelivered_count
 from participation.appeals.classifier import administered_region, can_edit_classifier
@@ -197,6 +198,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("admin.index", _l("Сотрудники и роли"), can_manage_staff),
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
     Section("webhooks_admin.index", _l("Вебхуки"), can_manage_webhooks, _webhooks),
+    Section("api_keys.index", _l("API-ключи"), can_manage_api_keys),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
     Section("reports_manage.dashboard", _l("Аналитика"), can_view_dashboards),
     Section("reports_exports.index", _l("Выгрузки и отчёты"), can_view_dashboards),

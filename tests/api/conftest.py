@@ -1,5 +1,6 @@
-"""Shared fixtures of the API tests: OAuth apps and PKCE flows through the test client (the
-real-HTTP flow is in test_oauth_http.py); the webhook receiver, queued jobs and the sweep."""
+"""Shared fixtures of the API tests: the validating client, an organization with its administrator
+and issued keys; OAuth apps and PKCE flows through the test client (the real-HTTP flow is in
+test_oauth_http.py); the webhook receiver, queued jobs and the sweep."""
 
 from __future__ import annotations
 
@@ -19,11 +20,15 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from participation.api import services as api_services
+from participation.api.models import ApiKey, ApiScope
 from participation.api.oauth.services import register_app
-from participation.api.webhooks import services
+from participation.api.webhooks import services as webhook_services
 from participation.api.webhooks.models import WebhookDelivery, WebhookEvent
+from participation.core.users import Role, User
 from participation.extensions import db
 from tests import factories as f
+from tests.api.openapi_check import ValidatingClient
 from tests.appeals.conftest import world  # noqa: F401  (the fixture, shared)
 from tests.helpers import login_as
 
@@ -270,7 +275,7 @@ def endpoint_for(organization, url, *events, actor):
     """An endpoint of `organization` for `events` (all of them when none named)."""
     from participation.api.webhooks.models import EventType
 
-    return services.create_endpoint(
+    return webhook_services.create_endpoint(
         organization,
         actor,
         url=url,
@@ -291,3 +296,44 @@ def events(organization=None) -> list[WebhookEvent]:
     if organization is not None:
         query = query.where(WebhookEvent.organization_id == organization.id)
     return list(db.session.scalars(query))
+
+
+@pytest.fixture
+def client(app):
+    """Every /api/v1 response of the test is validated against the OpenAPI document."""
+    return ValidatingClient(app, app.response_class, use_cookies=True)
+
+
+@dataclass
+class Org:
+    organization: object
+    admin: User
+
+
+@pytest.fixture
+def org(db_session) -> Org:
+    organization = f.organization(name="Администрация города Уфы")
+    admin = f.staff(organization, Role.ADMINISTRATOR, last_name="Админов")
+    db.session.commit()
+    return Org(organization, admin)
+
+
+def issue(
+    org: Org, *scopes: ApiScope, name: str = "СЭД Дело", days: int = 30
+) -> tuple[ApiKey, str]:
+    """A key of `org` with `scopes` (all of them by default), committed; returns key and token."""
+    from datetime import timedelta
+
+    issued = api_services.create_api_key(
+        org.organization,
+        name,
+        [s.value for s in (scopes or tuple(ApiScope))],
+        api_services.today() + timedelta(days=days),
+        org.admin,
+    )
+    db.session.commit()
+    return issued.key, issued.token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,19 +1,19 @@
-"""`flask api …`: register residents' mobile apps (OAuth public clients) and list them."""
+"""`flask api register-app` / `list-apps`: residents' mobile apps (OAuth public clients); the
+commands join the `api` group of participation/api/cli.py."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from participation.api.oauth.scopes import SCOPES
 from participation.api.oauth.services import list_apps, register_app
 from participation.core.errors import DomainError
 from participation.extensions import db
 
-api_cli = AppGroup("api", help="Открытый API: приложения жителей (OAuth 2.0)")
 
-
-@api_cli.command("register-app")
+@click.command("register-app")
+@with_appcontext
 @click.argument("name")
 @click.option(
     "--redirect-uri",
@@ -46,7 +46,8 @@ def register_app_command(
     click.echo(f"Области доступа: {client.scope}")
 
 
-@api_cli.command("list-apps")
+@click.command("list-apps")
+@with_appcontext
 def list_apps_command() -> None:
     """List the registered apps with their client_id, redirect URIs and scopes."""
     apps = list_apps()
