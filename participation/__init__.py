@@ -116,6 +116,7 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.api.open311.views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",

@@ -265,4 +265,13 @@ def load_config(
         "LANGUAGES": ["ru", "en"],
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PROXY_FIX": _flag(env, "PROXY_FIX", False),
+        # --- Open311 GeoReport v2 (participation/api/open311): the discovery document ---
+        "OPEN311_CONTACT": env.get("OPEN311_CONTACT")
+        or "Вопросы об интерфейсе Open311 — оператору платформы через раздел «Помощь».",
+        "OPEN311_KEY_SERVICE": env.get("OPEN311_KEY_SERVICE")
+        or (
+            "Ключ API с правом подачи сообщений (messages:write) создаёт администратор "
+            "организации в её кабинете: Бэк-офис → Ключи API. Ключ передаётся в параметре "
+            "api_key запроса POST requests."
+        ),
     }

@@ -1,0 +1,1 @@
+"""Machine interfaces of the platform: the REST API, keys, webhooks, open data and Open311."""
