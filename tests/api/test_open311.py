@@ -598,3 +598,13 @@ def test_xml_is_utf8_with_the_declaration(client, world):
         assert ET.fromstring(body) is not None
     services = client.get(f"{BASE}/services.xml").get_data()
     assert "Дороги (тест)".encode() in services  # Cyrillic as UTF-8, not as entities
+
+
+def test_text_xml_cannot_carry_is_dropped_and_markup_escaped(client, world):
+    appeal = accepted(world)
+    appeal.address = "ул. <Ленина> & Co\x0b, д. 5\x01"
+    db.session.flush()
+    [item] = records(client.get(f"{BASE}/requests.xml"), "xml", "service_requests")
+    assert item["address"] == "ул. <Ленина> & Co, д. 5"
+    [item] = get_requests(client, "json")
+    assert item["address"] == "ул. <Ленина> & Co\x0b, д. 5\x01"  # JSON escapes them

@@ -10,11 +10,12 @@ element holding one child per item, named by LIST_ITEMS; in JSON it is an array,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from flask import Response
@@ -162,30 +163,38 @@ def error_items(errors: Sequence[ApiError]) -> list[dict[str, Any]]:
 # --- serialization -------------------------------------------------------------------------
 
 
-def _xml_text(value: Any) -> str | None:
-    if value is None:
-        return None
+# Characters XML 1.0 cannot carry at all (control characters other than tab and line breaks,
+# lone surrogates, U+FFFE/U+FFFF); typed text can hold them, a client's parser would fail.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return escape(_NOT_XML.sub("", str(value)))
 
 
-def _xml_fill(element: ET.Element, value: Any) -> None:
+def _xml_write(out: list[str], tag: str, value: Any) -> None:
+    if value is None or value == [] or value == {}:
+        out.append(f"<{tag}/>")
+        return
+    out.append(f"<{tag}>")
     if isinstance(value, Mapping):
         for key, child in value.items():
-            _xml_fill(ET.SubElement(element, key), child)
+            _xml_write(out, key, child)
     elif isinstance(value, list):
         for item in value:
-            _xml_fill(ET.SubElement(element, LIST_ITEMS[element.tag]), item)
+            _xml_write(out, LIST_ITEMS[tag], item)
     else:
-        element.text = _xml_text(value)
+        out.append(_xml_text(value))
+    out.append(f"</{tag}>")
 
 
 def to_xml(root: str, payload: Mapping[str, Any] | list[Any]) -> bytes:
     """The document as UTF-8 XML with the declaration the spec requires."""
-    element = ET.Element(root)
-    _xml_fill(element, payload)
-    return (XML_DECLARATION + ET.tostring(element, encoding="unicode")).encode("utf-8")
+    out = [XML_DECLARATION]
+    _xml_write(out, root, payload)
+    return "".join(out).encode("utf-8")
 
 
 def to_json(payload: Mapping[str, Any] | list[Any]) -> bytes:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from participation.api.open311 import models  # noqa: F401  (its index, for Alembic's metadata)
 from participation.appeals.classifier import Category, Subcategory, split_keywords
 from participation.appeals.models import Appeal, AppealEvent
 from participation.appeals.workflow import OPEN_STATES, AppealState
