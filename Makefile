@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # ../shared/tools/import_circles.py prints the files that import each other (ARCHITECTURE.md).
 IMPORT_CIRCLES ?= ../shared/tools/import_circles.py
 
-.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean
+.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean vendor-swagger-ui
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Нужен Python 3.11 или новее")'
@@ -61,6 +61,19 @@ sweep: translations
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o participation/translations/messages.pot --no-location --sort-output --width 100 --project participation .
 	$(VENV)/bin/pybabel update -i participation/translations/messages.pot -d participation/translations --no-fuzzy-matching --ignore-obsolete --width 100
+
+## vendor-swagger-ui: refresh the API docs page's Swagger UI from the npm registry (committed files)
+SWAGGER_UI_VERSION ?= 5.35.0
+SWAGGER_UI_DIR := participation/static/vendor/swagger-ui
+vendor-swagger-ui:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) >/dev/null \
+	  && tar xzf swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz && cd - >/dev/null \
+	  && mkdir -p $(SWAGGER_UI_DIR) \
+	  && cp $$tmp/package/swagger-ui-bundle.js $$tmp/package/swagger-ui-bundle.js.LICENSE.txt \
+	     $$tmp/package/swagger-ui.css $$tmp/package/LICENSE $$tmp/package/NOTICE $(SWAGGER_UI_DIR)/ \
+	  && sed -i '/sourceMappingURL/d' $(SWAGGER_UI_DIR)/swagger-ui.css $(SWAGGER_UI_DIR)/swagger-ui-bundle.js \
+	  && echo "swagger-ui-dist $(SWAGGER_UI_VERSION) (npm), Apache-2.0; refreshed by \`make vendor-swagger-ui\`" \
+	     > $(SWAGGER_UI_DIR)/VERSION && rm -rf $$tmp
 
 bench: translations
 	@ls bench/*.py | grep -v _common | while read b; do echo "== $$b"; $(PY) $$b || exit 1; done

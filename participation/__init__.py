@@ -116,8 +116,14 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.api.views:docs_bp",
+    "participation.api.manage_views:bp",
     "participation.api.open311.views:bp",
 )
+# Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
+# /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per
+# key or token, problem+json errors, Idempotency-Key on POST.
+API_BLUEPRINTS = ("participation.api.views:bp",)
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
     "participation.core.cli:files_cli",
@@ -131,10 +137,12 @@ CLI_GROUPS = (
 def _register_blueprints(app: Flask) -> None:
     from werkzeug.utils import import_string
 
+    from participation.api.setup import init_api
     from participation.core.labels import register_label_filters
 
     for path in BLUEPRINTS:
         app.register_blueprint(import_string(path))
+    init_api(app, API_BLUEPRINTS)
     if app.config["ESIA_EMULATOR"]:  # development and tests only
         from participation.auth.emulator.views import bp as esia_emulator_bp
 

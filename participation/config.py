@@ -107,6 +107,51 @@ def _timezone(env: Mapping[str, str]) -> str:
     return tz
 
 
+# --- The platform API (participation/api) ---
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Browser origins (scheme://host[:port]) separated by commas or spaces; empty by default."""
+    found = []
+    for origin in (env.get(name) or "").replace(",", " ").split():
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.netloc
+            or origin.rstrip("/") != (f"{parts.scheme}://{parts.netloc}")
+        ):
+            raise ConfigError(
+                f"{name}: {origin!r} — ожидается источник вида https://app.example.ru"
+            )
+        found.append(origin.rstrip("/"))
+    return tuple(found)
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = env.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: ожидается, например, «300 per minute»") from None
+    return value
+
+
+def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        # Origins whose browser scripts may call /api/v1 (CORS); none unless listed.
+        "API_CORS_ORIGINS": _origins(env, "API_CORS_ORIGINS"),
+        # Per API key or resident token (per address for calls without a token).
+        "API_RATE_LIMIT": _rate_limit(env, "API_RATE_LIMIT", "300 per minute"),
+        # How long a stored Idempotency-Key answer is replayed.
+        "API_IDEMPOTENCY_HOURS": _positive_int(env, "API_IDEMPOTENCY_HOURS", 24),
+    }
+
+
+# --- end API ---
+
+
 # --- ESIA: relying party and emulator (participation/auth/esia.py, auth/emulator/) ---
 ESIA_DEFAULT_SCOPES = "openid fullname birthdate gender email mobile addresses"
 ESIA_DEFAULT_ISSUER = "http://esia.gosuslugi.ru/"
@@ -242,6 +287,7 @@ def load_config(
         "DEFAULT_TIMEZONE": _timezone(env),
         "PUBLIC_BASE_URL": base_url,
         **_esia_settings(env, instance, production, base_url),  # ESIA block above
+        **_api_settings(env),  # API block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).

@@ -1,7 +1,7 @@
 """Open311: messages by topic and registration time (GET requests filtered by service_code).
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-05 20:40:00
 
 Without it a service_code filter walks the whole 90-day window of ix_appeals_registered_at and
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0014"
+down_revision = "0015"  # 0014 as briefed; on 0015 since this branch merged api-core
 branch_labels = None
 depends_on = None
 

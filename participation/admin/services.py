@@ -10,16 +10,20 @@ from participation.core import audit
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import role_label
 from participation.core.organizations import Organization
-from participation.core.users import Membership, Role, User
+from participation.core.users import Membership, Role, User, UserKind
 from participation.extensions import db
 
 
 def staff_query(organization: Organization) -> sa.Select:
-    """People holding any role in `organization`, by name (to pass to paginate())."""
+    """People holding any role in `organization`, by name (to pass to paginate()).
+
+    API keys' technical members are left out: their roles follow the key's scopes and are
+    managed on the «API-ключи» page only.
+    """
     members = sa.select(Membership.user_id).where(Membership.organization_id == organization.id)
     return (
         sa.select(User)
-        .where(User.id.in_(members))
+        .where(User.id.in_(members), User.kind != UserKind.TECHNICAL)
         .order_by(User.last_name, User.first_name, User.middle_name, User.id)
     )
 
@@ -43,11 +47,14 @@ def memberships_by_user(
 
 
 def staff_member(organization: Organization, user_id: int) -> User | None:
-    """The person with this id if they hold a role in `organization`, else None."""
+    """The person with this id if they hold a role in `organization`, else None (also for an
+    API key's technical member: its roles are not edited here)."""
     is_member = sa.exists().where(
         Membership.user_id == User.id, Membership.organization_id == organization.id
     )
-    return db.session.scalar(sa.select(User).where(User.id == user_id, is_member))
+    return db.session.scalar(
+        sa.select(User).where(User.id == user_id, User.kind != UserKind.TECHNICAL, is_member)
+    )
 
 
 def find_user(identifier: str) -> User:

@@ -1,1 +1,1 @@
-"""Machine interfaces of the platform: the REST API, keys, webhooks, open data and Open311."""
+"""The platform API: /api/v1 (OpenAPI 3.1 from code, problem+json errors, API keys) and Open311."""

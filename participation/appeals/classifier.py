@@ -205,13 +205,18 @@ class AnswerTerm(NamedTuple):
     days: int
 
 
+def term_days(fast_track: bool) -> int:
+    """Days to answer a message: 30, or 10 for fast-track (as configured)."""
+    if fast_track:
+        return _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS)
+    return _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS)
+
+
 def answer_term(subcategory: Subcategory, region_territory: Territory | None) -> AnswerTerm:
     """Is a message on this subcategory fast-track in this region, and the days to answer it
     (30, or 10 for fast-track, as configured)."""
     fast_track = is_fast_track(subcategory, region_territory)
-    if fast_track:
-        return AnswerTerm(True, _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS))
-    return AnswerTerm(False, _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS))
+    return AnswerTerm(fast_track, term_days(fast_track))
 
 
 def fast_track_subcategory_ids(region_territory: Territory | None) -> set[int]:

@@ -36,6 +36,8 @@ def load_user(user_key: str) -> User | None:
     user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
+    if user.is_technical:  # an API key's member acts only through its bearer token
+        return None
     return user
 
 

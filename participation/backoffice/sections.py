@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from participation.admin.permissions import can_manage_staff
+from participation.api.permissions import can_manage_api_keys
 from participation.appeals.classifier import administered_region, can_edit_classifier
 from participation.appeals.curator import curated_scope
 from participation.appeals.inbox import waiting_count
@@ -183,6 +184,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("polls_manage.index", _l("Опросы организации"), can_publish_in, _survey_drafts),
     Section("admin.index", _l("Сотрудники и роли"), can_manage_staff),
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
+    Section("api_keys.index", _l("API-ключи"), can_manage_api_keys),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
     Section("reports_manage.dashboard", _l("Аналитика"), can_view_dashboards),
     Section("reports_exports.index", _l("Выгрузки и отчёты"), can_view_dashboards),

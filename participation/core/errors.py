@@ -1,10 +1,16 @@
-"""Domain errors and the HTTP error pages (HTML in Russian, JSON under /api/)."""
+"""Domain errors and the HTTP error pages (HTML in Russian, JSON under /api/).
+
+A feature that answers errors in its own format under a path prefix (the platform API's
+problem+json under /api/v1/) registers a renderer with `register_error_renderer`; every error
+handler below hands such requests to it, whatever was raised.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -55,6 +61,22 @@ ERROR_TEXTS = {
 }
 
 
+ErrorRenderer = Callable[[BaseException], object]
+RENDERERS = "error_renderers"
+
+
+def register_error_renderer(app: Flask, prefix: str, renderer: ErrorRenderer) -> None:
+    """Errors of requests whose path starts with `prefix` are answered by `renderer(exc)`."""
+    app.extensions.setdefault(RENDERERS, []).append((prefix, renderer))
+
+
+def _renderer() -> ErrorRenderer | None:
+    for prefix, renderer in current_app.extensions.get(RENDERERS, ()):
+        if request.path.startswith(prefix):
+            return renderer
+    return None
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -69,7 +91,9 @@ def render_error(code: int, message: str | None = None):
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_exc: CSRFError):
+    def _csrf(exc: CSRFError):
+        if renderer := _renderer():
+            return renderer(exc)
         return render_error(
             400,
             _l("Форма устарела или отправлена с другого сайта. Обновите страницу и повторите."),
@@ -77,12 +101,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if renderer := _renderer():
+            return renderer(exc)
         return render_error(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if renderer := _renderer():
+            return renderer(exc)
         message = exc.description if exc.code == 429 or wants_json() else None
         if exc.code == 429:
             message = None
@@ -91,4 +119,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s", request.path)
+        if renderer := _renderer():
+            return renderer(exc)
         return render_error(500)

@@ -17,6 +17,9 @@ from participation.core.territories import Territory
 class UserKind(enum.StrEnum):
     PERSON = "person"
     LEGAL_REP = "legal_rep"  # представитель юридического лица
+    # An organization's API key acting as a named member (participation/api): no ESIA account,
+    # never logs in through a browser, holds the roles its key's scopes allow.
+    TECHNICAL = "technical"
 
 
 class AccountLevel(enum.StrEnum):
@@ -112,6 +115,10 @@ class User(UserMixin, TimestampMixin, Base):
             m.role == role and (organization_id is None or m.organization_id == organization_id)
             for m in self.memberships
         )
+
+    @property
+    def is_technical(self) -> bool:
+        return self.kind == UserKind.TECHNICAL
 
     @property
     def is_staff(self) -> bool:

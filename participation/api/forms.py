@@ -1,0 +1,63 @@
+"""The cabinet's API-key forms: a new key (name, scopes, last valid day) and revocation."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from participation.api.models import ApiScope
+from participation.core.forms import Form
+
+SCOPE_LABELS = {
+    ApiScope.MESSAGES_READ: _l("Чтение сообщений организации (messages:read)"),
+    ApiScope.MESSAGES_WRITE: _l(
+        "Работа с сообщениями: назначение, статусы, ответы (messages:write)"
+    ),
+    ApiScope.STATISTICS_READ: _l("Чтение статистики без персональных данных (statistics:read)"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ApiKeyForm(Form):
+    # The service checks every rule (and says so next to the field); these fields only parse.
+    name = StringField(
+        _l("Название ключа"),
+        description=_l("Для кого ключ, например «СЭД Дело» или «Мобильный обходчик»."),
+        filters=[_strip],
+    )
+    scopes = MultiCheckboxField(
+        _l("Области доступа"),
+        choices=[SelectChoice(s.value, SCOPE_LABELS[s]) for s in ApiScope],
+        validate_choice=False,
+        description=_l(
+            "Ключ действует как технический сотрудник организации: чтение — с ролью куратора, "
+            "работа с сообщениями — с ролями координатора и исполнителя."
+        ),
+    )
+    expires_on = DateField(
+        _l("Действует по (включительно)"),
+        description=_l("Не больше 3 лет. После этой даты ключ перестанет работать."),
+    )
+
+    def process(self, *args, **kwargs):
+        super().process(*args, **kwargs)
+        # DateField puts an English message on bad input; ours says it in Russian.
+        self.expires_on.process_errors = []
+
+    def validate_expires_on(self, field):
+        if field.raw_data and field.raw_data[0] and field.data is None:
+            raise ValidationError(_l("Введите дату в формате ГГГГ-ММ-ДД."))
+
+
+class RevokeForm(Form):
+    """Only the CSRF token: the key is named in the URL."""
