@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from participation.api.open311.services import (
     SPECIFICATION,
     ApiError,
+    Filed,
     PublishedRequest,
     Service,
 )
@@ -135,6 +136,21 @@ def request_item(request: PublishedRequest) -> dict[str, Any]:
         "lat": _degrees(request.latitude),
         "long": _degrees(request.longitude),
         "media_url": None,
+    }
+
+
+def filed_item(filed: Filed) -> dict[str, Any]:
+    """The answer to a POST: the message's number at once (every service is `realtime`)."""
+    appeal = filed.appeal
+    return {
+        "service_request_id": str(appeal.id),
+        "service_notice": _(
+            "Сообщение № %(number)s зарегистрировано и проверяется модератором. Ответ "
+            "заявителю — до %(date)s; сообщите ему номер.",
+            number=appeal.id,
+            date=local_date(appeal.answer_due_at, filed.timezone),
+        ),
+        "account_id": None,
     }
 
 

@@ -2,8 +2,8 @@
 
 Every answer, errors included, is a document of the spec: errors are a list of {code,
 description} (Russian) with the HTTP status the spec names (400 bad input, 403 a wrong or
-missing api_key, 404 an unknown resource). No session cookie is read or set here beyond what
-the platform does for every request; the POST is authenticated by its api_key, not by CSRF.
+missing api_key, 404 an unknown resource, 405 a wrong method). The POST is authenticated by its
+api_key (a form field, as the spec has it; never the query string), so it needs no CSRF token.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from participation.api.open311 import presenters, services
 from participation.api.open311.services import ApiError, Open311Error
+from participation.api.services import hash_token, record_api_key_use
 from participation.core.errors import ERROR_TEXTS
 from participation.core.limits import parse_id
-from participation.extensions import csrf, limiter
+from participation.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ FMT = "<any(json, xml):fmt>"
 # Every route takes every method and answers a wrong one with the spec's error body (405).
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 READ_LIMIT = "600 per minute"
+FILE_LIMIT = "60 per minute"  # messages filed per api_key
 
 
 def _format() -> str:
@@ -54,6 +56,7 @@ def _allow(*methods: str) -> None:
 
 @bp.errorhandler(Open311Error)
 def _refused(exc: Open311Error) -> Response:
+    db.session.rollback()  # nothing of a refused POST is kept
     response = presenters.errors_document(_format(), exc.status, exc.errors)
     allow = getattr(exc, "allow", None)
     if allow:
@@ -128,15 +131,32 @@ def service_definition(code: str, fmt: str) -> Response:
 # --- service requests --------------------------------------------------------------------
 
 
+def _partner_rate_key() -> str:
+    """One bucket per api_key (by its hash), else per address."""
+    raw = request.form.get("api_key") or ""
+    return f"o311-key:{hash_token(raw)[:32]}" if raw else f"ip:{request.remote_addr}"
+
+
 @bp.route(f"/requests.{FMT}", methods=METHODS)
 @limiter.limit(READ_LIMIT, methods=["GET", "HEAD"])
+@limiter.limit(FILE_LIMIT, methods=["POST"], key_func=_partner_rate_key)
 def requests(fmt: str) -> Response:
     _allow("GET", "POST")
     if request.method == "POST":
-        raise Open311Error(403, _("Подача сообщений через Open311 пока недоступна."))
+        return _file_request(fmt)
     query = services.read_request_query(request.args)
     items = [presenters.request_item(r) for r in services.find_requests(query)]
     return presenters.document(fmt, "service_requests", items)
+
+
+def _file_request(fmt: str) -> Response:
+    """POST requests: authenticated by its api_key (form field, as the spec has it)."""
+    key = services.partner_key(request.form.get("api_key"), in_query="api_key" in request.args)
+    if record_api_key_use(key):
+        db.session.commit()
+    filed = services.file_request(key, request.form, request.headers.get("Idempotency-Key"))
+    db.session.commit()
+    return presenters.document(fmt, "service_requests", [presenters.filed_item(filed)])
 
 
 @bp.route(f"/requests/<request_id>.{FMT}", methods=METHODS)

@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2: what the endpoint publishes about messages and how it reads its filters.
+"""Open311 GeoReport v2, reading: what the endpoint publishes about messages, and its filters.
 
 The catalogue: our subcategories are the services, their categories the `group`. No service has
 extra form fields (attributes), so `metadata` is false everywhere and every service's definition
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,48 +28,30 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from participation.api.open311 import models  # noqa: F401  (its index, for Alembic's metadata)
+from participation.api.open311.services.common import (
+    CLOSED_STATES,
+    DEFAULT_SPAN,
+    MAX_IDS,
+    MAX_PAGE_SIZE,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    STATUS_STATES,
+    UNCHECKED_STATES,
+    UNPUBLISHED_STATES,
+    W3C_DATETIME,
+    ApiError,
+    Open311Error,
+    bad,
+    collect,
+)
 from participation.appeals.classifier import Category, Subcategory, split_keywords
 from participation.appeals.models import Appeal, AppealEvent
-from participation.appeals.workflow import OPEN_STATES, AppealState
+from participation.appeals.workflow import AppealState
 from participation.core.db import utcnow
 from participation.core.limits import DB_INT_MAX
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
-
-SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-DEFAULT_SPAN = timedelta(days=90)  # the spec's default window, and the widest one allowed
-MAX_PAGE_SIZE = 1000  # the spec's default limit, and our largest page
-MAX_IDS = MAX_PAGE_SIZE
-
-# Open311 knows two statuses; a message's answer counts as the request being addressed.
-STATUS_OPEN = "open"
-STATUS_CLOSED = "closed"
-CLOSED_STATES = frozenset({AppealState.ANSWERED, AppealState.CLOSED, AppealState.ESCALATED})
-STATUS_STATES = {STATUS_OPEN: OPEN_STATES, STATUS_CLOSED: CLOSED_STATES}
-UNPUBLISHED_STATES = frozenset({AppealState.REJECTED})
-UNCHECKED_STATES = frozenset({AppealState.MODERATION})  # the location is not shown yet
-
-# W3C date-time (the profile of ISO 8601 the spec names): a time and a zone are required.
-W3C_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
-)
-
-
-@dataclass(frozen=True)
-class ApiError:
-    code: int
-    description: str
-
-
-class Open311Error(Exception):
-    """A request the endpoint refuses: the HTTP status and the spec's list of errors."""
-
-    def __init__(self, status: int, *errors: ApiError | str) -> None:
-        self.status = status
-        self.errors = [e if isinstance(e, ApiError) else ApiError(status, str(e)) for e in errors]
-        super().__init__("; ".join(e.description for e in self.errors))
-
 
 # --- services ----------------------------------------------------------------------------
 
@@ -198,16 +180,9 @@ def read_request_query(args: Mapping[str, str], now: datetime | None = None) -> 
     """Check GET requests' parameters; every problem found is one error of a 400."""
     errors: list[ApiError] = []
 
-    def attempt(fn, *a):
-        try:
-            return fn(*a)
-        except Open311Error as exc:
-            errors.extend(exc.errors)
-            return None
-
-    page = attempt(_positive_int, args.get("page"), "page", 1, DB_INT_MAX)
-    page_size = attempt(
-        _positive_int, args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE
+    page = collect(errors, _positive_int, args.get("page"), "page", 1, DB_INT_MAX)
+    page_size = collect(
+        errors, _positive_int, args.get("page_size"), "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE
     )
 
     raw_ids = _list(args.get("service_request_id"))
@@ -218,26 +193,20 @@ def read_request_query(args: Mapping[str, str], now: datetime | None = None) -> 
                 ids.append(int(raw))
             else:
                 errors.append(
-                    ApiError(
-                        400,
-                        str(
-                            _l(
-                                "service_request_id: «%(value)s» — не номер сообщения.",
-                                value=raw[:40],
-                            )
-                        ),
+                    bad(
+                        _l(
+                            "service_request_id: «%(value)s» — не номер сообщения.",
+                            value=raw[:40],
+                        )
                     )
                 )
         if len(raw_ids) > MAX_IDS:
             errors.append(
-                ApiError(
-                    400,
-                    str(
-                        _l(
-                            "service_request_id: не больше %(max)d номеров за раз.",
-                            max=MAX_IDS,
-                        )
-                    ),
+                bad(
+                    _l(
+                        "service_request_id: не больше %(max)d номеров за раз.",
+                        max=MAX_IDS,
+                    )
                 )
             )
         if errors:
@@ -249,14 +218,11 @@ def read_request_query(args: Mapping[str, str], now: datetime | None = None) -> 
     unknown = sorted(statuses - set(STATUS_STATES))
     if unknown:
         errors.append(
-            ApiError(
-                400,
-                str(
-                    _l(
-                        "status: допустимы open и closed; получено «%(value)s».",
-                        value=", ".join(unknown)[:60],
-                    )
-                ),
+            bad(
+                _l(
+                    "status: допустимы open и closed; получено «%(value)s».",
+                    value=", ".join(unknown)[:60],
+                )
             )
         )
 
@@ -271,26 +237,23 @@ def read_request_query(args: Mapping[str, str], now: datetime | None = None) -> 
         missing = [code for code in codes if code not in found]
         if missing:
             errors.append(
-                ApiError(
-                    400,
-                    str(
-                        _l(
-                            "service_code: неизвестный код услуги «%(code)s» "
-                            "(коды перечислены в services.json).",
-                            code=", ".join(missing)[:100],
-                        )
-                    ),
+                bad(
+                    _l(
+                        "service_code: неизвестный код услуги «%(code)s» "
+                        "(коды перечислены в services.json).",
+                        code=", ".join(missing)[:100],
+                    )
                 )
             )
         subcategory_ids = sorted(set(found.values()))
 
     start = (
-        attempt(parse_datetime, args["start_date"], "start_date")
+        collect(errors, parse_datetime, args["start_date"], "start_date")
         if args.get("start_date", "").strip()
         else None
     )
     end = (
-        attempt(parse_datetime, args["end_date"], "end_date")
+        collect(errors, parse_datetime, args["end_date"], "end_date")
         if args.get("end_date", "").strip()
         else None
     )
