@@ -264,3 +264,17 @@ def test_a_municipality_key_of_another_kind_of_organization(client, world):
     partner = SimpleNamespace(w=w, token=issue(hospital, admin))
     response = post(client, form(partner))
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_body_that_is_not_a_form_is_400(client, partner, fmt):
+    before = count()
+    response = client.post(f"{BASE}/requests.{fmt}", json=form(partner))
+    [text] = errors(response, fmt, 400)
+    assert "application/x-www-form-urlencoded" in text and "application/json" in text
+    assert count() == before
+    # multipart is a form too (what curl -F sends)
+    response = client.post(
+        f"{BASE}/requests.{fmt}", data=form(partner), content_type="multipart/form-data"
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)

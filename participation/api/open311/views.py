@@ -31,6 +31,7 @@ FMT = "<any(json, xml):fmt>"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 READ_LIMIT = "600 per minute"
 FILE_LIMIT = "60 per minute"  # messages filed per api_key
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _format() -> str:
@@ -42,25 +43,22 @@ def _format() -> str:
 
 def _allow(*methods: str) -> None:
     if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
-        error = Open311Error(
+        raise Open311Error(
             405,
             _(
                 "Метод %(method)s здесь не поддерживается; допустимо: %(allowed)s.",
                 method=request.method,
                 allowed=", ".join(methods),
             ),
+            headers={"Allow": ", ".join(methods)},
         )
-        error.allow = methods  # type: ignore[attr-defined]
-        raise error
 
 
 @bp.errorhandler(Open311Error)
 def _refused(exc: Open311Error) -> Response:
     db.session.rollback()  # nothing of a refused POST is kept
     response = presenters.errors_document(_format(), exc.status, exc.errors)
-    allow = getattr(exc, "allow", None)
-    if allow:
-        response.headers["Allow"] = ", ".join(allow)
+    response.headers.update(exc.headers)
     return response
 
 
@@ -79,6 +77,7 @@ def _http_error(exc: HTTPException) -> Response:
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
     log.exception("Open311: unhandled error on %s", request.path)
+    db.session.rollback()
     _title, text = ERROR_TEXTS[500]
     return presenters.errors_document(_format(), 500, [ApiError(500, str(text))])
 
@@ -151,6 +150,15 @@ def requests(fmt: str) -> Response:
 
 def _file_request(fmt: str) -> Response:
     """POST requests: authenticated by its api_key (form field, as the spec has it)."""
+    if request.mimetype not in FORM_TYPES:
+        raise Open311Error(
+            400,
+            _(
+                "Ожидается тело application/x-www-form-urlencoded (как в спецификации), "
+                "получено «%(type)s».",
+                type=request.mimetype[:60] or "—",
+            ),
+        )
     key = services.partner_key(request.form.get("api_key"), in_query="api_key" in request.args)
     if record_api_key_use(key):
         db.session.commit()

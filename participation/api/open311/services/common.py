@@ -36,8 +36,11 @@ class ApiError:
 class Open311Error(Exception):
     """A request the endpoint refuses: the HTTP status and the spec's list of errors."""
 
-    def __init__(self, status: int, *errors: ApiError | str) -> None:
+    def __init__(
+        self, status: int, *errors: ApiError | str, headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
+        self.headers = headers or {}
         self.errors = [e if isinstance(e, ApiError) else ApiError(status, str(e)) for e in errors]
         super().__init__("; ".join(e.description for e in self.errors))
 

@@ -65,9 +65,8 @@ class Service:
     fast_track: bool
 
 
-def list_services() -> list[Service]:
-    """Every subcategory a resident may choose now, in the classifier's order (one query)."""
-    rows = db.session.execute(
+def _offered() -> sa.Select:
+    return (
         sa.select(
             Subcategory.code,
             Subcategory.name,
@@ -77,24 +76,18 @@ def list_services() -> list[Service]:
         )
         .join(Category, Category.id == Subcategory.category_id)
         .where(Subcategory.active.is_(True), Category.active.is_(True))
-        .order_by(Category.position, Category.id, Subcategory.position, Subcategory.id)
     )
-    return [_service(*row) for row in rows]
+
+
+def list_services() -> list[Service]:
+    """Every subcategory a resident may choose now, in the classifier's order (one query)."""
+    order = (Category.position, Category.id, Subcategory.position, Subcategory.id)
+    return [_service(*row) for row in db.session.execute(_offered().order_by(*order))]
 
 
 def find_service(code: str) -> Service | None:
     """The service with this code, if residents may choose it now."""
-    row = db.session.execute(
-        sa.select(
-            Subcategory.code,
-            Subcategory.name,
-            Subcategory.keywords,
-            Subcategory.fast_track,
-            Category.name,
-        )
-        .join(Category, Category.id == Subcategory.category_id)
-        .where(Subcategory.code == code, Subcategory.active.is_(True), Category.active.is_(True))
-    ).first()
+    row = db.session.execute(_offered().where(Subcategory.code == code)).first()
     return _service(*row) if row else None
 
 
@@ -228,6 +221,8 @@ def read_request_query(args: Mapping[str, str], now: datetime | None = None) -> 
 
     subcategory_ids = None
     codes = _list(args.get("service_code"))
+    if len(codes) > MAX_IDS:
+        raise Open311Error(400, _l("service_code: не больше %(max)d кодов за раз.", max=MAX_IDS))
     if codes:
         found = dict(
             db.session.execute(
