@@ -124,6 +124,7 @@ BLUEPRINTS = (
     "participation.api.webhooks.manage_views:bp",
     "participation.api.views:docs_bp",
     "participation.api.manage_views:bp",
+    "participation.api.open311.views:bp",
 )
 # Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
 # /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per

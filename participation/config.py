@@ -366,4 +366,16 @@ def load_config(
         "LANGUAGES": ["ru", "en"],
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PROXY_FIX": _flag(env, "PROXY_FIX", False),
+        # --- Open311 GeoReport v2 (participation/api/open311): the discovery document ---
+        "OPEN311_CONTACT": env.get("OPEN311_CONTACT")
+        or "Вопросы об интерфейсе Open311 задавайте оператору платформы.",
+        "OPEN311_KEY_SERVICE": env.get("OPEN311_KEY_SERVICE")
+        or (
+            "Подавать сообщения (POST requests) может доверенная система организации, "
+            "например контакт-центр 311, с ключом API с правом messages:write; ключ создаёт "
+            "администратор организации в её кабинете, раздел «API-ключи». Ключ передаётся "
+            "в поле api_key тела запроса, не в адресе. Сообщение регистрируется как принятое "
+            "оператором со слов заявителя: first_name, last_name и phone или email заявителя "
+            "обязательны и не публикуются."
+        ),
     }
