@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0017"  # 0014 as briefed; on 0015 since this branch merged api-core
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
