@@ -112,6 +112,20 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 2)
 
 
+SURVEY_COLUMNS = (
+    "group",
+    "row",
+    "option",
+    "answered",
+    "chosen",
+    "share",
+    "mean_rank",
+    "mean",
+    "minimum",
+    "maximum",
+)
+
+
 def survey_results(data: dict[str, Any]) -> Rows:
     """A row per option (matrix: per row and option; scale: per value), then, with a
     breakdown, the same per group; a question without options gets one row of its figures."""
@@ -133,31 +147,68 @@ def survey_results(data: dict[str, Any]) -> Rows:
     ]
     for q in data["questions"]:
         head = [q["number"], q["text"], q["kind_label"]]
-        emitted = False
-        for o in q["options"]:
-            yield [*head, "", "", o["text"], q["answered"], o["count"], _percent(o["share"]),
-                   o["mean_rank"], None, None, None]  # fmt: skip
-            emitted = True
-        for row in q["rows"]:
-            for o in row["options"]:
-                yield [*head, "", row["text"], o["text"], row["answered"], o["count"],
-                       _percent(o["share"]), None, None, None, None]  # fmt: skip
-                emitted = True
-        for s in q["scale"]:
-            yield [*head, "", "", s["value"], q["answered"], s["count"], _percent(s["share"]),
-                   None, q["mean"], q["minimum"], q["maximum"]]  # fmt: skip
-            emitted = True
-        if not emitted:
-            low = q["minimum"] if q["minimum"] is not None else q["first_date"]
-            high = q["maximum"] if q["maximum"] is not None else q["last_date"]
-            yield [*head, "", "", "", q["answered"], None, None, None, q["mean"], low, high]
+
+        def line(**cells: Any) -> list[Any]:
+            return [*head, *(cells.get(c) for c in SURVEY_COLUMNS)]  # noqa: B023
+
+        lines = [
+            line(
+                option=o["text"],
+                answered=q["answered"],
+                chosen=o["count"],
+                share=_percent(o["share"]),
+                mean_rank=o["mean_rank"],
+            )
+            for o in q["options"]
+        ]
+        lines += [
+            line(
+                row=row["text"],
+                option=o["text"],
+                answered=row["answered"],
+                chosen=o["count"],
+                share=_percent(o["share"]),
+            )
+            for row in q["rows"]
+            for o in row["options"]
+        ]
+        lines += [
+            line(
+                option=s["value"],
+                answered=q["answered"],
+                chosen=s["count"],
+                share=_percent(s["share"]),
+                mean=q["mean"],
+                minimum=q["minimum"],
+                maximum=q["maximum"],
+            )
+            for s in q["scale"]
+        ]
+        if not lines:
+            lines.append(
+                line(
+                    answered=q["answered"],
+                    mean=q["mean"],
+                    minimum=q["minimum"] if q["minimum"] is not None else q["first_date"],
+                    maximum=q["maximum"] if q["maximum"] is not None else q["last_date"],
+                )
+            )
         for g in q["by_group"]:
-            label = labels.get(g["group"], g["group"] or "")
+            group = labels.get(g["group"], g["group"] or "")
             if not g["options"]:
-                yield [*head, label, "", "", g["answered"], None, None, None, g["mean"], None, None]
-            for o in g["options"]:
-                yield [*head, label, "", o["text"], g["answered"], o["count"],
-                       _percent(o["share"]), o["mean_rank"], None, None, None]  # fmt: skip
+                lines.append(line(group=group, answered=g["answered"], mean=g["mean"]))
+            lines += [
+                line(
+                    group=group,
+                    option=o["text"],
+                    answered=g["answered"],
+                    chosen=o["count"],
+                    share=_percent(o["share"]),
+                    mean_rank=o["mean_rank"],
+                )
+                for o in g["options"]
+            ]
+        yield from lines
 
 
 def hearings(data: dict[str, Any]) -> Rows:
