@@ -17,6 +17,7 @@ from typing import Any
 from flask import Response, json, stream_with_context
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
+from werkzeug.datastructures import MultiDict
 
 from participation.api import opendata_csv as tables
 from participation.api import opendata_presenters as p
@@ -583,7 +584,8 @@ def statistics_rating(region_id: int, format: str, grain: str, day: date | None 
 
 def _daily_period(region: Territory, start: date | None, end: date | None) -> Period:
     """The chosen dates, checked and completed as the open-data CSV of the site does it."""
-    form = ExportForm(formdata=None, data={"start": start, "end": end})
+    given = {name: day.isoformat() for name, day in (("start", start), ("end", end)) if day}
+    form = ExportForm(formdata=MultiDict(given))
     if not form.validate():
         for name in ("start", "end"):
             for message in getattr(form, name).errors:

@@ -20,8 +20,8 @@ from participation.hearings.models import HearingKind
 from tests import factories
 from tests.api.opendata_helpers import assert_no_personal_data, csv_rows, problem
 from tests.hearings.conftest import CLOSES_ON, OPENS_ON, hearing_input, local, paragraph
-from tests.hearings.conftest import make_hearing as make_hearing
-from tests.hearings.conftest import world as world
+from tests.hearings.conftest import make_hearing as make_hearing  # a fixture
+from tests.hearings.conftest import world as world  # a fixture
 
 IN_WINDOW = local(OPENS_ON + timedelta(days=2))
 AFTER = local(CLOSES_ON + timedelta(days=2))

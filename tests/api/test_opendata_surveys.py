@@ -21,7 +21,7 @@ from participation.polls.services import moderate_answer
 from tests import factories
 from tests.api.opendata_helpers import assert_no_personal_data, csv_rows, problem
 from tests.polls.conftest import build_survey, q, question_ids, resident
-from tests.polls.conftest import world as world
+from tests.polls.conftest import world as world  # a fixture
 
 K = QuestionKind
 SECRET_TEXT = "Живу на Садовой 5, звоните Аристарху по номеру 8-900-000-00-00"
@@ -162,9 +162,17 @@ def test_a_breakdown_hides_groups_under_five_even_in_a_named_survey(client, worl
         "Строка таблицы",
         "Вариант или значение",
     ]
-    assert (
-        table[3][:9]
-    ) == ["1", "Нужен ли новый парк?", "Один вариант", "женщины", "", "Да", "5", "4", "80"]
+    assert (table[3][:9]) == [
+        "1",
+        "Нужен ли новый парк?",
+        "Один вариант",
+        "женщины",
+        "",
+        "Да",
+        "5",
+        "4",
+        "80",
+    ]
     assert not any(row[3] == "мужчины" for row in table[1:])
 
 
