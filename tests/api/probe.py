@@ -4,6 +4,8 @@ Idempotency-Key, a row written — and endpoints that fail in each way an endpoi
 
 from __future__ import annotations
 
+import time
+
 import marshmallow as ma
 from flask import url_for
 
@@ -41,6 +43,8 @@ class FailIn(ma.Schema):
 @bp.response(201, NoteOut)
 def create_note(data):
     """Записать заметку (строку журнала аудита)"""
+    if data["text"].startswith("slow"):
+        time.sleep(0.3)  # concurrency tests: the twin arrives while this one works
     entry = audit.record(
         "probe.note",
         object_type="probe",
