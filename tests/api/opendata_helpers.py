@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from tests.api.openapi_check import check_problem
 
@@ -38,3 +39,22 @@ def assert_no_personal_data(bodies: Iterable[str], *secrets: str) -> None:
         assert secret, "an empty secret proves nothing"
         for body in bodies:
             assert secret not in body, (secret, body[:500])
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block (to bound a page's queries)."""
+    from sqlalchemy import event
+
+    from participation.extensions import db
+
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
