@@ -29,9 +29,7 @@ from participation.hearings.models import Hearing
 from participation.hearings.stages import STAGE_LABELS, Stage, stage_at
 from participation.polls import answering
 from participation.polls.models import Survey, TextStatus, survey_territories
-from participation.polls.results import (
-    KIND_LABELS as QUESTION_KIND_LABELS,
-)
+from participation.polls.results import KIND_LABELS as QUESTION_KIND_LABELS
 from participation.polls.results import (
     MIN_GROUP_SIZE,
     Breakdown,
@@ -43,43 +41,18 @@ from participation.polls.snapshots import ResultsView
 from participation.reports import participation
 from participation.reports import rating as r
 from participation.reports.definitions import BY_CODE, Indicator
+from participation.reports.rollup import MUNICIPAL_LEVELS, descendants
 from participation.reports.services import Cut, Period, Scope, figures
 from participation.reports.services import hotspots as top_topics
 from participation.reports.summary import period_text
+from participation.voting import reports as vote_texts
 from participation.voting.models import Campaign, CampaignStatus, Channel
-from participation.voting.reports import (
-    KIND_LABELS as VOTE_KIND_LABELS,
-)
-from participation.voting.reports import (
-    STATUS_LABELS as VOTE_STATUS_LABELS,
-)
-from participation.voting.reports import (
-    eligibility_text,
-    rule_text,
-)
-from participation.voting.reports import (
-    period_text as vote_period_text,
-)
 from participation.voting.services import (
     count_voters,
     public_campaigns_query,
     status_filter,
 )
 from participation.voting.tally import Tally
-
-# The same selection as the public statistics page (participation/reports/views.py).
-MESSAGE_CODES = (
-    "received",
-    "answered",
-    "answered_on_time_share",
-    "answer_days_avg",
-    "overdue_now",
-    "rating_avg",
-    "rated_high_share",
-    "rated_low_share",
-)
-HOTSPOTS = 10
-MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 
 
 def absolute(endpoint: str, **values: Any) -> str:
@@ -98,15 +71,17 @@ def organization(org: Organization) -> dict[str, Any]:
 # --- filters and pages ------------------------------------------------------------------------
 
 
-def placed_in(region_id: int | None, municipality_id: int | None) -> sa.Select | None:
-    """Ids of the territories inside the chosen region and municipality (422 for a bad one),
-    placed as the statistics place them (reports.participation.places)."""
+def placed_in(region_id: int | None, municipality_id: int | None) -> list[int] | None:
+    """Ids of the territories inside the chosen region and municipality (422 for a bad one);
+    None when neither is chosen. A few indexed reads down the tree, not a scan of it."""
     if region_id is None and municipality_id is None:
         return None
+    inside: set[int] | None = None
     if region_id is not None:
         found = db.session.get(Territory, region_id)
         if found is None or found.level != TerritoryLevel.REGION:
             raise FieldError("query.region", _("Региона с таким номером нет."))
+        inside = set(descendants(region_id))
     if municipality_id is not None:
         found = db.session.get(Territory, municipality_id)
         if found is None or found.level not in MUNICIPAL_LEVELS:
@@ -114,13 +89,9 @@ def placed_in(region_id: int | None, municipality_id: int | None) -> sa.Select |
                 "query.municipality",
                 _("Муниципального образования (района или городского округа) с таким номером нет."),
             )
-    pl = participation.places()
-    query = sa.select(pl.c.id)
-    if region_id is not None:
-        query = query.where(pl.c.region_id == region_id)
-    if municipality_id is not None:
-        query = query.where(pl.c.municipality_id == municipality_id)
-    return query
+        below = set(descendants(municipality_id))
+        inside = below if inside is None else inside & below
+    return sorted(inside or ())
 
 
 def page_of(query: sa.Select, page: int, size: int) -> tuple[list[Any], dict[str, int]]:
@@ -155,9 +126,9 @@ def vote_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "id": campaign.id,
         "title": campaign.title,
         "kind": campaign.kind.value,
-        "kind_label": str(VOTE_KIND_LABELS[campaign.kind]),
+        "kind_label": str(vote_texts.KIND_LABELS[campaign.kind]),
         "status": status.value,
-        "status_label": str(VOTE_STATUS_LABELS[status]),
+        "status_label": str(vote_texts.STATUS_LABELS[status]),
         "organization": organization(campaign.organization),
         "territory": place(campaign.territory),
         "opens_at": campaign.opens_at,
@@ -189,9 +160,9 @@ def vote_card(campaign: Campaign, now: datetime) -> dict[str, Any]:
     return {
         **vote_summary(campaign, now),
         "rules": campaign.rules_text,
-        "rule_text": rule_text(campaign),
-        "period_text": vote_period_text(campaign),
-        "eligibility_text": eligibility_text(campaign),
+        "rule_text": vote_texts.rule_text(campaign),
+        "period_text": vote_texts.period_text(campaign),
+        "eligibility_text": vote_texts.eligibility_text(campaign),
         "winners_count": campaign.winners_count,
         "max_choices": campaign.max_choices,
         "budget_limit": campaign.budget_limit,
@@ -221,8 +192,8 @@ def vote_results(campaign: Campaign, tally: Tally) -> dict[str, Any]:
         "vote_id": campaign.id,
         "title": campaign.title,
         "ballot_rule": campaign.ballot_rule.value,
-        "rule_text": rule_text(campaign),
-        "period_text": vote_period_text(campaign),
+        "rule_text": vote_texts.rule_text(campaign),
+        "period_text": vote_texts.period_text(campaign),
         "ballots": tally.ballots,
         "voters": tally.voters or 0,
         "voters_by_channel": {c.value: tally.voters_by_channel.get(c, 0) for c in Channel},
@@ -611,14 +582,14 @@ def region_figures(region: Territory, period: Period) -> dict[str, Any]:
     return {
         "region": place(region),
         "period": period_out(period),
-        "messages": of(messages, MESSAGE_CODES),
+        "messages": of(messages, r.PUBLIC_MESSAGE_CODES),
         "participation": of(taking_part, participation.CODES),
     }
 
 
 def region_hotspots(region: Territory, period: Period) -> dict[str, Any]:
     received = BY_CODE["received"]
-    spots = top_topics(Scope(region_id=region.id), period, Cut.SUBCATEGORY, limit=HOTSPOTS)
+    spots = top_topics(Scope(region_id=region.id), period, Cut.SUBCATEGORY, limit=r.PUBLIC_HOTSPOTS)
     return {
         "region": place(region),
         "period": period_out(period),

@@ -85,8 +85,12 @@ bp = ApiBlueprint(
 
 ANONYMOUS = AnonymousUserMixin()  # open data is what a visitor without login sees
 CSV_DESCRIPTION = (
-    "CSV (с `?format=csv`): UTF-8 с BOM, разделитель «;», строки CRLF, заголовки по-русски, "
-    "дробные числа с запятой."
+    "JSON, а с `?format=csv` — CSV: UTF-8 с BOM, разделитель «;», строки CRLF, заголовки "
+    "по-русски, дробные числа с запятой."
+)
+BOX_ANSWER = (
+    "Урна: JSON — байты, от которых взят `json_sha256`; с `?format=csv` — CSV "
+    "`receipt_sha256,choices`, байты, от которых взят `csv_sha256`."
 )
 
 
@@ -277,13 +281,9 @@ ETag ответа — от опечатанного хеша (или, пока �
 @described(BOX_DESCRIPTION)
 @bp.etag
 @bp.arguments(OpenFormatQuery, location="query", as_kwargs=True)
-@bp.response(200, OpenBallotBoxOut, description="Урна в JSON (байты, от которых взят json_sha256)")
+@bp.response(200, OpenBallotBoxOut, description=BOX_ANSWER)
 @bp.alt_response(
-    200,
-    schema={"type": "string"},
-    content_type=CSV_MIMETYPE,
-    description="Урна в CSV (байты, от которых взят csv_sha256): receipt_sha256,choices",
-    success=True,
+    200, schema={"type": "string"}, content_type=CSV_MIMETYPE, description=BOX_ANSWER, success=True
 )
 @documented(404, 409)
 def vote_box(vote_id: int, format: str):
@@ -630,7 +630,8 @@ def statistics_daily(
     period = _daily_period(region, start, end)
     scope = Scope(region_id=region.id)
     # The ETag is the digest of the rows themselves: one pass to hash, then the stream.
-    bp.set_etag(["daily", box.digest(s.encode() for s in stat_csv(scope, period, public=True))])
+    digest = box.digest(s.encode() for s in stat_csv(scope, period, public=True))
+    bp.set_etag(["daily", format, digest])
     if format == "csv":
         return _stream(
             stat_csv(scope, period, public=True),
