@@ -98,6 +98,11 @@ def _kinds() -> dict[str, tuple[int, str, str]]:
             _("Слишком много запросов"),
             _("Превышен лимит запросов. Повторите после паузы из заголовка Retry-After."),
         ),
+        "not-ready": (
+            503,
+            _("Данные ещё готовятся"),
+            _("Данные ещё считаются. Повторите запрос позже (см. Retry-After)."),
+        ),
         "server-error": (
             500,
             _("Ошибка на сервере"),
@@ -117,6 +122,7 @@ _STATUS_KINDS = {
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",
+    503: "not-ready",
 }
 
 
