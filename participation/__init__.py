@@ -118,6 +118,7 @@ BLUEPRINTS = (
     "participation.reports.views:bp",
     "participation.api.views:docs_bp",
     "participation.api.manage_views:bp",
+    "participation.api.oauth.views:bp",
 )
 # Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
 # /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per
@@ -130,6 +131,7 @@ CLI_GROUPS = (
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
+    "participation.api.oauth.cli:api_cli",
 )
 
 

@@ -223,6 +223,35 @@ def _esia_settings(
 # --- end ESIA ---
 
 
+def _oauth_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Residents' mobile apps (participation/api/oauth): token lifetimes and the token limit."""
+    access_minutes = _positive_int(env, "OAUTH_ACCESS_TOKEN_MINUTES", 15)
+    if access_minutes > 60:
+        raise ConfigError(
+            f"OAUTH_ACCESS_TOKEN_MINUTES={access_minutes}: токен доступа живёт не больше 60 минут"
+        )
+    code_seconds = _positive_int(env, "OAUTH_CODE_SECONDS", 60)
+    if code_seconds > 600:
+        raise ConfigError(
+            f"OAUTH_CODE_SECONDS={code_seconds}: код авторизации живёт не больше 600 секунд"
+        )
+    rate_limit = env.get("OAUTH_TOKEN_RATE_LIMIT") or "30 per minute"
+    try:
+        from limits import parse_many
+
+        parse_many(rate_limit)
+    except ValueError:
+        raise ConfigError(
+            f"OAUTH_TOKEN_RATE_LIMIT={rate_limit!r}: ожидается, например, «30 per minute»"
+        ) from None
+    return {
+        "OAUTH_ACCESS_TOKEN_MINUTES": access_minutes,
+        "OAUTH_REFRESH_TOKEN_DAYS": _positive_int(env, "OAUTH_REFRESH_TOKEN_DAYS", 30),
+        "OAUTH_CODE_SECONDS": code_seconds,
+        "OAUTH_TOKEN_RATE_LIMIT": rate_limit,
+    }
+
+
 def load_config(
     env: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
 ) -> dict[str, Any]:
@@ -288,6 +317,7 @@ def load_config(
         "PUBLIC_BASE_URL": base_url,
         **_esia_settings(env, instance, production, base_url),  # ESIA block above
         **_api_settings(env),  # API block above
+        **_oauth_settings(env),  # residents' mobile apps, above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).

@@ -1,1 +1,1 @@
-"""The platform API under /api/v1: OpenAPI 3.1 from code, problem+json errors, API keys."""
+"""The open platform API: /api/v1 (OpenAPI 3.1 from code), OAuth for residents' apps, keys."""
