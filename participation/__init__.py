@@ -126,6 +126,7 @@ BLUEPRINTS = (
 API_BLUEPRINTS = (
     "participation.api.views:bp",
     "participation.api.resident_views:bp",
+    "participation.api.resident_vote_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
