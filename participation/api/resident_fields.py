@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -83,9 +83,12 @@ class Cursor(ma.fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             moment, row_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            moment = datetime.fromisoformat(moment)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            parsed = datetime.fromisoformat(moment)
+            if parsed.tzinfo is None:
+                raise ValueError("a cursor's moment is always aware")
+            moment = parsed.astimezone(UTC)
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise self.make_error("cursor") from None
-        if moment.tzinfo is None or not isinstance(row_id, int) or not 0 < row_id <= DB_INT_MAX:
+        if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 < row_id <= DB_INT_MAX:
             raise self.make_error("cursor")
         return moment, row_id

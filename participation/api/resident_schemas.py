@@ -53,7 +53,7 @@ class SubmitAppealIn(ma.Schema):
 class SuggestIn(ma.Schema):
     text = Text(
         required=True,
-        validate=ma.validate.Length(max=5000, error=_l("Не длиннее %(max)s символов.")),
+        validate=ma.validate.Length(max=5000, error=_l("Не длиннее {max} символов.")),
         metadata={"description": "Текст сообщения, по которому подобрать тему"},
     )
 

@@ -106,7 +106,10 @@ class CampaignOut(CampaignSummaryOut):
 
 class BallotIn(ma.Schema):
     object_ids = ma.fields.List(
-        DbId(), required=True, metadata={"description": "Выбранные объекты бюллетеня"}
+        DbId(),
+        required=True,
+        validate=ma.validate.Length(max=1000, error=_l("Не больше {max} объектов.")),
+        metadata={"description": "Выбранные объекты бюллетеня"},
     )
     receipt_code = Text(
         validate=ma.validate.Length(max=40),
@@ -228,6 +231,8 @@ class Number(ma.fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, float) and not math.isfinite(value):
             raise self.make_error("invalid")
+        if abs(value) >= 10**15:  # as the form reads numbers: up to 15 digits
+            raise self.make_error("invalid")
         return value
 
 
@@ -243,7 +248,7 @@ class AnswerIn(ma.Schema):
     other = Text(metadata={"description": "Текст к варианту «Другое»"})
     t = Text(metadata={"description": "text: ответ"})
     n = Number(metadata={"description": "number, scale: число"})
-    d = ma.fields.String(metadata={"description": "date: ГГГГ-ММ-ДД"})
+    d = Text(metadata={"description": "date: ГГГГ-ММ-ДД"})
     m = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.Integer(strict=True),

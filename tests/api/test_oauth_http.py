@@ -192,8 +192,9 @@ def test_pkce_flow_refresh_rotation_reuse_and_revocation_over_real_http(served, 
             f"{served}/oauth/authorize", code_verifier=verifier, device_name="Pixel 8"
         )
         callback = _consent(browser, served, authorize_url, receiver)
-        first = dict(app.fetch_token(token_url, authorization_response=callback,
-                                     code_verifier=verifier))
+        first = dict(
+            app.fetch_token(token_url, authorization_response=callback, code_verifier=verifier)
+        )
 
         # 4. Refresh: a new pair each time; the old refresh and access tokens stop working.
         second = dict(app.refresh_token(token_url))
@@ -254,8 +255,9 @@ def test_pkce_flow_refresh_rotation_reuse_and_revocation_over_real_http(served, 
         )
         callback = _consent(browser, served, authorize_url, receiver)
         fourth = app.fetch_token(token_url, authorization_response=callback, code_verifier=verifier)
-        revoked = app.revoke_token(f"{served}/oauth/revoke", token=fourth["refresh_token"],
-                                   token_type_hint="refresh_token")
+        revoked = app.revoke_token(
+            f"{served}/oauth/revoke", token=fourth["refresh_token"], token_type_hint="refresh_token"
+        )
         assert revoked.status_code == 200
         assert app.get(userinfo_url, timeout=15).status_code == 401
 

@@ -85,7 +85,8 @@ def test_card_has_status_deadline_history_answer_and_files(client, world, token)
     photo, act = card["answer"]["files"]
     download = get(client, token, photo["url"])
     assert download.status_code == 200 and download.mimetype == "image/jpeg"
-    assert download.headers["ETag"]
+    cached = get(client, token, photo["url"], **{"If-None-Match": download.headers["ETag"]})
+    assert cached.status_code == 304
     assert get(client, token, act["url"]).mimetype == "application/pdf"
     # An unchanged card answers 304 to its ETag.
     again = get(

@@ -242,3 +242,22 @@ def test_topic_suggestions(client, world, token):  # noqa: F811
         "/api/v1/topic-suggestions", json={}, headers={"Authorization": f"Bearer {token}"}
     )
     assert check_problem(empty)["errors"] == {"text": ["Обязательное поле."]}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"text": "яма",',  # cut off
+        '{"text": ' + "1" * 5000 + "}",  # an integer Python refuses to read
+        '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}",  # nesting beyond the stack
+    ],
+)
+def test_json_that_cannot_be_read_is_400(client, token, raw):
+    response = client.post(
+        "/api/v1/topic-suggestions",
+        data=raw,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert check_problem(response)["type"].endswith("#problem-malformed-json")

@@ -160,6 +160,7 @@ def test_bad_answers_are_named_by_question_and_nothing_is_saved(client, world, t
         ({str(text.id): {"t": "x"}}, f"answers.{scale.id}", "обязательный вопрос"),
         ({str(scale.id): {"n": 11}}, f"answers.{scale.id}", "от 1 до 5"),
         ({str(scale.id): {"n": "пять"}}, f"answers.{scale.id}.n", "Ожидается число"),
+        ({str(scale.id): {"n": 10**400}}, f"answers.{scale.id}.n", "Ожидается число"),
         ({"первый": {"t": "x"}}, "answers.первый", "номер вопроса"),
     ]
     for answers, field, words in cases:
