@@ -136,6 +136,7 @@ CLI_GROUPS = (
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
     "participation.api.oauth.cli:api_cli",
+    "participation.api.cli:api_cli",
 )
 
 

@@ -35,6 +35,7 @@ from participation.core.users import Membership, Role, User, UserKind
 from participation.extensions import db
 
 KEY_PREFIX = "rvk_"
+MEMBER_LAST_NAME = "API-ключ"
 NAME_MAX = 100
 MAX_VALID_DAYS = 3 * 366
 SCOPE_ROLES: dict[ApiScope, frozenset[Role]] = {
@@ -86,14 +87,13 @@ def _clean_name(organization: Organization, name: str | None) -> str:
         raise FieldError("name", _l("Укажите название ключа, например «СЭД Дело»."))
     if len(name) > NAME_MAX:
         raise FieldError("name", _l("Не длиннее %(max)d символов.", max=NAME_MAX))
-    taken = db.session.scalar(
-        sa.select(ApiKey.id).where(
-            ApiKey.organization_id == organization.id,
-            sa.func.lower(ApiKey.name) == name.lower(),
-            ApiKey.revoked_at.is_(None),
+    # A handful of keys per organization; compared here because SQLite's lower() is ASCII-only.
+    live = db.session.scalars(
+        sa.select(ApiKey.name).where(
+            ApiKey.organization_id == organization.id, ApiKey.revoked_at.is_(None)
         )
     )
-    if taken is not None:
+    if name.casefold() in {n.casefold() for n in live}:
         raise FieldError("name", _l("Действующий ключ с таким названием уже есть."))
     return name
 
@@ -134,9 +134,8 @@ def create_api_key(
     last_day = _clean_expiry(expires_on)
     prefix = secrets.token_hex(4)
     token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    member = User(
-        kind=UserKind.TECHNICAL, last_name=str(_l("API-ключ")), first_name=name, email=None
-    )
+    # Stored data, not interface text: the same in every language of the interface.
+    member = User(kind=UserKind.TECHNICAL, last_name=MEMBER_LAST_NAME, first_name=name)
     db.session.add(member)
     db.session.flush()
     for role in sorted(roles_for_scopes(chosen)):

@@ -12,13 +12,12 @@ import json
 from functools import cache
 
 import jsonschema
+from flask import current_app
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from openapi_core.deserializing.media_types.util import json_loads
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
-from participation.api.openapi import api
-from participation.api.problems import PROBLEM_JSON
+from participation.api.openapi import spec_of
 from tests.conftest import IsolatedClient
 
 API_PREFIX = "/api/v1/"
@@ -26,16 +25,24 @@ API_PREFIX = "/api/v1/"
 NOT_OPERATIONS = frozenset({"/api/v1/openapi.json", "/api/v1/docs"})
 
 
+class _SentRequest(WerkzeugOpenAPIRequest):
+    """The request as sent: its body was read by the app, and responses need it not."""
+
+    @property
+    def body(self) -> bytes | None:
+        return None
+
+
 @cache
-def _openapi() -> OpenAPI:
+def _openapi(app_id: int) -> OpenAPI:
     # from_dict checks the document itself against the OpenAPI 3.1 meta-schema.
-    # Problem bodies are JSON too (openapi-core reads only a few JSON media types by itself).
-    config = Config(extra_media_type_deserializers={PROBLEM_JSON: json_loads})
-    return OpenAPI.from_dict(api.spec.to_dict(), config=config)
+    # openapi-core parses application/json only; problem+json is JSON too.
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_dict(spec_document(), config=config)
 
 
 def spec_document() -> dict:
-    return api.spec.to_dict()
+    return spec_of(current_app).to_dict()
 
 
 def check_problem(response) -> dict:
@@ -52,15 +59,6 @@ def check_problem(response) -> dict:
     return body
 
 
-class _SentRequest(WerkzeugOpenAPIRequest):
-    """The request a response answers, for finding its operation: its body was consumed by
-    the app already (a multipart stream cannot be read twice) and is not needed."""
-
-    @property
-    def body(self) -> bytes | None:
-        return None
-
-
 def check_response(response) -> None:
     request = response.request
     if not request.path.startswith(API_PREFIX) or request.path in NOT_OPERATIONS:
@@ -68,7 +66,9 @@ def check_response(response) -> None:
     if request.method in ("OPTIONS", "HEAD"):
         return
     try:
-        _openapi().validate_response(_SentRequest(request), WerkzeugOpenAPIResponse(response))
+        _openapi(id(current_app._get_current_object())).validate_response(
+            _SentRequest(request), WerkzeugOpenAPIResponse(response)
+        )
     except (PathNotFound, OperationNotFound):
         check_problem(response)
 
@@ -78,5 +78,6 @@ class ValidatingClient(IsolatedClient):
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
-        check_response(response)
+        with self.application.app_context():
+            check_response(response)
         return response
