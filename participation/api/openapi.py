@@ -11,7 +11,7 @@ Idempotency-Key header of POSTs and its 304 answer when it has an ETag.
 from __future__ import annotations
 
 import http
-import json
+from json import JSONDecodeError
 from typing import Any, ClassVar
 
 import flask_smorest
@@ -84,7 +84,7 @@ class ApiParser(FlaskParser):
     def _raw_load_json(self, req: Any) -> Any:
         try:
             return super()._raw_load_json(req)
-        except json.JSONDecodeError:
+        except JSONDecodeError:
             raise
         except (ValueError, RecursionError):
             # JSON that parses only in theory: an integer of thousands of digits (Python's
