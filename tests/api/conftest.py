@@ -83,7 +83,7 @@ def get_code(client, user, oauth_app, pkce: Pkce, **overrides) -> str:
     return params["code"]
 
 
-def exchange(client, oauth_app, code: str, verifier: str, **overrides):
+def exchange(client, oauth_app, code: str, verifier: str, /, **overrides):
     """POST the code to /oauth/token from an app (a fresh client: no cookies)."""
     data = {
         "grant_type": "authorization_code",
@@ -96,7 +96,7 @@ def exchange(client, oauth_app, code: str, verifier: str, **overrides):
     return client.post("/oauth/token", data={k: v for k, v in data.items() if v is not None})
 
 
-def refresh(client, oauth_app, refresh_token: str, **overrides):
+def refresh(client, oauth_app, refresh_token: str, /, **overrides):
     data = {
         "grant_type": "refresh_token",
         "refresh_token": refresh_token,

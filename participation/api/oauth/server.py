@@ -8,6 +8,7 @@ and add `detail`: the same in Russian, as the rest of the API says it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -17,7 +18,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Response, abort, current_app, json
+from flask import Response, abort, current_app, json, url_for
 from flask import request as flask_request
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +27,7 @@ from participation.api.oauth.models import AppToken, AuthorizationCode, OAuthCli
 from participation.api.oauth.scopes import SCOPES
 
 MAX_STATE = 500
+REPEATED = re.compile(r"Multiple '(\w+)' in request\.?$")
 
 # Russian words for Authlib's own (English, ASCII) descriptions, then for bare error codes.
 DETAILS_BY_DESCRIPTION = {
@@ -48,10 +50,6 @@ DETAILS_BY_DESCRIPTION = {
     "Code challenge failed.": _l("code_verifier не соответствует code_challenge (PKCE)."),
     "Invalid 'code_challenge'": _l(
         "code_challenge: 43 символа base64url от SHA-256 кода code_verifier (RFC 7636)."
-    ),
-    "Multiple 'code_challenge' in request.": _l("code_challenge указан несколько раз."),
-    "Multiple 'code_challenge_method' in request.": _l(
-        "code_challenge_method указан несколько раз."
     ),
     "Missing 'refresh_token' in request.": _l("Не указан refresh_token."),
     "There is no 'user' for this code.": _l(
@@ -98,6 +96,9 @@ def oauth_error(error_cls: type[OAuth2Error], description: str, detail: Any, **k
 
 def error_detail(error: OAuth2Error) -> str:
     """The Russian words for an OAuth error."""
+    repeated = REPEATED.match(error.description or "")
+    if repeated and not getattr(error, "detail", None):
+        return str(_l("Параметр %(name)s указан несколько раз.", name=repeated.group(1)))
     detail = (
         getattr(error, "detail", None)
         or DETAILS_BY_DESCRIPTION.get(error.description or "")
@@ -107,9 +108,22 @@ def error_detail(error: OAuth2Error) -> str:
     return str(detail)
 
 
+# An ASCII description for the errors Authlib raises without one.
+DESCRIPTIONS_BY_ERROR = {
+    "invalid_grant": "The grant is invalid, expired, revoked or issued to another client.",
+    "invalid_request": "The request is malformed.",
+    "invalid_client": "Client authentication failed.",
+    "invalid_token": "The access token is invalid, expired or revoked.",
+}
+
+
 def error_body(error: OAuth2Error) -> dict[str, str]:
-    """RFC 6749 5.2's JSON body, plus `detail` in Russian."""
-    return {**dict(error.get_body()), "detail": error_detail(error)}
+    """RFC 6749 5.2's JSON body (always with an ASCII `error_description`), plus `detail`:
+    the same in Russian."""
+    body = dict(error.get_body())
+    body.setdefault("error_description", DESCRIPTIONS_BY_ERROR.get(error.error or "", error.error))
+    body["detail"] = error_detail(error)
+    return body
 
 
 def error_response(error: OAuth2Error) -> Response:
@@ -317,6 +331,25 @@ class ResidentAuthorizationServer(AuthorizationServer):
 
 
 server = ResidentAuthorizationServer()
+
+
+def server_metadata() -> dict[str, Any]:
+    """RFC 8414 metadata: what an app's OAuth library needs to know to talk to us."""
+    return {
+        "issuer": url_for("core.home", _external=True).rstrip("/"),
+        "authorization_endpoint": url_for("oauth.authorize", _external=True),
+        "token_endpoint": url_for("oauth.token", _external=True),
+        "revocation_endpoint": url_for("oauth.revoke", _external=True),
+        "userinfo_endpoint": url_for("oauth.userinfo", _external=True),
+        "scopes_supported": list(SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "code_challenge_methods_supported": ["S256"],
+        "ui_locales_supported": ["ru"],
+    }
 
 
 # --- the resource side ------------------------------------------------------------------------

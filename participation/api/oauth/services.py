@@ -9,6 +9,7 @@ else holds a copy (OAuth 2.0 Security BCP, RFC 9700, 4.14). Services flush; call
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from participation.extensions import db
 # The last-used stamp of a session is written at most this often by API calls.
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_DEVICE_NAME = 100
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class CredentialReused(Exception):
@@ -85,7 +87,7 @@ def register_app(
             f"Неизвестные области доступа: {', '.join(unknown)}. Есть: {', '.join(SCOPES)}.",
         )
     client_id = client_id or secrets.token_urlsafe(18)
-    if not client_id.replace("-", "").replace("_", "").isalnum() or len(client_id) > 64:
+    if not CLIENT_ID.fullmatch(client_id):
         raise FieldError("client_id", "client_id: латинские буквы, цифры, «-» и «_», до 64.")
     if db.session.scalar(sa.select(OAuthClient.id).where(OAuthClient.client_id == client_id)):
         raise FieldError("client_id", f"Приложение с client_id {client_id} уже есть.")
@@ -273,9 +275,9 @@ def refresh_token_for_exchange(raw_token: str) -> AppToken | None:
     """
     row = db.session.scalar(
         sa.select(AppToken)
-        .options(joinedload(AppToken.app_session))
+        .options(joinedload(AppToken.app_session, innerjoin=True))
         .where(AppToken.refresh_token_hash == hash_secret(raw_token))
-        .with_for_update()
+        .with_for_update()  # the token's row and its session's: one refresh at a time
     )
     if row is None:
         return None

@@ -36,6 +36,7 @@ from participation.api.oauth.server import (
     oauth_error,
     require_oauth,
     server,
+    server_metadata,
 )
 from participation.api.oauth.services import (
     app_session_by_id,
@@ -134,6 +135,13 @@ def revoke():
         return refused
     response = server.create_endpoint_response("revocation")
     db.session.commit()
+    return response
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata():
+    response = jsonify(server_metadata())
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
