@@ -160,4 +160,11 @@ def _register_cli(app: Flask) -> None:
     from werkzeug.utils import import_string
 
     for path in CLI_GROUPS:
-        app.cli.add_command(import_string(path))
+        group = import_string(path)
+        existing = app.cli.commands.get(group.name)
+        if existing is None:
+            app.cli.add_command(group)
+            continue
+        # Two packages may share a group (`flask api …`: keys and the OAuth apps): one group.
+        for name, command in group.commands.items():
+            existing.add_command(command, name)
