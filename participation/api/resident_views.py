@@ -115,7 +115,12 @@ def my_appeals(limit: int, cursor: tuple | None = None):
 @resident("appeals")
 @bp.arguments(SubmitAppealIn, location="multipart")
 @bp.response(201, AppealCardOut, headers=LOCATION)
-@bp.alt_response(200, schema=AppealCardOut, description="Это сообщение уже было отправлено")
+@bp.alt_response(
+    200,
+    schema=AppealCardOut,
+    headers=LOCATION,
+    description="Это сообщение уже было отправлено (тот же Idempotency-Key)",
+)
 def submit_appeal(form):
     """Сообщить о проблеме (multipart/form-data, с фотографиями)
 

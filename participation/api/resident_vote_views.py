@@ -136,7 +136,12 @@ def my_vote(campaign_id: int):
 @resident("votes")
 @bp.arguments(BallotIn)
 @bp.response(201, ReceiptOut, headers=BALLOT_LOCATION)
-@bp.alt_response(200, schema=ReceiptOut, description="Голос заменён (переголосование по коду)")
+@bp.alt_response(
+    200,
+    schema=ReceiptOut,
+    headers=BALLOT_LOCATION,
+    description="Голос заменён (переголосование по коду)",
+)
 def cast(body, campaign_id: int):
     """Проголосовать
 

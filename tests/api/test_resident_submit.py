@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -261,3 +263,41 @@ def test_json_that_cannot_be_read_is_400(client, token, raw):
     )
     assert response.status_code == 400
     assert check_problem(response)["type"].endswith("#problem-malformed-json")
+
+
+@pytest.mark.postgres
+@pytest.mark.committed
+def test_concurrent_retries_of_one_submission_make_one_message(app, world, mint):  # noqa: F811
+    """Four copies of one submission at once (a flaky network): one message, one photo. A copy
+    that arrives while the first is still running is told to retry (409, Retry-After) — on
+    SQLite, which has no row lock to wait on; PostgreSQL waits for the first and replays."""
+    token = mint(world.resident)
+    data = form(world)
+    db.session.commit()
+    db.session.remove()  # hold no transaction while the threads run
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            for _attempt in range(50):
+                photo = [(io.BytesIO(jpeg()), "яма.jpg")]
+                response = post(app.test_client(), token, {**data, "attachments": photo}, "flaky")
+                if response.status_code != 409:  # 409: the first is still running; retry
+                    break
+                assert response.headers["Retry-After"]
+                time.sleep(0.1)
+            results.append((response.status_code, response.get_json()["id"]))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert {status for status, _id in results} == {201}
+    assert len({appeal_id for _status, appeal_id in results}) == 1
+    assert count(Appeal) == 1 and count(Attachment) == 1

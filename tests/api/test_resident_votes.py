@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -215,3 +216,34 @@ def test_votes_need_the_votes_scope(client, town, voter, mint):
     assert response.status_code == 403
     assert check_problem(response)["type"].endswith("#problem-insufficient-scope")
     assert count(RegisterEntry) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.committed
+def test_concurrent_ballots_of_one_person_leave_one(app, town, voter, mint):
+    """Five ballots of one person at once (no Idempotency-Key here): one counts, four are 409."""
+    token = mint(voter)
+    vote = campaign(town)
+    url, chosen = f"/api/v1/my/votes/{vote.id}/ballot", vote.objects[0].id
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(5)
+    results, errors = [], []
+
+    def send():
+        try:
+            barrier.wait()
+            client = app.test_client()
+            response = client.post(url, json={"object_ids": [chosen]}, headers=bearer(token))
+            results.append(response.status_code)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(results) == [201, 409, 409, 409, 409]
+    assert count(RegisterEntry) == 1 and count(Ballot) == 1
