@@ -70,9 +70,11 @@ def _me() -> User:
 
 def _own_appeal(appeal_id: int) -> Appeal:
     appeal = db.session.get(Appeal, appeal_id)
-    if appeal is None:
-        raise Problem(404, _("Сообщение не найдено."), kind="not-found")
-    require(can_view_own(_me(), appeal), reason="api: appeal of another resident")
+    # Missing and someone else's answer alike (ids are not to be probed); the denial is logged.
+    require(
+        appeal is not None and can_view_own(_me(), appeal),
+        reason="api: no such appeal of this resident",
+    )
     return appeal
 
 

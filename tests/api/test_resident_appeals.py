@@ -270,3 +270,15 @@ def test_who_may_call_the_resident_api(client, world, token, mint):  # noqa: F81
     assert revoked.status_code == 401
     in_query = client.get(f"{url}?access_token={votes_only}")
     assert in_query.status_code == 400
+
+
+def test_someone_elses_message_reads_exactly_like_a_missing_one(client, world, token):  # noqa: F811
+    theirs = submit(world, author=world.other_resident)
+    db.session.commit()
+    foreign = client.get(f"/api/v1/my/appeals/{theirs.id}", headers=bearer(token))
+    missing = client.get(f"/api/v1/my/appeals/{theirs.id + 1000}", headers=bearer(token))
+    assert foreign.status_code == missing.status_code == 404
+    one, other = check_problem(foreign), check_problem(missing)
+    assert {k: v for k, v in one.items() if k != "instance"} == {
+        k: v for k, v in other.items() if k != "instance"
+    }
