@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, json, request
+from flask_babel import gettext as _
 from flask_smorest.exceptions import NotModified
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
@@ -96,8 +97,6 @@ class ApiParser(FlaskParser):
 
 
 def _content_type_detail(allowed: tuple[str, ...]) -> str:
-    from flask_babel import gettext as _
-
     return _("Ожидается Content-Type: %(types)s.", types=" или ".join(allowed))
 
 

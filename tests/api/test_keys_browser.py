@@ -42,19 +42,23 @@ def test_create_and_revoke_a_key_in_the_browser(app, browser, axe_source, monkey
         page.goto(f"{base}/admin/api-keys/new")
         page.fill("#name", "")
         page.click(SUBMIT)
+        page.wait_for_selector(".error-summary")
         assert page.locator(".error-text").count() >= 2  # name and scopes, next to them
         _no_violations(page, axe_source, "key-form-errors")
 
         page.fill("#name", "СЭД Дело")
         page.get_by_label("Чтение сообщений организации (messages:read)").check()
         page.click(SUBMIT)
+        page.wait_for_selector("#api-key-secret")
         secret = page.input_value("#api-key-secret")
         assert secret.startswith("rvk_")
         _no_violations(page, axe_source, "key-created")
 
         page.click("text=Готово, ключ сохранён")
+        page.wait_for_selector("h1:has-text('API-ключи')")
         assert secret not in page.content()
         _no_violations(page, axe_source, "keys")
         page.get_by_role("button", name="Отозвать ключ «СЭД Дело»").click()
+        page.wait_for_selector(".badge-bad")
         assert "отозван" in page.content()
         context.close()
