@@ -60,6 +60,11 @@ def _kinds() -> dict[str, tuple[int, str, str]]:
             _("У ключа нет нужной области доступа."),
         ),
         "forbidden": (403, _("Доступ запрещён"), _("Нет прав для этого действия.")),
+        "not-eligible": (
+            403,
+            _("Участие недоступно"),
+            _("Вы не можете участвовать: причина — в detail."),
+        ),
         "not-found": (404, _("Не найдено"), _("Такого ресурса нет или у вас нет к нему доступа.")),
         "method-not-allowed": (
             405,
@@ -67,6 +72,11 @@ def _kinds() -> dict[str, tuple[int, str, str]]:
             _("Этот метод HTTP здесь не поддерживается."),
         ),
         "conflict": (409, _("Конфликт"), _("Действие невозможно в текущем состоянии.")),
+        "closed": (
+            409,
+            _("Приём закрыт"),
+            _("Голосование или опрос сейчас не принимает голоса и ответы."),
+        ),
         "idempotency-conflict": (
             409,
             _("Запрос с этим ключом ещё выполняется"),
@@ -189,7 +199,8 @@ def _from_http(exc: HTTPException) -> Problem:
         errors: dict[str, list[str]] = {}
         for location, messages in by_location.items():
             for field, texts in flatten_errors(messages).items():
-                name = field if location in ("json", "form", "files") else f"{location}.{field}"
+                body = location in ("json", "form", "files", "multipart")
+                name = field if body else f"{location}.{field}"
                 errors.setdefault(name, []).extend(texts)
         return Problem(exc.code or 422, kind="validation", errors=errors, headers=headers)
     detail = None
