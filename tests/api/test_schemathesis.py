@@ -43,6 +43,10 @@ from tests.api.resident_support import Tokens
 
 # The path ids drawn from rows the fixture makes (see _seed).
 KNOWN_IDS = frozenset({"vote_id", "campaign_id", "survey_id", "hearing_id", "region_id"})
+# A generated period (grain + day) is seldom one with statistics: whether these answer 2xx
+# depends on the draw, so they are left out of the 2xx check (test_opendata_statistics.py
+# checks their answers).
+RARELY_VALID_QUERY = "GET /api/v1/open/statistics/regions/{region_id}/"
 SEEN: dict[str, list[int]] = {}  # operation → statuses answered in this run
 # The test-only probe (tests/api/probe.py) crashes on purpose there: not an API operation.
 DELIBERATE_FAILURES = frozenset({"/api/v1/probe/fail"})
@@ -220,7 +224,9 @@ def test_the_whole_api_answers_as_documented(api_schema):
     seeded = {
         name
         for name, statuses in SEEN.items()
-        if name.startswith("GET ") and set(re.findall(r"{(\w+)}", name)) <= set(KNOWN_IDS)
+        if name.startswith("GET ")
+        and set(re.findall(r"{(\w+)}", name)) <= set(KNOWN_IDS)
+        and not name.startswith(RARELY_VALID_QUERY)
     }
     never_2xx = sorted(n for n in seeded if not any(200 <= s < 300 for s in SEEN[n]))
     assert len(seeded) >= 15
