@@ -122,7 +122,10 @@ BLUEPRINTS = (
 # Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
 # /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per
 # key or token, problem+json errors, Idempotency-Key on POST.
-API_BLUEPRINTS = ("participation.api.views:bp",)
+API_BLUEPRINTS = (
+    "participation.api.views:bp",
+    "participation.api.organization_views:bp",
+)
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
     "participation.core.cli:files_cli",

@@ -6,8 +6,9 @@ staff pages (appeals.permissions and others) and see exactly what a person in th
 
 - messages:read  → Куратор: sees the organization's messages (and, as in the UI, those of the
   organizations below it), takes no workflow action;
-- messages:write → Координатор + Исполнитель: routes and assigns messages (to itself as well),
-  and prepares answers on messages assigned to it; the head's approval stays with a person;
+- messages:write → Координатор + Исполнитель + Оператор приёма: routes and assigns messages (to
+  itself as well), prepares answers on messages assigned to it, and files letters registered
+  in the organization's СЭД on the operator channel; the head's approval stays with a person;
 - statistics:read → Куратор: one of the roles the analytics pages open for.
 
 Scopes also gate the endpoints themselves (`require_key(scope)`), so a statistics-only key
@@ -39,7 +40,7 @@ NAME_MAX = 100
 MAX_VALID_DAYS = 3 * 366
 SCOPE_ROLES: dict[ApiScope, frozenset[Role]] = {
     ApiScope.MESSAGES_READ: frozenset({Role.CURATOR}),
-    ApiScope.MESSAGES_WRITE: frozenset({Role.COORDINATOR, Role.EXECUTOR}),
+    ApiScope.MESSAGES_WRITE: frozenset({Role.COORDINATOR, Role.EXECUTOR, Role.OPERATOR}),
     ApiScope.STATISTICS_READ: frozenset({Role.CURATOR}),
 }
 # last_used_at is rewritten at most this often; an "api_key.used" audit entry at most hourly.
