@@ -133,6 +133,7 @@ CLI_GROUPS = (
     "participation.auth.cli:esia_cli",
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
+    "participation.api.cli:api_cli",
 )
 
 

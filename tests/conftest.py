@@ -89,7 +89,8 @@ def app(tmp_path_factory):
     }
     if TEST_REDIS_URL:
         env["REDIS_URL"] = TEST_REDIS_URL
-    application = create_app(env=env)
+    # The API's protocol tests need POST endpoints of their own (tests/api/probe.py).
+    application = create_app(env=env, overrides={"API_EXTRA_BLUEPRINTS": ("tests.api.probe:bp",)})
     application.test_client_class = IsolatedClient
     with application.app_context():
         if db.engine.dialect.name == "postgresql":

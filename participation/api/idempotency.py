@@ -14,6 +14,7 @@ back, the claim disappears with whatever the view had flushed, and the client ma
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ HEADER = "Idempotency-Key"
 EXEMPT = "_idempotency_exempt"
 REPLAYED = "Idempotent-Replayed"
 KEY_MAX = 255
+TWIN_WAIT_SECONDS = 2.0
 
 
 def idempotency_exempt(view):
@@ -106,6 +108,21 @@ def _answer_for(row: IdempotentRequest, print_: str) -> Response:
     return _replay(row)
 
 
+def _twin(principal: str, key: str) -> IdempotentRequest:
+    """The row of the twin that won the unique index, waited for until its answer is stored
+    (at most TWIN_WAIT_SECONDS: it committed its work a moment ago and stores the answer next).
+    """
+    deadline = time.monotonic() + TWIN_WAIT_SECONDS
+    while True:
+        row = _existing(principal, key)
+        if row is None:  # the twin failed and dropped its claim: the client may retry
+            raise Problem(409, kind="idempotency-conflict", headers={"Retry-After": "1"})
+        if row.status is not None or time.monotonic() >= deadline:
+            return row
+        db.session.expire(row)
+        time.sleep(0.05)
+
+
 def claim(principal: str) -> Response | None:
     """Claim this POST's key for `principal`; a stored answer to replay, or None to go on."""
     key, print_ = _key(), fingerprint()
@@ -122,11 +139,9 @@ def claim(principal: str) -> Response | None:
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:
-        # A concurrent twin committed first (its row was waited for): answer as a retry.
-        row = _existing(principal, key)
-        if row is None:
-            raise Problem(409, kind="idempotency-conflict", headers={"Retry-After": "1"}) from None
-        return _answer_for(row, print_)
+        # A concurrent twin committed first (its row was waited for): answer as a retry,
+        # after giving it a moment to store its answer.
+        return _answer_for(_twin(principal, key), print_)
     g.idempotent_request_id = row.id
     return None
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import current_app, request
+from flask import current_app, json, request
 from flask_smorest.exceptions import NotModified
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
@@ -111,11 +111,21 @@ class ApiBlueprint(flask_smorest.Blueprint):
     def _prepare_protocol_doc(self, doc, doc_info, *, api, spec, method, **kwargs):
         responses = doc.setdefault("responses", {})
         responses.setdefault("default", "DEFAULT_ERROR")
+        if "requestBody" in doc:
+            responses.setdefault(415, "UNSUPPORTED_MEDIA_TYPE")
         if method == "post" and not doc_info.get(idempotency.EXEMPT):
             doc.setdefault("parameters", []).append("IDEMPOTENCY_KEY")
             for status in (400, 409, 422):
                 responses.setdefault(status, http.HTTPStatus(status).name)
         return doc
+
+
+SPEC_KEY = "openapi_spec"
+
+
+def spec_of(app: Any) -> Any:
+    """The apispec document built for `app` (call `.to_dict()` for the OpenAPI JSON)."""
+    return app.extensions[SPEC_KEY]
 
 
 class Api(flask_smorest.Api):
@@ -126,6 +136,18 @@ class Api(flask_smorest.Api):
     """
 
     ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app: Any, *, spec_kwargs: dict | None = None) -> None:
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # flask-smorest keeps one document per Api object; an app built later (tests build
+        # several) would replace it for all. Each app keeps and serves its own.
+        app.extensions[SPEC_KEY] = self.spec
+
+    def _openapi_json(self):
+        return current_app.response_class(
+            json.dumps(spec_of(current_app).to_dict(), indent=2, sort_keys=False),
+            mimetype="application/json",
+        )
 
     def _register_error_handlers(self) -> None:
         pass

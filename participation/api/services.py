@@ -87,14 +87,13 @@ def _clean_name(organization: Organization, name: str | None) -> str:
         raise FieldError("name", _l("Укажите название ключа, например «СЭД Дело»."))
     if len(name) > NAME_MAX:
         raise FieldError("name", _l("Не длиннее %(max)d символов.", max=NAME_MAX))
-    taken = db.session.scalar(
-        sa.select(ApiKey.id).where(
-            ApiKey.organization_id == organization.id,
-            sa.func.lower(ApiKey.name) == name.lower(),
-            ApiKey.revoked_at.is_(None),
+    # A handful of keys per organization; compared here because SQLite's lower() is ASCII-only.
+    live = db.session.scalars(
+        sa.select(ApiKey.name).where(
+            ApiKey.organization_id == organization.id, ApiKey.revoked_at.is_(None)
         )
     )
-    if taken is not None:
+    if name.casefold() in {n.casefold() for n in live}:
         raise FieldError("name", _l("Действующий ключ с таким названием уже есть."))
     return name
 

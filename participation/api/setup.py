@@ -50,7 +50,8 @@ def init_api(app: Flask, blueprints: Iterable[str]) -> None:
     register_error_renderer(app, API_PREFIX, render_problem)
     app.after_request(cors)
     app.after_request(no_session_cookie)
-    for path in blueprints:
+    # API_EXTRA_BLUEPRINTS: tests add a probe blueprint (tests/api/probe.py); never set otherwise.
+    for path in (*blueprints, *app.config.get("API_EXTRA_BLUEPRINTS", ())):
         blueprint = import_string(path)
         if not isinstance(blueprint, ApiBlueprint):
             raise TypeError(f"{path}: an API blueprint must be an ApiBlueprint")
