@@ -202,7 +202,7 @@ def message(appeal_id: int):
     responses={
         200: {
             "description": "Файл сообщения или ответа (фото или PDF)",
-            "content": {t: {"schema": {"type": "string"}} for t in FILE_TYPES},
+            "content": {t: {} for t in FILE_TYPES},
         }
     }
 )
@@ -476,7 +476,7 @@ def answer(payload: dict[str, Any], appeal_id: int):
                 "Статистика сообщений без персональных данных и текстов: CSV в UTF-8 с BOM, "
                 "разделитель «;»"
             ),
-            "content": {CSV_MIMETYPE: {"schema": {"type": "string"}}},
+            "content": {CSV_MIMETYPE: {}},
         }
     }
 )

@@ -23,8 +23,8 @@ PDF = (
 )
 
 
-@pytest.fixture
-def sed(world):  # noqa: F811
+@pytest.fixture(name="sed")
+def sed_world(world):  # noqa: F811
     """The test region plus keys of the city administration: every scope, read only, write
     only, statistics only; and a key of the neighbouring town (another organization)."""
     w = world

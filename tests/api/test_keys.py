@@ -74,12 +74,18 @@ def test_the_key_is_a_technical_member_with_the_roles_its_scopes_allow(client, o
     key, token = issue(org, ApiScope.MESSAGES_READ, ApiScope.MESSAGES_WRITE)
     member = db.session.get(User, key.user_id)
     assert member.kind == UserKind.TECHNICAL and member.esia_oid is None
-    assert member.roles_in(org.organization.id) == {Role.CURATOR, Role.COORDINATOR, Role.EXECUTOR}
+    # messages:write also files letters from the СЭД on the operator channel (Оператор приёма).
+    assert member.roles_in(org.organization.id) == {
+        Role.CURATOR,
+        Role.COORDINATOR,
+        Role.EXECUTOR,
+        Role.OPERATOR,
+    }
     card = client.get("/api/v1/me", headers=bearer(token)).get_json()
     assert card["member"] == {
         "id": member.id,
         "name": "API-ключ СЭД Дело",
-        "roles": ["coordinator", "curator", "executor"],
+        "roles": ["coordinator", "curator", "executor", "operator"],
     }
     assert card["key"]["scopes"] == ["messages:read", "messages:write"]
 
