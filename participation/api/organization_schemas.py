@@ -52,6 +52,14 @@ class InboxQuery(ma.Schema):
         validate=ma.validate.OneOf(_values(Arrival)),
         metadata={"description": "Стадия поступления (from_sed — «Из СЭД»)"},
     )
+    sed_registered = ma.fields.Boolean(
+        metadata={
+            "description": (
+                "true — только зарегистрированные в СЭД этой организации, false — только ещё "
+                "не зарегистрированные (так СЭД забирает новые: folder=new&sed_registered=false)"
+            )
+        }
+    )
     q = ma.fields.String(
         validate=ma.validate.Length(max=200),
         metadata={"description": "Поиск по тексту или номеру сообщения"},

@@ -126,6 +126,7 @@ def inbox(folder: str, limit: int, cursor: str | None = None, **args: Any):
         q=" ".join((args.get("q") or "").split()),
         sort=args["sort"],
         size=limit,
+        sed=args.get("sed_registered"),
     )
     key_id = key_principal().key.id
     after = None

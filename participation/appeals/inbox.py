@@ -74,6 +74,8 @@ class Filters:
     sort: str = "due"
     page: int = 1
     size: int = 10
+    # Registered in the organization's own СЭД (True), not registered there (False), or either.
+    sed: bool | None = None
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The URL parameters for these filters (with some changed), for links."""
@@ -85,6 +87,7 @@ class Filters:
             "channel": self.channel.value if self.channel else None,
             "stage": self.stage.value if self.stage else None,
             "q": self.q or None,
+            "sed": None if self.sed is None else ("1" if self.sed else "0"),
             "sort": self.sort if self.sort != "due" else None,
             "size": self.size if self.size != 10 else None,
             "page": self.page if self.page != 1 else None,
@@ -127,6 +130,7 @@ def parse_filters(args: Any, default_bucket: Bucket) -> Filters:
         channel=_enum(Channel, args.get("channel")),
         stage=_enum(Arrival, args.get("stage")),
         q=" ".join(args.get("q", "").split())[:200],
+        sed={"1": True, "0": False}.get(args.get("sed", "")),
         sort=args.get("sort") if args.get("sort") in SORTS else "due",
         page=_positive(args.get("page"), 1),
         size=size if size in PAGE_SIZES else 10,
@@ -196,8 +200,9 @@ def _search(q: str) -> Any:
     return sa.or_(*clauses)
 
 
-def _filter_clauses(filters: Filters, tz: str, now: datetime) -> list[Any]:
+def _filter_clauses(filters: Filters, organization: Organization, now: datetime) -> list[Any]:
     clauses: list[Any] = []
+    tz = organization.territory.timezone
     if filters.due_before is not None:
         # "Срок ответа до" a date: due by the end of that day in the organization's zone.
         end = datetime.combine(filters.due_before, time.max, tzinfo=ZoneInfo(tz))
@@ -217,6 +222,9 @@ def _filter_clauses(filters: Filters, tz: str, now: datetime) -> list[Any]:
         clauses.append(Appeal.arrival == filters.stage)
     if filters.q:
         clauses.append(_search(filters.q))
+    if filters.sed is not None:
+        registered = sa.and_(*_sent_to_sed(organization))
+        clauses.append(registered if filters.sed else sa.not_(registered))
     return clauses
 
 
@@ -312,7 +320,7 @@ def _base(
     user: Any, organization: Organization, filters: Filters, now: datetime
 ) -> tuple[sa.Select, bool]:
     """The folder's filtered query (no order, no limit) and whether it reads hand-offs."""
-    clauses = _filter_clauses(filters, organization.territory.timezone, now)
+    clauses = _filter_clauses(filters, organization, now)
     if filters.bucket == Bucket.REDIRECTED:
         return _redirected_base(user, organization).where(*clauses), True
     query = sa.select(Appeal).where(

@@ -120,6 +120,10 @@ def test_filters_are_the_staff_inbox_filters(client, sed):
     assert ids(channel="widget") == []
     assert ids(stage="after_moderation") == [plain.id, found.id, late.id]
     assert ids(stage="from_sed") == []
+    s.register_in_sed(found, w.coordinator, w.city_admin, "15", utcnow().date())
+    db.session.commit()
+    assert ids(sed_registered="false") == [plain.id, late.id]
+    assert ids(sed_registered="true") == [found.id]
 
 
 def test_an_altered_cursor_or_one_of_another_query_is_refused(client, sed):
