@@ -490,3 +490,78 @@ def test_only_an_operator_names_an_addressee(sed):
     w = sed
     with pytest.raises(DomainError, match="только оператор"):
         submit(w, addressee=w.city_admin)
+
+
+def test_registration_of_a_message_now_with_another_organization_is_403(client, sed):
+    w = sed
+    appeal = to_assignment(w)
+    s.redirect_appeal(appeal, w.coordinator, w.town_admin.id, "Это территория соседей")
+    db.session.commit()
+    body = {"number": "9", "date": TODAY.isoformat()}
+    response = post(client, _url(appeal, "/sed-registration"), w.token, json=body)
+    assert response.status_code == 403
+    assert "Администрация г. Соседнего" in check_problem(response)["detail"]
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).sed_number is None
+
+
+def test_files_are_downloaded_with_the_key_only_through_their_message(client, sed):
+    w = sed
+    filed = post(client, "/api/v1/org/messages", w.token, data=_letter(w)).get_json()
+    other = to_assignment(w)
+    db.session.commit()
+    [scan] = filed["files"]
+    got = client.get(scan["url"], headers=headers(w.read_token))
+    assert got.status_code == 200 and got.get_data() == PDF
+    assert got.mimetype == "application/pdf"
+    # The same file through another message's URL, an unknown file, no key: refused.
+    foreign = client.get(_url(other, f"/files/{scan['id']}"), headers=headers(w.token))
+    assert foreign.status_code == 404
+    unknown = client.get(
+        _url(other, "/files/00000000-0000-0000-0000-000000000000"), headers=headers(w.token)
+    )
+    assert unknown.status_code == 404
+    assert client.get(scan["url"]).status_code == 401
+    assert client.get(scan["url"], headers=headers(w.town_token)).status_code == 404
+
+
+@pytest.mark.committed
+def test_the_same_letter_sent_twice_at_once_makes_one_message(app, sed):
+    import threading
+
+    from tests.api.openapi_check import ValidatingClient
+
+    w = sed
+    token = w.token
+    letter_ids = {"benches": w.benches.id, "city": w.city.id}
+    db.session.commit()
+    db.session.remove()  # hold no transaction (SQLite: no write lock) while the threads run
+    barrier = threading.Barrier(2)
+    statuses, errors = [], []
+
+    def send():
+        client = ValidatingClient(app, app.response_class)
+        data = {
+            "sed_number": "вх-одновременно",
+            "sed_date": TODAY.isoformat(),
+            "applicant_name": "Одновременная Ольга",
+            "applicant_phone": "+7 900 000-00-00",
+            "subcategory_id": str(letter_ids["benches"]),
+            "territory_id": str(letter_ids["city"]),
+            "text": "Прошу починить скамейку у подъезда дома 3 по улице Садовой.",
+            "address": "ул. Садовая, 3",
+        }
+        try:
+            barrier.wait()
+            statuses.append(post(client, "/api/v1/org/messages", token, data=data).status_code)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(statuses) == [201, 409]
+    assert _count(Appeal) == 1

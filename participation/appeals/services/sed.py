@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from participation.appeals.models import Appeal, Arrival, Channel
 from participation.appeals.permissions import acting_roles, can_register_in_sed
 from participation.appeals.services.common import _tz
 from participation.appeals.services.submission import Caller, Submission, submit_appeal
-from participation.appeals.services.transitions import _write_event
+from participation.appeals.services.transitions import _lock, _write_event
 from participation.appeals.workflow import STATE_LABELS
 from participation.core import audit
 from participation.core.db import utcnow
@@ -130,6 +131,7 @@ def register_in_sed(
     `registered_on`. The same registration again changes nothing; another number for a
     message already registered here is refused (409); a registration by an organization the
     message has since left is replaced (kept in the history and the audit log)."""
+    _lock(appeal)  # two СЭД clients registering one message: one after the other
     if appeal.is_final:
         raise Conflict(
             _l(
@@ -163,17 +165,20 @@ def register_in_sed(
             )
         )
     other = _taken_by(organization, number, day)
-    if other is not None:
-        raise FieldError(
-            "number",
-            _l(
-                "Этот номер СЭД от этой даты уже у сообщения № %(other)s.",
-                other=other.number,
-            ),
-        )
-    _record(appeal, actor, organization, number, day)
-    db.session.flush()
-    return SedRegistration(appeal, created=True)
+    if other is None:
+        try:
+            with db.session.begin_nested():
+                _record(appeal, actor, organization, number, day)
+            return SedRegistration(appeal, created=True)
+        except IntegrityError:  # given to another message at the same moment
+            other = _taken_by(organization, number, day)
+    raise FieldError(
+        "number",
+        _l(
+            "Этот номер СЭД от этой даты уже у сообщения № %(other)s.",
+            other=other.number if other is not None else "—",
+        ),
+    )
 
 
 def file_from_sed(
@@ -225,6 +230,15 @@ def file_from_sed(
         addressee=organization,
         arrival=Arrival.FROM_SED,
     )
-    _record(submission.appeal, submitted_by, organization, number, day)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            _record(submission.appeal, submitted_by, organization, number, day)
+    except IntegrityError:  # the same letter filed at the same moment by another request
+        raise Conflict(
+            _l(
+                "Письмо № %(number)s от %(date)s уже внесено.",
+                number=number,
+                date=local_date(day),
+            )
+        ) from None
     return submission
