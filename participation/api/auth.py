@@ -94,7 +94,7 @@ def bearer_token() -> str | None:
 def refuse_token_in_query() -> None:
     """A token in the URL ends up in logs and browser history: refused before anything else."""
     if TOKEN_QUERY_NAMES & set(request.args) or any(
-        v.startswith(KEY_PREFIX) for v in request.args.values()
+        value.startswith(KEY_PREFIX) for _name, value in request.args.items(multi=True)
     ):
         raise Problem(400, kind="token-in-query")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from participation.api.models import ApiScope
 from participation.core.forms import Form
@@ -29,11 +29,13 @@ def _strip(value: str | None) -> str | None:
 
 
 class ApiKeyForm(Form):
-    # The service checks every rule (and says so next to the field); these fields only parse.
+    # The service checks every rule again (and says so next to the field); the form's own
+    # checks only let a person see all the empty fields at once.
     name = StringField(
         _l("Название ключа"),
         description=_l("Для кого ключ, например «СЭД Дело» или «Мобильный обходчик»."),
         filters=[_strip],
+        validators=[DataRequired(message=_l("Укажите название ключа, например «СЭД Дело»."))],
     )
     scopes = MultiCheckboxField(
         _l("Области доступа"),
@@ -54,6 +56,10 @@ class ApiKeyForm(Form):
         super().process(*args, **kwargs)
         # DateField puts an English message on bad input; ours says it in Russian.
         self.expires_on.process_errors = []
+
+    def validate_scopes(self, field):
+        if not field.data:
+            raise ValidationError(_l("Отметьте хотя бы одну область доступа."))
 
     def validate_expires_on(self, field):
         if field.raw_data and field.raw_data[0] and field.data is None:

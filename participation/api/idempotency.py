@@ -153,6 +153,14 @@ def finish(response: Response) -> Response:
         return response
     if not 200 <= response.status_code < 300:
         db.session.rollback()
+        # Normally the claim went with the rollback; a view that committed and then failed
+        # would leave it behind, unanswered, blocking every retry with 409.
+        db.session.execute(
+            sa.delete(IdempotentRequest).where(
+                IdempotentRequest.id == row_id, IdempotentRequest.status.is_(None)
+            )
+        )
+        db.session.commit()
         return response
     row = db.session.get(IdempotentRequest, row_id)
     if row is None:  # the view rolled its transaction back and still answered 2xx

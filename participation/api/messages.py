@@ -11,12 +11,14 @@ import re
 
 from flask_babel import gettext as _
 
-_OPS = {
-    "greater than or equal to": "не меньше",
-    "greater than": "больше",
-    "less than or equal to": "не больше",
-    "less than": "меньше",
-}
+
+def _ops() -> dict[str, str]:
+    return {
+        "greater than or equal to": _("не меньше"),
+        "greater than": _("больше"),
+        "less than or equal to": _("не больше"),
+        "less than": _("меньше"),
+    }
 
 
 def _texts() -> dict[str, str]:
@@ -81,9 +83,10 @@ def russian(message: str) -> str:
         return text
     match = _RANGE.match(message)
     if match:
-        parts = [f"{_OPS[match['op1']]} {match['a']}"]
+        ops = _ops()
+        parts = [f"{ops[match['op1']]} {match['a']}"]
         if match["op2"]:
-            parts.append(f"{_OPS[match['op2']]} {match['b']}")
+            parts.append(f"{ops[match['op2']]} {match['b']}")
         return _("Значение должно быть %(range)s.", range=_(" и ").join(parts))
     for pattern, template in _patterns():
         match = pattern.match(message)

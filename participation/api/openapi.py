@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, json, request
+from flask_babel import gettext as _
 from flask_smorest.exceptions import NotModified
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser
@@ -85,13 +86,31 @@ class ApiParser(FlaskParser):
 
 
 def _content_type_detail(allowed: tuple[str, ...]) -> str:
-    from flask_babel import gettext as _
-
     return _("Ожидается Content-Type: %(types)s.", types=" или ".join(allowed))
 
 
 class ApiBlueprint(flask_smorest.Blueprint):
-    """A blueprint of /api/v1 (declare with url_prefix="/api/v1/…", list in API_BLUEPRINTS)."""
+    """A blueprint of /api/v1, listed in the factory's API_BLUEPRINTS ("module:bp"):
+
+        bp = ApiBlueprint("api_inbox", __name__, url_prefix="/api/v1/inbox",
+                          description="Входящие организации")
+
+        @bp.route("/<int:appeal_id>/register", methods=["POST"])
+        @require_key(ApiScope.MESSAGES_WRITE)      # auth first: 401/403 before 422
+        @bp.arguments(RegisterIn)                  # JSON body; unknown fields → 422
+        @bp.response(200, AppealOut)
+        def register(data, appeal_id): ...         # raise Problem / DomainError / FieldError
+
+        @bp.route("/")
+        @require_key(ApiScope.MESSAGES_READ)
+        @bp.etag                                   # ETag, 304 on If-None-Match
+        @bp.arguments(InboxQuery, location="query", as_kwargs=True)
+        @bp.response(200, InboxPageOut)
+        def inbox(**filters): ...
+
+    A query schema must declare every parameter it accepts (unknown ones are refused), the
+    cursor or page ones included. Its views are stateless: see protocol.before_api_request.
+    """
 
     ARGUMENTS_PARSER = ApiParser()
 

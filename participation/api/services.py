@@ -36,6 +36,7 @@ from participation.core.users import Membership, Role, User, UserKind
 from participation.extensions import db
 
 KEY_PREFIX = "rvk_"
+MEMBER_LAST_NAME = "API-ключ"
 NAME_MAX = 100
 MAX_VALID_DAYS = 3 * 366
 SCOPE_ROLES: dict[ApiScope, frozenset[Role]] = {
@@ -134,9 +135,8 @@ def create_api_key(
     last_day = _clean_expiry(expires_on)
     prefix = secrets.token_hex(4)
     token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    member = User(
-        kind=UserKind.TECHNICAL, last_name=str(_l("API-ключ")), first_name=name, email=None
-    )
+    # Stored data, not interface text: the same in every language of the interface.
+    member = User(kind=UserKind.TECHNICAL, last_name=MEMBER_LAST_NAME, first_name=name)
     db.session.add(member)
     db.session.flush()
     for role in sorted(roles_for_scopes(chosen)):

@@ -171,6 +171,7 @@ STAFF_NAV = (
     ("backoffice.index", _l("Бэк-офис"), None),
     ("admin.index", _l("Администрирование"), Role.ADMINISTRATOR),
     ("widget_admin.index", _l("Веб-виджет"), Role.ADMINISTRATOR),
+    ("api_keys.index", _l("API-ключи"), Role.ADMINISTRATOR),
     ("polls_manage.index", _l("Опросы организации"), Role.AUTHORIZED),
     ("appeals_backoffice.inbox", _l("Сообщения жителей"), None),
     ("hearings_manage.manage_index", _l("Слушания и обсуждения"), Role.AUTHORIZED),

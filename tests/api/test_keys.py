@@ -97,7 +97,7 @@ def test_the_technical_member_is_not_in_the_staff_list_and_cannot_use_a_cookie(c
     key, _token = issue(org)
     login_as(client, org.admin)
     staff = client.get("/admin/").get_data(as_text=True)
-    assert "API-ключ" not in staff
+    assert "API-ключ СЭД Дело" not in staff and "Админов" in staff
     assert client.get(f"/admin/staff/{key.user_id}").status_code == 404
 
     other = client.application.test_client()
@@ -242,3 +242,13 @@ def test_use_stamps_last_used_and_audits_at_most_hourly(client, org):
     listing_client = client.application.test_client()
     login_as(listing_client, org.admin)
     assert "не использовался" not in listing_client.get("/admin/api-keys/").get_data(as_text=True)
+
+
+def test_the_cli_lists_live_keys_only(app, org):
+    live, _token = issue(org, name="Живой")
+    gone, _token = issue(org, name="Отозванный")
+    services.revoke_api_key(gone, org.admin)
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["api", "keys"]).output
+    assert live.prefix in output and "Живой" in output
+    assert gone.prefix not in output
