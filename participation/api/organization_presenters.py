@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import joinedload
 
 from participation.appeals import services
 from participation.appeals.inbox import (
@@ -43,6 +44,10 @@ API_ACTIONS: dict[Action, str] = {
     Action.REDIRECT: "redirect",
     Action.SUBMIT_DRAFT: "answer",
 }
+
+
+# What a line shows beyond the staff list's columns, loaded with the page's own query.
+LINE_OPTIONS = (joinedload(Appeal.territory), joinedload(Appeal.sed_organization))
 
 
 def _ref(obj: Any, name: str | None = None) -> dict[str, Any] | None:

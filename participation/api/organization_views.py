@@ -20,6 +20,7 @@ from participation.api.auth import key_principal, require_key
 from participation.api.models import ApiScope
 from participation.api.multipart import MultipartApiBlueprint
 from participation.api.organization_presenters import (
+    LINE_OPTIONS,
     BadCursor,
     folders,
     inbox_lines,
@@ -146,7 +147,7 @@ def inbox(folder: str, limit: int, cursor: str | None = None, **args: Any):
                     ]
                 },
             ) from None
-    page = keyset_page(user, organization, filters, after, limit)
+    page = keyset_page(user, organization, filters, after, limit, options=LINE_OPTIONS)
     return {
         "folder": filters.bucket.value,
         "items": inbox_lines(page.items),

@@ -15,6 +15,7 @@ last row seen, so rows that arrive or leave meanwhile never shift what comes nex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -329,8 +330,8 @@ def _base(
     return query, False
 
 
-def _items(query: sa.Select, redirected: bool) -> list[InboxItem]:
-    query = query.options(*_load_options())
+def _items(query: sa.Select, redirected: bool, extra: Sequence[Any] = ()) -> list[InboxItem]:
+    query = query.options(*_load_options(), *extra)
     if redirected:
         query = query.options(selectinload(AppealHandoff.to_organization))
         return [InboxItem(a, h) for a, h in db.session.execute(query)]
@@ -419,12 +420,14 @@ def keyset_page(
     filters: Filters,
     after: tuple[datetime, int] | None,
     limit: int,
+    options: Sequence[Any] = (),
 ) -> KeysetPage:
     """Up to `limit` rows of the folder strictly after the sort key `after` (from the start
     when None): the same folders, scope and filters as the staff inbox, one SQL query.
 
     Rows inserted before `after` in the order are not shown (sort "received" puts every new
     message at the end, so a client pulling new messages sees each one exactly once).
+    `options`: loader options for what the caller shows besides the staff list's columns.
     """
     base, redirected = _base(user, organization, filters, utcnow())
     (moment, ident), descending = _sort_columns(filters, redirected)
@@ -436,7 +439,7 @@ def keyset_page(
         )
         query = query.where(key < bound if descending else key > bound)
     order = [moment.desc(), ident.desc()] if descending else [moment, ident]
-    items = _items(query.order_by(*order).limit(limit + 1), redirected)
+    items = _items(query.order_by(*order).limit(limit + 1), redirected, options)
     more = len(items) > limit
     items = items[:limit]
     return KeysetPage(items, _position_of(items[-1], filters) if more else None)

@@ -233,3 +233,37 @@ def test_a_key_without_the_scope_is_403(client, sed):
         assert body["type"].endswith("#problem-insufficient-scope")
         assert "messages:read" in body["detail"]
     assert client.get(INBOX).status_code == 401
+
+
+def test_an_inbox_page_runs_a_bounded_number_of_queries(client, sed):
+    from sqlalchemy import event
+
+    w = sed
+
+    def queries_for_page() -> int:
+        statements = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get(INBOX, query_string={"limit": 100}, headers=headers(w.token))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return len(statements)
+
+    for _ in range(2):
+        to_assignment(w)
+    db.session.commit()
+    queries_for_page()  # the key's first use of the minute stamps it (not counted below)
+    few = queries_for_page()
+    for i in range(20):
+        appeal = to_assignment(w)
+        if i % 3 == 0:  # registered lines show the СЭД organization too
+            s.register_in_sed(appeal, w.coordinator, w.city_admin, f"q-{i}", utcnow().date())
+    db.session.commit()
+    many = queries_for_page()
+    assert many == few, "the number of queries must not grow with the rows shown"
+    assert many <= 10, many  # the key, its member, organization, territory, roles; the page
