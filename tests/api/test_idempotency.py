@@ -177,7 +177,10 @@ def test_concurrent_twins_create_one_row(app, client):
         thread.join()
     assert not errors, errors
     assert notes() == 1
-    # One did the work; the twins waited for it and got its answer replayed.
-    assert Counter(results) == {(201, None): 1, (201, "true"): 5}
+    # One did the work; the twins waited for it and got its answer replayed (or, on a machine
+    # so loaded that the first took over TWIN_WAIT_SECONDS to store it, a 409 to retry).
+    counted = Counter(results)
+    assert counted[(201, None)] == 1, results
+    assert counted[(201, "true")] + counted[(409, None)] == 5, results
     [row] = db.session.scalars(sa.select(IdempotentRequest)).all()
     assert (row.key, row.status) == ("twin", 201)
