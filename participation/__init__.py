@@ -89,6 +89,10 @@ def _init_extensions(app: Flask) -> None:
 
     watch_appeal_changes()
 
+    from participation.api.webhooks.subscribers import watch_appeal_events
+
+    watch_appeal_events()
+
 
 # Every blueprint and CLI group, listed explicitly ("module:attribute"), in registration order.
 BLUEPRINTS = (
@@ -116,14 +120,20 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.api.oauth.views:bp",
+    "participation.api.webhooks.manage_views:bp",
     "participation.api.views:docs_bp",
     "participation.api.manage_views:bp",
+    "participation.api.open311.views:bp",
 )
 # Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
 # /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per
 # key or token, problem+json errors, Idempotency-Key on POST.
 API_BLUEPRINTS = (
     "participation.api.views:bp",
+    "participation.api.opendata_views:bp",
+    "participation.api.resident_views:bp",
+    "participation.api.resident_vote_views:bp",
     "participation.api.organization_views:bp",
 )
 CLI_GROUPS = (
@@ -134,6 +144,7 @@ CLI_GROUPS = (
     "participation.appeals.cli:appeals_cli",
     "participation.reports.cli:reports_cli",
     "participation.api.cli:api_cli",
+    "participation.api.webhooks.cli:webhooks_cli",
 )
 
 

@@ -223,6 +223,59 @@ def _esia_settings(
 # --- end ESIA ---
 
 
+def _oauth_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Residents' mobile apps (participation/api/oauth): token lifetimes and the token limit."""
+    access_minutes = _positive_int(env, "OAUTH_ACCESS_TOKEN_MINUTES", 15)
+    if access_minutes > 60:
+        raise ConfigError(
+            f"OAUTH_ACCESS_TOKEN_MINUTES={access_minutes}: токен доступа живёт не больше 60 минут"
+        )
+    code_seconds = _positive_int(env, "OAUTH_CODE_SECONDS", 60)
+    if code_seconds > 600:
+        raise ConfigError(
+            f"OAUTH_CODE_SECONDS={code_seconds}: код авторизации живёт не больше 600 секунд"
+        )
+    rate_limit = env.get("OAUTH_TOKEN_RATE_LIMIT") or "30 per minute"
+    try:
+        from limits import parse_many
+
+        parse_many(rate_limit)
+    except ValueError:
+        raise ConfigError(
+            f"OAUTH_TOKEN_RATE_LIMIT={rate_limit!r}: ожидается, например, «30 per minute»"
+        ) from None
+    return {
+        "OAUTH_ACCESS_TOKEN_MINUTES": access_minutes,
+        "OAUTH_REFRESH_TOKEN_DAYS": _positive_int(env, "OAUTH_REFRESH_TOKEN_DAYS", 30),
+        "OAUTH_CODE_SECONDS": code_seconds,
+        "OAUTH_TOKEN_RATE_LIMIT": rate_limit,
+    }
+
+
+# --- Webhooks (participation/api/webhooks/) ---
+def _webhook_settings(env: Mapping[str, str], production: bool) -> dict[str, Any]:
+    """Where webhooks may be sent: https only, and no internal addresses in production (SSRF)."""
+    allow_local = _flag(env, "WEBHOOKS_ALLOW_LOCAL_HTTP", not production)
+    if allow_local and production:
+        raise ConfigError(
+            "WEBHOOKS_ALLOW_LOCAL_HTTP: в production вебхуки на http://localhost включать нельзя"
+        )
+    return {
+        # http://127.0.0.1, http://localhost and http://[::1] accepted besides https:// (a
+        # receiver on the developer's machine, the tests' receiver).
+        "WEBHOOKS_ALLOW_LOCAL_HTTP": allow_local,
+        # Refuse addresses that are not public (private, loopback, link-local, reserved): the
+        # platform must not be made to call its own network. On in production.
+        "WEBHOOKS_BLOCK_PRIVATE_ADDRESSES": _flag(
+            env, "WEBHOOKS_BLOCK_PRIVATE_ADDRESSES", production
+        ),
+        "WEBHOOKS_TIMEOUT_SECONDS": _positive_int(env, "WEBHOOKS_TIMEOUT_SECONDS", 10),
+    }
+
+
+# --- end webhooks ---
+
+
 def load_config(
     env: Mapping[str, str] | None = None, instance_path: str | Path = "instance"
 ) -> dict[str, Any]:
@@ -287,6 +340,8 @@ def load_config(
         "DEFAULT_TIMEZONE": _timezone(env),
         "PUBLIC_BASE_URL": base_url,
         **_esia_settings(env, instance, production, base_url),  # ESIA block above
+        **_oauth_settings(env),  # residents' mobile apps, above
+        **_webhook_settings(env, production),  # webhooks block above
         **_api_settings(env),  # API block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         # How long a worker trusts its topic-suggestion model before asking the database
@@ -311,4 +366,16 @@ def load_config(
         "LANGUAGES": ["ru", "en"],
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PROXY_FIX": _flag(env, "PROXY_FIX", False),
+        # --- Open311 GeoReport v2 (participation/api/open311): the discovery document ---
+        "OPEN311_CONTACT": env.get("OPEN311_CONTACT")
+        or "Вопросы об интерфейсе Open311 задавайте оператору платформы.",
+        "OPEN311_KEY_SERVICE": env.get("OPEN311_KEY_SERVICE")
+        or (
+            "Подавать сообщения (POST requests) может доверенная система организации, "
+            "например контакт-центр 311, с ключом API с правом messages:write; ключ создаёт "
+            "администратор организации в её кабинете, раздел «API-ключи». Ключ передаётся "
+            "в поле api_key тела запроса, не в адресе. Сообщение регистрируется как принятое "
+            "оператором со слов заявителя: first_name, last_name и phone или email заявителя "
+            "обязательны и не публикуются."
+        ),
     }

@@ -1,7 +1,7 @@
 """Appeals: registration in an organization's СЭД (number, date, who) and the «Из СЭД» arrival.
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-08
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0015"  # 0014 in the brief; after the API keys here so the schema has one head
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,1 +1,2 @@
-"""The platform API under /api/v1: OpenAPI 3.1 from code, problem+json errors, API keys."""
+"""The open platform API: /api/v1 (OpenAPI 3.1 from code), API keys, OAuth for residents'
+apps, webhooks, open data, Open311."""

@@ -7,11 +7,14 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from participation.api.models import ApiKey
+from participation.api.oauth.cli import list_apps_command, register_app_command
 from participation.api.tasks import sweep_idempotent_requests
 from participation.core.db import utcnow
 from participation.extensions import db
 
-api_cli = AppGroup("api", help="API платформы")
+api_cli = AppGroup("api", help="API платформы: ключи организаций, приложения жителей")
+api_cli.add_command(register_app_command)
+api_cli.add_command(list_apps_command)
 
 
 @api_cli.command("keys")

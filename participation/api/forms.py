@@ -13,7 +13,8 @@ from participation.core.forms import Form
 SCOPE_LABELS = {
     ApiScope.MESSAGES_READ: _l("Чтение сообщений организации (messages:read)"),
     ApiScope.MESSAGES_WRITE: _l(
-        "Работа с сообщениями: назначение, статусы, ответы (messages:write)"
+        "Работа с сообщениями: назначение, статусы, ответы, подача сообщений со слов "
+        "заявителя через Open311 (messages:write)"
     ),
     ApiScope.STATISTICS_READ: _l("Чтение статистики без персональных данных (statistics:read)"),
 }
@@ -44,7 +45,7 @@ class ApiKeyForm(Form):
         description=_l(
             "Ключ действует как технический сотрудник организации: чтение — с ролью куратора, "
             "работа с сообщениями — с ролями координатора, исполнителя и оператора приёма "
-            "(внесение писем из СЭД)."
+            "(письма из СЭД, сообщения со слов заявителя через Open311)."
         ),
     )
     expires_on = DateField(

@@ -11,6 +11,7 @@ Idempotency-Key header of POSTs and its 304 answer when it has an ETag.
 from __future__ import annotations
 
 import http
+from json import JSONDecodeError
 from typing import Any, ClassVar
 
 import flask_smorest
@@ -80,6 +81,16 @@ class ApiParser(FlaskParser):
                 headers={"Accept-Post": ", ".join(allowed)} if req.method == "POST" else None,
             )
         return super()._load_location_data(schema=schema, req=req, location=location)
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except JSONDecodeError:
+            raise
+        except (ValueError, RecursionError):
+            # JSON that parses only in theory: an integer of thousands of digits (Python's
+            # int limit), nesting deeper than the interpreter's stack.
+            raise Problem(400, kind="malformed-json") from None
 
     def _handle_invalid_json_error(self, error: Exception, req: Any, *args, **kwargs):
         raise Problem(400, kind="malformed-json")

@@ -7,8 +7,9 @@ staff pages (appeals.permissions and others) and see exactly what a person in th
 - messages:read  → Куратор: sees the organization's messages (and, as in the UI, those of the
   organizations below it), takes no workflow action;
 - messages:write → Координатор + Исполнитель + Оператор приёма: routes and assigns messages (to
-  itself as well), prepares answers on messages assigned to it, and files letters registered
-  in the organization's СЭД on the operator channel; the head's approval stays with a person;
+  itself as well), prepares answers on messages assigned to it (the head's approval stays with
+  a person), and files messages for callers on the operator channel (letters registered in the
+  organization's СЭД, Open311 POST requests);
 - statistics:read → Куратор: one of the roles the analytics pages open for.
 
 Scopes also gate the endpoints themselves (`require_key(scope)`), so a statistics-only key

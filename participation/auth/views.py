@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import participation.auth.models  # noqa: F401  (emulator tables belong to the metadata)
+from participation.api.oauth.services import live_app_sessions
 from participation.auth.esia import EsiaError, esia_error
 from participation.auth.services import (
     fetch_esia_person,
@@ -71,7 +72,9 @@ def logout():
 @bp.get("/my/profile")
 @login_required
 def profile():
-    return render_template("auth/profile.html", user=current_user)
+    return render_template(
+        "auth/profile.html", user=current_user, app_sessions=live_app_sessions(current_user)
+    )
 
 
 @bp.post("/my/profile/refresh")

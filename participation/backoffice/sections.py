@@ -18,6 +18,8 @@ from flask_babel import ngettext
 
 from participation.admin.permissions import can_manage_staff
 from participation.api.permissions import can_manage_api_keys
+from participation.api.webhooks.permissions import can_manage_webhooks
+from participation.api.webhooks.services import undelivered_count
 from participation.appeals.classifier import administered_region, can_edit_classifier
 from participation.appeals.curator import curated_scope
 from participation.appeals.inbox import waiting_count
@@ -168,6 +170,17 @@ def _questions(user: Any, organization: Organization) -> list[str]:
     return [ngettext("%(num)d вопрос ждёт модерации", "%(num)d вопросов ждут модерации", n)]
 
 
+def _webhooks(user: Any, organization: Organization) -> list[str]:
+    n = undelivered_count(organization)
+    if not n:
+        return []
+    return [
+        ngettext(
+            "%(num)d событие за сутки не доставлено", "%(num)d событий за сутки не доставлено", n
+        )
+    ]
+
+
 SECTIONS: tuple[Section, ...] = (
     Section("appeals_backoffice.inbox", _l("Сообщения жителей"), lambda u, o: True, _inbox),
     Section(
@@ -184,6 +197,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("polls_manage.index", _l("Опросы организации"), can_publish_in, _survey_drafts),
     Section("admin.index", _l("Сотрудники и роли"), can_manage_staff),
     Section("widget_admin.index", _l("Веб-виджет"), can_configure_widget),
+    Section("webhooks_admin.index", _l("Вебхуки"), can_manage_webhooks, _webhooks),
     Section("api_keys.index", _l("API-ключи"), can_manage_api_keys),
     Section("classifier.index", _l("Классификатор сообщений"), _opens_classifier),
     Section("reports_manage.dashboard", _l("Аналитика"), can_view_dashboards),

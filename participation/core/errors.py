@@ -111,6 +111,8 @@ def register_error_handlers(app: Flask) -> None:
             return exc
         if renderer := _renderer():
             return renderer(exc)
+        if exc.response is not None:  # the answer was built already (an OAuth error, a limit)
+            return exc.response
         message = exc.description if exc.code == 429 or wants_json() else None
         if exc.code == 429:
             message = None

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from participation.core.charts import bar_chart_svg, stacked_chart_svg
@@ -36,6 +37,7 @@ from participation.polls.models import (
     QuestionKind,
     Survey,
     SurveyAnswer,
+    SurveyState,
     TextStatus,
 )
 from participation.polls.pdf import question_bars
@@ -48,6 +50,14 @@ from participation.polls.results import (
     Dimension,
 )
 from participation.polls.snapshots import results_view
+
+# A survey's state as residents read it (pages and the resident API).
+STATE_LABELS = {
+    SurveyState.DRAFT: _l("Черновик"),
+    SurveyState.SCHEDULED: _l("Ещё не начался"),
+    SurveyState.OPEN: _l("Идёт"),
+    SurveyState.CLOSED: _l("Завершён"),
+}
 
 
 def survey_or_404(survey_id: int) -> Survey:

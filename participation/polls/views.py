@@ -38,6 +38,7 @@ from participation.polls.permissions import (
     can_view,
 )
 from participation.polls.presenters import (
+    STATE_LABELS,
     answer_page,
     results_page,
     survey_or_404,
@@ -62,12 +63,7 @@ def polls_number(value: float | None) -> str:
 
 @bp.app_template_global()
 def polls_state_label(state: SurveyState) -> str:
-    return {
-        SurveyState.DRAFT: _("Черновик"),
-        SurveyState.SCHEDULED: _("Ещё не начался"),
-        SurveyState.OPEN: _("Идёт"),
-        SurveyState.CLOSED: _("Завершён"),
-    }[state]
+    return str(STATE_LABELS[state])
 
 
 # --- residents -----------------------------------------------------------------------------

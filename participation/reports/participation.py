@@ -10,10 +10,12 @@ means for each kind of event is written in the `rule` of its definition.
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import aliased
 
 from participation.core.db import utcnow
@@ -283,6 +285,17 @@ def _connected(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, tuple
 
 
 def _rows(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, Row]:
+    """The rows of a cut, counted once per request (the public page shows the region's total
+    and the rating's municipalities: one count serves both)."""
+    if not has_request_context():
+        return _count_rows(scope, period, cut)
+    cache = g.setdefault("participation_rows", {})
+    if (scope, period, cut) not in cache:
+        cache[(scope, period, cut)] = _count_rows(scope, period, cut)
+    return copy.deepcopy(cache[(scope, period, cut)])
+
+
+def _count_rows(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, Row]:
     counts = _counts(scope, period, cut)
     connected = _connected(scope, period, cut)
     keys: list[Any] = []
@@ -310,9 +323,24 @@ def _check(period: Period) -> None:
 
 
 def figures(scope: Scope, period: Period) -> Row:
-    """Every participation indicator of the scope over the period."""
+    """Every participation indicator of the scope over the period: the sum of its
+    municipalities' rows (an item above any municipality has the key None)."""
     _check(period)
-    return _rows(scope, period, None)["all"]
+    rows = _rows(scope, period, Cut.MUNICIPALITY).values()
+    counters = {
+        name: sum(row.counters[name] for row in rows)
+        for name in ("municipalities_connected", "municipalities")
+    }
+    values: dict[str, float | int | None] = {
+        code: sum(row.values[code] for row in rows)
+        for code in CODES
+        if code != "connected_municipalities_share"
+    }
+    total = counters["municipalities"]
+    values["connected_municipalities_share"] = (
+        counters["municipalities_connected"] / total if total else None
+    )
+    return Row(key="all", label="", values=values, counters=counters)
 
 
 def breakdown(scope: Scope, period: Period, cut: Cut = Cut.MUNICIPALITY) -> list[Row]:

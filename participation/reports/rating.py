@@ -342,6 +342,18 @@ def show_value(indicator: Indicator, value: float | int | None) -> str:
     return number(value, 1)
 
 
+# What the public statistics page shows (reports.views) and the open data repeat (api).
+PUBLIC_MESSAGE_CODES = (
+    "received",
+    "answered",
+    "answered_on_time_share",
+    "answer_days_avg",
+    "overdue_now",
+    "rating_avg",
+    "rated_high_share",
+    "rated_low_share",
+)
+PUBLIC_HOTSPOTS = 10
 SMALL = 5
 BASE_WORDS = {
     "answered": _l("менее 5 ответов"),

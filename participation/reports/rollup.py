@@ -448,7 +448,18 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
         written += recount_days(day, last)
         day = last + timedelta(days=1)
     recount_summaries(start, end)
+    _analyze_rewritten()
     return written
+
+
+def _analyze_rewritten() -> None:
+    """PostgreSQL plans from statistics taken before the rewrite until autovacuum comes round;
+    a plan for an empty table reads millions of rows (16 ms instead of 0.2 at 1 M messages)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    summaries = (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES)
+    for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in summaries)):
+        db.session.execute(sa.text(f"ANALYZE {model.__tablename__}"))
 
 
 # --- noticing changes -------------------------------------------------------------------------

@@ -388,18 +388,22 @@ def _snapshot(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
     if cut in (Cut.DAY, Cut.WEEK, Cut.MONTH):
         return {}
     cache = g.setdefault("reports_snapshots", {}) if has_app_context() else {}
-    # The total and the municipalities are folded from one count by territory.
+    # The total and the municipalities are folded from one count by territory; the total
+    # from any count of the same scope already made (an organization's page counts by topic).
     source = Cut.TERRITORY if cut in (None, Cut.MUNICIPALITY) else cut
+    if cut is None:
+        source = next((made for (of, made) in cache if of == scope), source)
     if (scope, source) not in cache:
         cache[(scope, source)] = _count_open(scope, source)
     counted = cache[(scope, source)]
     if source == cut:
         return copy.deepcopy(counted)
     placement = _placement()
-    placement.load(counted)
+    if cut is not None:
+        placement.load(counted)
     folded: dict[Any, dict[str, int]] = {}
-    for territory_id, numbers in counted.items():
-        key = "all" if cut is None else placement.of(territory_id)[1]
+    for source_key, numbers in counted.items():
+        key = "all" if cut is None else placement.of(source_key)[1]
         into = folded.setdefault(key, {"in_work_now": 0, "overdue_now": 0})
         for name, n in numbers.items():
             into[name] += n

@@ -22,18 +22,6 @@ from participation.reports.services import hotspots as top_topics
 
 bp = Blueprint("reports", __name__, url_prefix="/statistics")
 
-MESSAGE_CODES = (
-    "received",
-    "answered",
-    "answered_on_time_share",
-    "answer_days_avg",
-    "overdue_now",
-    "rating_avg",
-    "rated_high_share",
-    "rated_low_share",
-)
-HOTSPOTS = 10
-
 
 @bp.get("/")
 def index():
@@ -83,7 +71,8 @@ def region(oktmo: str):
     messages = figures(scope, period)
     taking_part = participation.figures(scope, period)
     message_figures = [
-        _figure(code, messages.values.get(code), messages.counters) for code in MESSAGE_CODES
+        _figure(code, messages.values.get(code), messages.counters)
+        for code in r.PUBLIC_MESSAGE_CODES
     ]
     participation_figures = [
         _figure(code, taking_part.values.get(code), taking_part.counters)
@@ -91,7 +80,9 @@ def region(oktmo: str):
     ]
 
     # counts of one counter only (not the whole breakdown): the month-by-topic sums
-    hotspots, bars = _hotspot_bars(top_topics(scope, period, Cut.SUBCATEGORY, limit=HOTSPOTS))
+    hotspots, bars = _hotspot_bars(
+        top_topics(scope, period, Cut.SUBCATEGORY, limit=r.PUBLIC_HOTSPOTS)
+    )
     hotspots_chart = (
         bar_chart_svg("hotspots-chart", _("Частые темы сообщений за период"), bars)
         if bars

@@ -153,6 +153,21 @@ def demo_ids() -> dict[str, int]:
     )
     org = db.session.get(Organization, city.id)
     ids["widget_code"] = enable(org, user("ufa-administrator"), WidgetKind.PARTICIPATE)
+    # The demo app, authorised once by the resident: «Мои данные» lists it with «Отозвать».
+    from participation.api.oauth import services as oauth
+    from participation.api.oauth.demo import DEMO_CLIENT_ID
+
+    mobile = oauth.client_by_client_id(DEMO_CLIENT_ID)
+    code = oauth.issue_authorization_code(
+        "a11y-code",
+        mobile,
+        resident,
+        redirect_uri="ru.participation.app:/oauth",
+        scope="profile appeals",
+        code_challenge="c" * 43,
+        device_name="Pixel 8",
+    )
+    oauth.start_app_session(code, resident, {"access_token": "a11y-a", "refresh_token": "a11y-r"})
     return ids
 
 
@@ -184,6 +199,14 @@ def visits(i: dict) -> list[Visit]:
         Visit("my-appeal", resident, f"/my/appeals/{i['my_appeal']}"),
         Visit("notifications", resident, "/my/notifications"),
         Visit("profile", resident, "/my/profile"),
+        Visit(
+            "oauth-consent",
+            resident,
+            "/oauth/authorize?response_type=code&client_id=participation-demo-app"
+            "&redirect_uri=ru.participation.app:/oauth&scope=appeals+votes+profile&state=a11y"
+            f"&code_challenge={'c' * 43}&code_challenge_method=S256&device_name=Pixel+8",
+            lands="/oauth/authorize",
+        ),
         Visit("voting-show", resident, f"/voting/{vote}"),
         Visit("voting-object", resident, f"/voting/{vote}/objects/{i['vote_object']}"),
         Visit(

@@ -50,6 +50,7 @@ from participation.appeals.services.transitions import (
     _may,
     transition,
 )
+from participation.appeals.signals import assigned_to_organization
 from participation.appeals.workflow import (
     Action,
     ReturnedFrom,
@@ -222,9 +223,13 @@ def confirm_addressee(
         _hand_off(a, a.executor_organization, HandoffKind.FORWARD, actor)
         a.arrival = _after_moderation(a)
 
-    return transition(
+    event = transition(
         appeal, Action.CONFIRM, actor, comment=_clean_comment(comment), effect=effect, **kw
     )
+    assigned_to_organization.send(
+        appeal, organization_id=appeal.holder_organization_id, event=event
+    )
+    return event
 
 
 def redirect_appeal(
@@ -247,7 +252,7 @@ def redirect_appeal(
         a.auto_routed = False
         a.arrival = ARRIVAL_BY_RELATION[rel]
 
-    return transition(
+    event = transition(
         appeal,
         Action.REDIRECT,
         actor,
@@ -260,6 +265,8 @@ def redirect_appeal(
         effect=effect,
         **kw,
     )
+    assigned_to_organization.send(appeal, organization_id=organization.id, event=event)
+    return event
 
 
 def executors_of(organization_id: int) -> list[User]:

@@ -32,6 +32,12 @@ from participation.appeals.services.transitions import (
     _write_event,
     transition,
 )
+from participation.appeals.signals import (
+    answer_returned,
+    assigned_to_organization,
+    escalated,
+    rating_received,
+)
 from participation.appeals.workflow import (
     Action,
     Actor,
@@ -110,7 +116,7 @@ def rate_appeal(
         def close(a: Appeal) -> None:
             a.closed_at = utcnow()
 
-        return transition(
+        event = transition(
             appeal,
             Action.RATE,
             actor,
@@ -119,6 +125,8 @@ def rate_appeal(
             effect=close,
             roles=[Actor.AUTHOR],
         )
+        rating_received.send(appeal, score=score, event=event)
+        return event
     reviews: list[Appeal] = []
 
     def escalate(a: Appeal) -> dict[str, Any]:
@@ -136,6 +144,8 @@ def rate_appeal(
         roles=[Actor.AUTHOR],
     )
     review = reviews[0]
+    rating_received.send(appeal, score=score, event=event)
+    escalated.send(appeal, review=review, event=event)
     _tell_author(
         appeal,
         event,
@@ -228,6 +238,7 @@ def _open_review_cycle(
             comment=comment or "—",
         ),
     )
+    assigned_to_organization.send(review, organization_id=higher.id, event=event)
     return review
 
 
@@ -245,7 +256,7 @@ def return_for_rework(appeal: Appeal, user: User, comment: str | None) -> Appeal
             a.answer_due_at = rework_due
             a.soon_due_flagged_at = a.overdue_flagged_at = None
 
-    return transition(
+    event = transition(
         appeal,
         Action.RETURN_FOR_REWORK,
         user,
@@ -253,6 +264,8 @@ def return_for_rework(appeal: Appeal, user: User, comment: str | None) -> Appeal
         effect=effect,
         returned_from=ReturnedFrom.RESIDENT,
     )
+    answer_returned.send(appeal, event=event)
+    return event
 
 
 def close_unrated(appeal: Appeal) -> AppealEvent:

@@ -1,0 +1,1 @@
+"""Webhooks: an organization's endpoints, signed deliveries of message events, retries, the log."""
