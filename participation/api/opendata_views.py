@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Response, json, stream_with_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import AnonymousUserMixin
 from werkzeug.datastructures import MultiDict
 
@@ -507,6 +509,29 @@ PERIOD_NOTE = (
 )
 
 
+def _period_statistics(
+    region_id: int,
+    fmt: str,
+    grain: str,
+    day: date | None,
+    build: Callable[[Territory, Period], dict[str, Any]],
+    rows: Callable[[Any], Iterator[list[Any]]],
+    title: LazyString,
+    slug: str,
+) -> Any:
+    """A region's figures for a period (`build`), as JSON or as CSV named `title`."""
+    region = _region(region_id)
+    period = _period(region, grain, day)
+    data = build(region, period)
+    return deliver(
+        data,
+        fmt,
+        rows,
+        title % {"region": region.name, "period": data["period"]["text"]},
+        f"{slug}-{region.oktmo}-{period.start.isoformat()}.csv",
+    )
+
+
 @bp.route("/statistics/regions/<int:region_id>/figures")
 @described(PERIOD_NOTE)
 @bp.etag
@@ -516,19 +541,15 @@ PERIOD_NOTE = (
 @documented(404, 422)
 def statistics_figures(region_id: int, format: str, grain: str, day: date | None = None):
     """Показатели региона: сообщения и участие жителей"""
-    region = _region(region_id)
-    period = _period(region, grain, day)
-    data = p.region_figures(region, period)
-    return deliver(
-        data,
+    return _period_statistics(
+        region_id,
         format,
+        grain,
+        day,
+        p.region_figures,
         tables.figures,
-        _(
-            "Показатели %(region)s %(period)s.csv",
-            region=region.name,
-            period=data["period"]["text"],
-        ),
-        f"figures-{region.oktmo}-{period.start.isoformat()}.csv",
+        _l("Показатели %(region)s %(period)s.csv"),
+        "figures",
     )
 
 
@@ -541,19 +562,15 @@ def statistics_figures(region_id: int, format: str, grain: str, day: date | None
 @documented(404, 422)
 def statistics_hotspots(region_id: int, format: str, grain: str, day: date | None = None):
     """Частые темы сообщений региона за период и за предыдущий"""
-    region = _region(region_id)
-    period = _period(region, grain, day)
-    data = p.region_hotspots(region, period)
-    return deliver(
-        data,
+    return _period_statistics(
+        region_id,
         format,
+        grain,
+        day,
+        p.region_hotspots,
         tables.hotspots,
-        _(
-            "Частые темы %(region)s %(period)s.csv",
-            region=region.name,
-            period=data["period"]["text"],
-        ),
-        f"hotspots-{region.oktmo}-{period.start.isoformat()}.csv",
+        _l("Частые темы %(region)s %(period)s.csv"),
+        "hotspots",
     )
 
 
@@ -570,15 +587,15 @@ def statistics_rating(region_id: int, format: str, grain: str, day: date | None 
     Итоговый балл 0–100 из взвешенных показателей, места, веса и описание метода — как на
     странице «Открытая статистика». В ячейках — те же правила скрытия малых чисел.
     """
-    region = _region(region_id)
-    period = _period(region, grain, day)
-    data = p.region_rating(region, period)
-    return deliver(
-        data,
+    return _period_statistics(
+        region_id,
         format,
+        grain,
+        day,
+        p.region_rating,
         tables.rating,
-        _("Рейтинг %(region)s %(period)s.csv", region=region.name, period=data["period"]["text"]),
-        f"rating-{region.oktmo}-{period.start.isoformat()}.csv",
+        _l("Рейтинг %(region)s %(period)s.csv"),
+        "rating",
     )
 
 
