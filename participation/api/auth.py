@@ -37,9 +37,9 @@ from participation.api.problems import Problem
 from participation.api.services import (
     KEY_PREFIX,
     find_api_key,
-    hash_token,
     record_api_key_use,
 )
+from participation.core.tokens import token_hash
 from participation.core.users import User
 from participation.extensions import db
 
@@ -158,7 +158,7 @@ def rate_limit_key() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.strip().partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return f"bearer:{hash_token(token.strip())[:32]}"
+        return f"bearer:{token_hash(token.strip())[:32]}"
     return f"ip:{request.remote_addr}"
 
 

@@ -18,7 +18,6 @@ cannot reach message endpoints even though a curator could read messages in the 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +32,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.organizations import Organization
+from participation.core.tokens import token_hash
 from participation.core.users import Membership, Role, User, UserKind
 from participation.extensions import db
 
@@ -56,11 +56,6 @@ class IssuedKey:
 
     key: ApiKey
     token: str
-
-
-def hash_token(token: str) -> str:
-    """The SHA-256 (hex) kept instead of the token; also the rate-limit bucket of a token."""
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def roles_for_scopes(scopes: set[ApiScope] | frozenset[ApiScope]) -> set[Role]:
@@ -147,7 +142,7 @@ def create_api_key(
         user_id=member.id,
         name=name,
         prefix=f"{KEY_PREFIX}{prefix}",
-        secret_hash=hash_token(token),
+        secret_hash=token_hash(token),
         scopes=" ".join(sorted(s.value for s in chosen)),
         created_by_id=actor.id,
         expires_at=expiry_moment(last_day),
@@ -208,7 +203,7 @@ def find_api_key(raw: str) -> ApiKey | None:
     """The key this token belongs to, whatever its state (None for an unknown token)."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 200:
         return None
-    return db.session.scalar(sa.select(ApiKey).where(ApiKey.secret_hash == hash_token(raw)))
+    return db.session.scalar(sa.select(ApiKey).where(ApiKey.secret_hash == token_hash(raw)))
 
 
 def authenticate_api_key(raw: str) -> ApiKey | None:

@@ -46,6 +46,7 @@ from participation.core.errors import DomainError, FieldError
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization, new_widget_code
 from participation.core.territories import Territory
+from participation.core.tokens import token_hash
 from participation.core.users import User
 from participation.extensions import db
 from participation.widgets.models import (
@@ -430,10 +431,6 @@ def _read_ticket(ticket: str) -> dict[str, Any]:
     return data
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
-
-
 def start_widget_session(
     organization: Organization, ticket: str, verifier: str, site: str
 ) -> tuple[WidgetSession, str]:
@@ -450,7 +447,7 @@ def start_widget_session(
     session = WidgetSession(
         organization_id=organization.id,
         user_id=user.id,
-        token_hash=_hash(token),
+        token_hash=token_hash(token),
         ticket_id=str(data["j"])[:32],
         session_version=user.session_version,
         site=site[:SITE_MAX_LENGTH],
@@ -474,7 +471,7 @@ def widget_session(organization: Organization, token: str | None) -> WidgetSessi
         return None
     session = db.session.scalar(
         sa.select(WidgetSession).where(
-            WidgetSession.token_hash == _hash(token),
+            WidgetSession.token_hash == token_hash(token),
             WidgetSession.organization_id == organization.id,
             WidgetSession.ended_at.is_(None),
         )
@@ -535,7 +532,7 @@ def _csrf_context(organization: Organization, session: WidgetSession | None) -> 
 
 def csrf_token(organization: Organization, session: WidgetSession | None) -> str:
     """The CSRF token for forms of this widget page."""
-    return _csrf_serializer().dumps(_hash(_csrf_context(organization, session)))
+    return _csrf_serializer().dumps(token_hash(_csrf_context(organization, session)))
 
 
 def csrf_valid(
@@ -547,7 +544,7 @@ def csrf_valid(
     except BadSignature:
         return False
     return isinstance(value, str) and hmac.compare_digest(
-        value, _hash(_csrf_context(organization, session))
+        value, token_hash(_csrf_context(organization, session))
     )
 
 

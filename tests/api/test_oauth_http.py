@@ -21,8 +21,9 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
 from participation.api.oauth.models import AppSession, AppToken, RevokeReason
-from participation.api.oauth.services import hash_secret, register_app
+from participation.api.oauth.services import register_app
 from participation.core.audit import AuditEntry
+from participation.core.tokens import token_hash
 from participation.extensions import db
 from tests.browser import serve_platform
 
@@ -271,7 +272,7 @@ def test_pkce_flow_refresh_rotation_reuse_and_revocation_over_real_http(served, 
     assert {s.device_name for s in sessions} == {"Pixel 8", None}
     # Only hashes are kept: no raw token is anywhere in the table.
     stored = db.session.scalars(sa.select(AppToken.access_token_hash)).all()
-    assert third["access_token"] not in stored and hash_secret(third["access_token"]) in stored
+    assert third["access_token"] not in stored and token_hash(third["access_token"]) in stored
     actions = db.session.scalars(
         sa.select(AuditEntry.action).where(AuditEntry.action.like("oauth.%"))
     ).all()

@@ -12,7 +12,8 @@ import time_machine
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from participation.api.oauth.models import AppSession, AppToken, RevokeReason
-from participation.api.oauth.services import hash_secret, register_app
+from participation.api.oauth.services import register_app
+from participation.core.tokens import token_hash
 from participation.extensions import db
 from tests.api.conftest import (
     APP_REDIRECT,
@@ -62,8 +63,8 @@ def test_exchange_gives_a_short_access_token_and_a_refresh_token(client, oauth_a
     assert response.headers["Pragma"] == "no-cache"
     assert "Set-Cookie" not in response.headers
     token = db.session.scalar(sa.select(AppToken))
-    assert token.access_token_hash == hash_secret(body["access_token"])
-    assert token.refresh_token_hash == hash_secret(body["refresh_token"])
+    assert token.access_token_hash == token_hash(body["access_token"])
+    assert token.refresh_token_hash == token_hash(body["refresh_token"])
     assert (token.access_expires_at - token.issued_at) == timedelta(minutes=15)
     assert (token.refresh_expires_at - token.issued_at) == timedelta(days=30)
     app_session = db.session.scalar(sa.select(AppSession))

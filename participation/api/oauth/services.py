@@ -8,7 +8,6 @@ else holds a copy (OAuth 2.0 Security BCP, RFC 9700, 4.14). Services flush; call
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import unicodedata
@@ -32,6 +31,7 @@ from participation.api.oauth.scopes import SCOPE_NAMES, SCOPES
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
+from participation.core.tokens import token_hash
 from participation.core.users import User
 from participation.extensions import db
 
@@ -47,11 +47,6 @@ class CredentialReused(Exception):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind  # "code" or "refresh_token"
-
-
-def hash_secret(raw: str) -> str:
-    """SHA-256 (hex) of a code or token: what the database keeps instead of the secret."""
-    return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
 
 
 def new_secret() -> str:
@@ -144,7 +139,7 @@ def issue_authorization_code(
     """Store the (hashed) code the resident's consent produced, and audit the consent."""
     now = utcnow()
     code = AuthorizationCode(
-        code_hash=hash_secret(raw_code),
+        code_hash=token_hash(raw_code),
         client_id=client.id,
         user_id=user.id,
         redirect_uri=redirect_uri,
@@ -181,7 +176,7 @@ def code_for_exchange(raw_code: str, client: OAuthClient) -> AuthorizationCode |
     """
     code = db.session.scalar(
         sa.select(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == hash_secret(raw_code))
+        .where(AuthorizationCode.code_hash == token_hash(raw_code))
         .with_for_update()
     )
     if code is None or code.client_id != client.id:
@@ -225,8 +220,8 @@ def _add_token_pair(app_session: AppSession, token: dict, now: datetime) -> AppT
     access_expires, refresh_expires = token_lifetimes(now)
     row = AppToken(
         app_session_id=app_session.id,
-        access_token_hash=hash_secret(token["access_token"]),
-        refresh_token_hash=hash_secret(token["refresh_token"]),
+        access_token_hash=token_hash(token["access_token"]),
+        refresh_token_hash=token_hash(token["refresh_token"]),
         scope=token.get("scope") or app_session.scope,
         issued_at=now,
         access_expires_at=access_expires,
@@ -276,7 +271,7 @@ def refresh_token_for_exchange(raw_token: str) -> AppToken | None:
     row = db.session.scalar(
         sa.select(AppToken)
         .options(joinedload(AppToken.app_session, innerjoin=True))
-        .where(AppToken.refresh_token_hash == hash_secret(raw_token))
+        .where(AppToken.refresh_token_hash == token_hash(raw_token))
         .with_for_update()  # the token's row and its session's: one refresh at a time
     )
     if row is None:
@@ -309,7 +304,7 @@ def spend_token_pair(row: AppToken) -> None:
 
 def token_by_secret(raw_token: str, hint: str | None = None) -> AppToken | None:
     """The token pair holding this access or refresh token (RFC 7009 lookup), if any."""
-    digest = hash_secret(raw_token)
+    digest = token_hash(raw_token)
     columns = [AppToken.access_token_hash, AppToken.refresh_token_hash]
     if hint == "refresh_token":
         columns.reverse()
@@ -408,7 +403,7 @@ def resolve_access_token(raw: str | None) -> AccessGrant | None:
         .join(OAuthClient, AppSession.client_id == OAuthClient.id)
         .join(User, AppSession.user_id == User.id)
         .where(
-            AppToken.access_token_hash == hash_secret(raw),
+            AppToken.access_token_hash == token_hash(raw),
             AppToken.spent_at.is_(None),
             AppToken.access_expires_at > now,
             AppSession.revoked_at.is_(None),

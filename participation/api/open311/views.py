@@ -16,9 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from participation.api.open311 import presenters, services
 from participation.api.open311.services import ApiError, Open311Error
-from participation.api.services import hash_token, record_api_key_use
+from participation.api.services import record_api_key_use
 from participation.core.errors import ERROR_TEXTS
 from participation.core.limits import parse_id
+from participation.core.tokens import token_hash
 from participation.extensions import csrf, db, limiter
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def service_definition(code: str, fmt: str) -> Response:
 def _partner_rate_key() -> str:
     """One bucket per api_key (by its hash), else per address."""
     raw = request.form.get("api_key") or ""
-    return f"o311-key:{hash_token(raw)[:32]}" if raw else f"ip:{request.remote_addr}"
+    return f"o311-key:{token_hash(raw)[:32]}" if raw else f"ip:{request.remote_addr}"
 
 
 @bp.route(f"/requests.{FMT}", methods=METHODS)
