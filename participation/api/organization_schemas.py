@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
-from flask_smorest.fields import Upload
 
+from participation.api.multipart import Upload
 from participation.appeals.inbox import SORTS
 from participation.appeals.models import AnswerStatus, Arrival, Channel
 from participation.appeals.workflow import Action, AppealState, Bucket, ReturnedFrom, SedFolder

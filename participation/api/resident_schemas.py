@@ -9,6 +9,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from participation.api.multipart import Upload
 from participation.api.resident_fields import (
     STATE_CODES,
     Coordinate,
@@ -16,7 +17,6 @@ from participation.api.resident_fields import (
     DbId,
     Text,
 )
-from participation.api.uploads import Upload
 
 
 class PageQuery(ma.Schema):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from participation.api.auth import current_principal
 from participation.api.idempotency import HEADER, idempotency_exempt
+from participation.api.multipart import MultipartApiBlueprint
 from participation.api.problems import Problem
 from participation.api.resident_auth import resident
 from participation.api.resident_presenters import (
@@ -36,7 +37,6 @@ from participation.api.resident_schemas import (
     SuggestionsOut,
 )
 from participation.api.resident_services import mark_notifications_read, submission_key
-from participation.api.uploads import UploadBlueprint
 from participation.appeals import services
 from participation.appeals.models import Appeal, Channel, RatingVia
 from participation.appeals.permissions import can_return_for_rework, can_view_own
@@ -47,7 +47,7 @@ from participation.core.permissions import require
 from participation.core.users import User
 from participation.extensions import db
 
-bp = UploadBlueprint(
+bp = MultipartApiBlueprint(
     "api_resident",
     __name__,
     url_prefix="/api/v1",
