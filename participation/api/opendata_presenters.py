@@ -18,6 +18,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from participation.api.presenters import named, rows_and_total, vote_object
 from participation.core.errors import FieldError
 from participation.core.files import Attachment
 from participation.core.organizations import Organization
@@ -64,10 +65,6 @@ def place(territory: Territory) -> dict[str, Any]:
     return {"id": territory.id, "oktmo": territory.oktmo, "name": territory.name}
 
 
-def organization(org: Organization) -> dict[str, Any]:
-    return {"id": org.id, "name": org.display_name}
-
-
 # --- filters and pages ------------------------------------------------------------------------
 
 
@@ -96,12 +93,8 @@ def placed_in(region_id: int | None, municipality_id: int | None) -> list[int] |
 
 def page_of(query: sa.Select, page: int, size: int) -> tuple[list[Any], dict[str, int]]:
     """One page of `query` and its numbers (a page past the last one is empty)."""
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    items = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
-    numbers = {"page": page, "size": size, "total": total or 0, "pages": -(-(total or 0) // size)}
-    return items, numbers
+    items, total = rows_and_total(query, page, size)
+    return items, {"page": page, "size": size, "total": total, "pages": -(-total // size)}
 
 
 # --- votes --------------------------------------------------------------------------------------
@@ -129,7 +122,7 @@ def vote_summary(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "kind_label": str(vote_texts.KIND_LABELS[campaign.kind]),
         "status": status.value,
         "status_label": str(vote_texts.STATUS_LABELS[status]),
-        "organization": organization(campaign.organization),
+        "organization": named(campaign.organization),
         "territory": place(campaign.territory),
         "opens_at": campaign.opens_at,
         "closes_at": campaign.effective_closes_at,
@@ -169,17 +162,7 @@ def vote_card(campaign: Campaign, now: datetime) -> dict[str, Any]:
         "per_district": campaign.per_district,
         "turnout": count_voters(campaign) if campaign.show_turnout or closed else None,
         "objects": [
-            {
-                "id": o.id,
-                "number": o.number,
-                "title": o.title,
-                "description": o.description,
-                "address": o.address,
-                "latitude": o.latitude,
-                "longitude": o.longitude,
-                "cost": o.cost,
-                "district": {"id": o.district.id, "name": o.district.name} if o.district else None,
-            }
+            {**vote_object(o), "district": named(o.district) if o.district else None}
             for o in campaign.objects
         ],
         "box": box_seal(campaign) if closed else None,
@@ -262,7 +245,7 @@ def survey_summary(survey: Survey) -> dict[str, Any]:
         "id": survey.id,
         "title": survey.title,
         "description": survey.description,
-        "organization": organization(survey.organization),
+        "organization": named(survey.organization),
         "territories": [place(t) for t in survey.territories],
         "starts_at": survey.starts_at,
         "ended_at": min(survey.closed_at or survey.ends_at, survey.ends_at),
@@ -404,7 +387,7 @@ def hearing_summary(hearing: Hearing, now: datetime) -> dict[str, Any]:
         "kind_label": str(HEARING_KIND_LABELS[hearing.kind]),
         "title": hearing.title,
         "subject": hearing.subject,
-        "organization": organization(hearing.organization),
+        "organization": named(hearing.organization),
         "territory": place(hearing.territory),
         "stage": stage.value,
         "stage_label": str(STAGE_LABELS[stage]),

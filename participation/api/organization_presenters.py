@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import joinedload
 
+from participation.api.presenters import file_item, named
 from participation.appeals import services
 from participation.appeals.inbox import (
     BUCKET_ORDER,
@@ -57,7 +58,7 @@ def _ref(obj: Any, name: str | None = None) -> dict[str, Any] | None:
 
 
 def _org(organization: Organization | None) -> dict[str, Any] | None:
-    return _ref(organization, organization.display_name) if organization is not None else None
+    return named(organization) if organization is not None else None
 
 
 def _topic(row: Any) -> dict[str, Any]:
@@ -121,15 +122,10 @@ def inbox_lines(items: list[InboxItem]) -> list[dict[str, Any]]:
 
 
 def _file(attachment: Attachment, appeal: Appeal) -> dict[str, Any]:
-    return {
-        "id": attachment.public_id,
-        "name": attachment.original_name,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "url": url_for(
-            "api_organization.message_file", appeal_id=appeal.id, file_id=attachment.public_id
-        ),
-    }
+    url = url_for(
+        "api_organization.message_file", appeal_id=appeal.id, file_id=attachment.public_id
+    )
+    return file_item(attachment, url)
 
 
 def _answer(answer: AppealAnswer, files: list[Attachment], appeal: Appeal) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""What the core endpoints answer: the category tree with fast-track flags, a key's card."""
+"""What every part of the API answers with (refs, files, pages); the core endpoints' answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from participation.api.models import ApiKey
@@ -13,8 +14,50 @@ from participation.appeals.classifier import (
     term_days,
 )
 from participation.core.errors import FieldError
+from participation.core.files import Attachment
+from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
+
+
+def named(row: Any) -> dict[str, Any]:
+    """`{id, name}` of a territory, topic or organization (its display name)."""
+    name = row.display_name if isinstance(row, Organization) else row.name
+    return {"id": row.id, "name": name}
+
+
+def file_item(attachment: Attachment, url: str) -> dict[str, Any]:
+    """A stored file as the API lists it; `url` downloads it with the same credentials."""
+    return {
+        "id": attachment.public_id,
+        "name": attachment.original_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": url,
+    }
+
+
+def rows_and_total(query: sa.Select, page: int, size: int) -> tuple[list[Any], int]:
+    """Page `page` (from 1) of `query`'s rows, and the count of all its rows."""
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)).unique())
+    return rows, total or 0
+
+
+def vote_object(obj: Any) -> dict[str, Any]:
+    """A voting object (a project on the ballot) without its district."""
+    return {
+        "id": obj.id,
+        "number": obj.number,
+        "title": obj.title,
+        "description": obj.description,
+        "address": obj.address,
+        "latitude": obj.latitude,
+        "longitude": obj.longitude,
+        "cost": obj.cost,
+    }
 
 
 def category_tree(territory_id: int | None) -> dict[str, Any]:

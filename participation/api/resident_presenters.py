@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 
+from participation.api.presenters import file_item, named
 from participation.api.resident_fields import encode_cursor
 from participation.appeals import services
 from participation.appeals.classifier import Subcategory, fast_track_subcategory_ids
@@ -41,25 +42,13 @@ APPEAL = "appeal"
 ANSWER = "appeal_answer"
 
 
-def _named(row: Any) -> dict[str, Any]:
-    name = row.display_name if isinstance(row, Organization) else row.name
-    return {"id": row.id, "name": name}
-
-
 def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
 
 
 def _file(attachment: Attachment, appeal_id: int) -> dict[str, Any]:
-    return {
-        "id": attachment.public_id,
-        "name": attachment.original_name,
-        "content_type": attachment.content_type,
-        "size": attachment.size,
-        "url": url_for(
-            "api_resident.appeal_file", appeal_id=appeal_id, file_id=attachment.public_id
-        ),
-    }
+    url = url_for("api_resident.appeal_file", appeal_id=appeal_id, file_id=attachment.public_id)
+    return file_item(attachment, url)
 
 
 def _attachments(kind: str, owner_id: int) -> list[Attachment]:
@@ -79,8 +68,8 @@ def appeal_summary(appeal: Appeal) -> dict[str, Any]:
         "id": appeal.id,
         "number": appeal.number,
         "status": {"code": appeal.state.value, "label": str(RESIDENT_STATE_LABELS[appeal.state])},
-        "category": _named(subcategory.category),
-        "subcategory": _named(subcategory),
+        "category": named(subcategory.category),
+        "subcategory": named(subcategory),
         "fast_track": appeal.fast_track,
         "channel": {"code": appeal.channel.value, "label": str(CHANNEL_LABELS[appeal.channel])},
         "excerpt": _excerpt(appeal.text),
@@ -122,7 +111,7 @@ def _answer(appeal: Appeal) -> dict[str, Any] | None:
         return None
     return {
         "text": answer.text,
-        "organization": _named(answer.organization),
+        "organization": named(answer.organization),
         "answered_at": answer.decided_at or answer.created_at,
         "files": [_file(a, appeal.id) for a in _attachments(ANSWER, answer.id)],
     }
@@ -138,8 +127,8 @@ def appeal_card(appeal: Appeal, user: User) -> dict[str, Any]:
         "address": appeal.address,
         "latitude": float(appeal.latitude) if appeal.latitude is not None else None,
         "longitude": float(appeal.longitude) if appeal.longitude is not None else None,
-        "territory": _named(appeal.territory),
-        "organization": _named(appeal.executor_organization),
+        "territory": named(appeal.territory),
+        "organization": named(appeal.executor_organization),
         "deadline": _deadline(appeal),
         "files": [_file(a, appeal.id) for a in _attachments(APPEAL, appeal.id)],
         "answer": _answer(appeal),
@@ -152,7 +141,7 @@ def appeal_card(appeal: Appeal, user: User) -> dict[str, Any]:
             {
                 "id": review.id,
                 "number": review.number,
-                "organization": _named(review.executor_organization),
+                "organization": named(review.executor_organization),
             }
             if review
             else None

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from participation.api.presenters import named, rows_and_total, vote_object
 from participation.core.db import utcnow
-from participation.core.organizations import Organization
 from participation.core.users import User
 from participation.extensions import db
 from participation.polls.answering import (
@@ -48,21 +48,8 @@ from participation.voting.services import (
 )
 
 
-def _named(row: Any) -> dict[str, Any]:
-    name = row.display_name if isinstance(row, Organization) else row.name
-    return {"id": row.id, "name": name}
-
-
 def _code_label(value: Any, labels: dict) -> dict[str, str]:
     return {"code": value.value, "label": str(labels[value])}
-
-
-def _page(query: sa.Select, page: int, size: int) -> tuple[list[Any], int]:
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    rows = list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
-    return rows, total or 0
 
 
 # --- votes --------------------------------------------------------------------------------------
@@ -94,8 +81,8 @@ def campaign_summary(campaign: Campaign, user: User, now: datetime) -> dict[str,
         "opens_at": campaign.opens_at,
         "closes_at": campaign.effective_closes_at,
         "timezone": campaign.territory.timezone,
-        "territory": _named(campaign.territory),
-        "organization": _named(campaign.organization),
+        "territory": named(campaign.territory),
+        "organization": named(campaign.organization),
         "voted": voted,
         "eligibility": eligibility,
     }
@@ -107,7 +94,7 @@ def campaign_page(user: User, status: str | None, page: int, size: int) -> dict[
     now = utcnow()
     home = home_territory_ids(user)
     query = status_filter(public_campaigns_query(territory_ids=home or None), status, now)
-    rows, total = _page(query, page, size)
+    rows, total = rows_and_total(query, page, size)
     return {
         "items": [campaign_summary(c, user, now) for c in rows],
         "page": page,
@@ -134,20 +121,8 @@ def campaign_card(campaign: Campaign, user: User) -> dict[str, Any]:
             if campaign.show_turnout or status == CampaignStatus.CLOSED
             else None
         ),
-        "district": _named(district) if district is not None else None,
-        "objects": [
-            {
-                "id": o.id,
-                "number": o.number,
-                "title": o.title,
-                "description": o.description,
-                "address": o.address,
-                "latitude": o.latitude,
-                "longitude": o.longitude,
-                "cost": o.cost,
-            }
-            for o in ballot_objects(campaign, district)
-        ],
+        "district": named(district) if district is not None else None,
+        "objects": [vote_object(o) for o in ballot_objects(campaign, district)],
     }
 
 
@@ -215,7 +190,7 @@ def survey_summary(survey: Survey, user: User) -> dict[str, Any]:
         "id": survey.id,
         "title": survey.title,
         "description": survey.description,
-        "organization": _named(survey.organization),
+        "organization": named(survey.organization),
         "status": _code_label(survey.state(), SURVEY_STATE_LABELS),
         "starts_at": survey.starts_at,
         "ends_at": survey.closed_at or survey.ends_at,
@@ -242,7 +217,7 @@ def survey_page(user: User, page: int, size: int) -> dict[str, Any]:
                 survey_territories.c.territory_id.in_(home),
             )
         )
-    rows, total = _page(query, page, size)
+    rows, total = rows_and_total(query, page, size)
     return {
         "items": [survey_summary(s, user) for s in rows],
         "page": page,
