@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from participation.api.schemas import PageOut
 from participation.hearings.stages import PUBLIC_STAGES
 from participation.polls.results import Dimension
 from participation.reports.rating import PERIOD_GRAINS
@@ -145,9 +146,7 @@ class OpenOrganizationOut(ma.Schema):
     name = ma.fields.String(required=True)
 
 
-class OpenPageOut(ma.Schema):
-    page = ma.fields.Integer(required=True)
-    size = ma.fields.Integer(required=True)
+class OpenPageOut(PageOut):
     total = ma.fields.Integer(required=True, metadata={"description": "Всего строк по фильтру"})
     pages = ma.fields.Integer(required=True)
 

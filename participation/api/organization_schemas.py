@@ -7,6 +7,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from participation.api.multipart import Upload
+from participation.api.schemas import FileOut, RefOut
 from participation.appeals.inbox import SORTS
 from participation.appeals.models import AnswerStatus, Arrival, Channel
 from participation.appeals.workflow import Action, AppealState, Bucket, ReturnedFrom, SedFolder
@@ -90,11 +91,6 @@ class InboxQuery(ma.Schema):
             )
         },
     )
-
-
-class RefOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
 
 
 class TopicOut(ma.Schema):
@@ -195,14 +191,6 @@ class ExecutorsOut(ma.Schema):
 # --- the card ----------------------------------------------------------------------------------
 
 
-class FileOut(ma.Schema):
-    id = ma.fields.String(required=True, metadata={"description": "Публичный номер файла"})
-    name = ma.fields.String(required=True)
-    content_type = ma.fields.String(required=True)
-    size = ma.fields.Integer(required=True)
-    url = ma.fields.String(required=True, metadata={"description": "Скачать с тем же ключом"})
-
-
 class ApplicantOut(ma.Schema):
     name = ma.fields.String(required=True)
     phone = ma.fields.String(
@@ -210,7 +198,7 @@ class ApplicantOut(ma.Schema):
     )
 
 
-class AnswerOut(ma.Schema):
+class MessageAnswerOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, metadata={"enum": _values(AnswerStatus)})
     text = ma.fields.String(required=True)
@@ -233,7 +221,7 @@ class EventOut(ma.Schema):
     comment = ma.fields.String(required=True, allow_none=True)
 
 
-class RatingOut(ma.Schema):
+class MessageRatingOut(ma.Schema):
     score = ma.fields.Integer(required=True)
     comment = ma.fields.String(required=True, allow_none=True)
 
@@ -257,8 +245,8 @@ class MessageCardOut(MessageOut):
     answered_at = ma.fields.AwareDateTime(required=True, allow_none=True)
     closed_at = ma.fields.AwareDateTime(required=True, allow_none=True)
     files = ma.fields.List(ma.fields.Nested(FileOut), required=True)
-    answers = ma.fields.List(ma.fields.Nested(AnswerOut), required=True)
-    rating = ma.fields.Nested(RatingOut, required=True, allow_none=True)
+    answers = ma.fields.List(ma.fields.Nested(MessageAnswerOut), required=True)
+    rating = ma.fields.Nested(MessageRatingOut, required=True, allow_none=True)
     history = ma.fields.List(ma.fields.Nested(EventOut), required=True)
     actions = ma.fields.List(
         ma.fields.Nested(ActionOut),

@@ -17,6 +17,7 @@ from participation.api.resident_fields import (
     DbId,
     Text,
 )
+from participation.api.schemas import FileOut, RefOut
 
 
 class PageQuery(ma.Schema):
@@ -95,19 +96,6 @@ class StatusOut(CodeLabelOut):
     code = ma.fields.String(required=True, validate=ma.validate.OneOf(STATE_CODES))
 
 
-class NamedOut(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-
-
-class FileOut(ma.Schema):
-    id = ma.fields.String(required=True, metadata={"description": "Идентификатор файла"})
-    name = ma.fields.String(required=True)
-    content_type = ma.fields.String(required=True)
-    size = ma.fields.Integer(required=True, metadata={"description": "Байт"})
-    url = ma.fields.String(required=True, metadata={"description": "Скачать (с тем же токеном)"})
-
-
 class DeadlineOut(ma.Schema):
     answer_due_at = ma.fields.AwareDateTime(
         required=True, allow_none=True, metadata={"description": "Срок ответа (null: не ведётся)"}
@@ -134,7 +122,7 @@ class HistoryItemOut(ma.Schema):
 
 class AnswerOut(ma.Schema):
     text = ma.fields.String(required=True)
-    organization = ma.fields.Nested(NamedOut, required=True)
+    organization = ma.fields.Nested(RefOut, required=True)
     answered_at = ma.fields.AwareDateTime(required=True)
     files = ma.fields.List(ma.fields.Nested(FileOut), required=True)
 
@@ -148,7 +136,7 @@ class RatingOut(ma.Schema):
 class ReviewOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True)
-    organization = ma.fields.Nested(NamedOut, required=True)
+    organization = ma.fields.Nested(RefOut, required=True)
 
 
 class ActionsOut(ma.Schema):
@@ -160,8 +148,8 @@ class AppealSummaryOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     number = ma.fields.String(required=True)
     status = ma.fields.Nested(StatusOut, required=True)
-    category = ma.fields.Nested(NamedOut, required=True)
-    subcategory = ma.fields.Nested(NamedOut, required=True)
+    category = ma.fields.Nested(RefOut, required=True)
+    subcategory = ma.fields.Nested(RefOut, required=True)
     fast_track = ma.fields.Boolean(required=True)
     channel = ma.fields.Nested(CodeLabelOut, required=True)
     excerpt = ma.fields.String(required=True, metadata={"description": "Начало текста"})
@@ -179,10 +167,8 @@ class AppealCardOut(AppealSummaryOut):
     address = ma.fields.String(required=True, allow_none=True)
     latitude = ma.fields.Float(required=True, allow_none=True)
     longitude = ma.fields.Float(required=True, allow_none=True)
-    territory = ma.fields.Nested(NamedOut, required=True)
-    organization = ma.fields.Nested(
-        NamedOut, required=True, metadata={"description": "Кто отвечает"}
-    )
+    territory = ma.fields.Nested(RefOut, required=True)
+    organization = ma.fields.Nested(RefOut, required=True, metadata={"description": "Кто отвечает"})
     deadline = ma.fields.Nested(DeadlineOut, required=True)
     files = ma.fields.List(ma.fields.Nested(FileOut), required=True)
     answer = ma.fields.Nested(AnswerOut, required=True, allow_none=True)

@@ -9,7 +9,8 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from participation.api.resident_fields import DbId, Text
-from participation.api.resident_schemas import CodeLabelOut, NamedOut
+from participation.api.resident_schemas import CodeLabelOut
+from participation.api.schemas import PageOut, RefOut
 
 STATUSES = ("open", "upcoming", "closed")
 
@@ -50,12 +51,6 @@ class EligibilityOut(ma.Schema):
     rule = ma.fields.String(required=True, metadata={"description": "Кто может участвовать"})
 
 
-class PageOut(ma.Schema):
-    page = ma.fields.Integer(required=True)
-    size = ma.fields.Integer(required=True)
-    total = ma.fields.Integer(required=True)
-
-
 # --- votes --------------------------------------------------------------------------------------
 
 
@@ -67,8 +62,8 @@ class CampaignSummaryOut(ma.Schema):
     opens_at = ma.fields.AwareDateTime(required=True)
     closes_at = ma.fields.AwareDateTime(required=True)
     timezone = ma.fields.String(required=True)
-    territory = ma.fields.Nested(NamedOut, required=True)
-    organization = ma.fields.Nested(NamedOut, required=True)
+    territory = ma.fields.Nested(RefOut, required=True)
+    organization = ma.fields.Nested(RefOut, required=True)
     voted = ma.fields.Boolean(required=True, metadata={"description": "Я уже проголосовал"})
     eligibility = ma.fields.Nested(EligibilityOut, required=True)
 
@@ -96,7 +91,7 @@ class CampaignOut(CampaignSummaryOut):
     budget_limit = ma.fields.Integer(required=True, allow_none=True)
     allow_revote = ma.fields.Boolean(required=True)
     turnout = ma.fields.Integer(required=True, allow_none=True)
-    district = ma.fields.Nested(NamedOut, required=True, allow_none=True)
+    district = ma.fields.Nested(RefOut, required=True, allow_none=True)
     objects = ma.fields.List(
         ma.fields.Nested(VotingObjectOut),
         required=True,
@@ -125,7 +120,7 @@ class ObjectRefOut(ma.Schema):
 
 class MyBallotOut(ma.Schema):
     id = ma.fields.Integer(required=True, metadata={"description": "Отметка в реестре"})
-    campaign = ma.fields.Nested(NamedOut, required=True)
+    campaign = ma.fields.Nested(RefOut, required=True)
     voted_on = ma.fields.Date(required=True)
     channel = ma.fields.Nested(CodeLabelOut, required=True)
     can_revote = ma.fields.Boolean(required=True)
@@ -156,7 +151,7 @@ class SurveySummaryOut(ma.Schema):
     id = ma.fields.Integer(required=True)
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
-    organization = ma.fields.Nested(NamedOut, required=True)
+    organization = ma.fields.Nested(RefOut, required=True)
     status = ma.fields.Nested(CodeLabelOut, required=True)
     starts_at = ma.fields.AwareDateTime(required=True)
     ends_at = ma.fields.AwareDateTime(required=True)
@@ -236,7 +231,7 @@ class Number(ma.fields.Field):
         return value
 
 
-class AnswerIn(ma.Schema):
+class SurveyAnswerIn(ma.Schema):
     """One answer, in the shape its question's kind takes (see the operation's description)."""
 
     class Meta:
@@ -284,7 +279,7 @@ class ResponseIn(ma.Schema):
         keys=ma.fields.String(
             validate=ma.validate.Regexp(r"^[1-9]\d{0,9}$", error=_l("Ключ — номер вопроса."))
         ),
-        values=ma.fields.Nested(AnswerIn),
+        values=ma.fields.Nested(SurveyAnswerIn),
         required=True,
         metadata={"description": "Номер вопроса → ответ"},
     )

@@ -1,4 +1,4 @@
-"""marshmallow schemas of the core endpoints (categories, the key's own card).
+"""marshmallow schemas of the core endpoints (categories, the key's card) and shared pieces.
 
 Request schemas of any API blueprint refuse unknown fields (ApiParser sets RAISE), so a
 plain `ma.Schema` is enough; give Russian messages where the defaults would be vague.
@@ -8,6 +8,36 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
+
+# --- pieces the API's parts share ----------------------------------------------------------------
+
+
+class RefOut(ma.Schema):
+    """A territory, topic, organization or person referred to by number and name."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+class FileOut(ma.Schema):
+    id = ma.fields.String(required=True, metadata={"description": "Публичный номер файла"})
+    name = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "Байт"})
+    url = ma.fields.String(
+        required=True, metadata={"description": "Скачать (с тем же ключом или токеном)"}
+    )
+
+
+class PageOut(ma.Schema):
+    """The numbers of a numbered page (the list itself is the subclass's)."""
+
+    page = ma.fields.Integer(required=True)
+    size = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(required=True)
+
+
+# --- core endpoints ------------------------------------------------------------------------------
 
 
 class CategoriesQuery(ma.Schema):
