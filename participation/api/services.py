@@ -32,7 +32,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.organizations import Organization
-from participation.core.tokens import token_hash
+from participation.core.tokens import new_token, token_hash
 from participation.core.users import Membership, Role, User, UserKind
 from participation.extensions import db
 
@@ -130,7 +130,7 @@ def create_api_key(
     chosen = _clean_scopes(scopes)
     last_day = _clean_expiry(expires_on)
     prefix = secrets.token_hex(4)
-    token = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = f"{KEY_PREFIX}{prefix}_{new_token()}"
     # Stored data, not interface text: the same in every language of the interface.
     member = User(kind=UserKind.TECHNICAL, last_name=MEMBER_LAST_NAME, first_name=name)
     db.session.add(member)

@@ -1,8 +1,14 @@
-"""Secret tokens (API keys, OAuth codes and tokens, widget sessions): the digest kept for them."""
+"""Secret tokens (API keys, OAuth codes and tokens, widget sessions): made here, kept hashed."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+
+
+def new_token() -> str:
+    """A fresh opaque secret (code, token, verifier): 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
 
 
 def token_hash(raw: str) -> str:

@@ -46,7 +46,7 @@ from participation.core.errors import DomainError, FieldError
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization, new_widget_code
 from participation.core.territories import Territory
-from participation.core.tokens import token_hash
+from participation.core.tokens import new_token, token_hash
 from participation.core.users import User
 from participation.extensions import db
 from participation.widgets.models import (
@@ -390,7 +390,7 @@ def _b64(raw: bytes) -> str:
 
 def new_verifier() -> str:
     """A fresh secret for one widget page; only the page holds it."""
-    return secrets.token_urlsafe(32)
+    return new_token()
 
 
 def login_challenge(verifier: str) -> str:
@@ -443,7 +443,7 @@ def start_widget_session(
     user = db.session.get(User, data["u"])
     if user is None or not user.is_active or user.session_version != data["v"]:
         raise WidgetLoginError(_l("Учётная запись недоступна. Войдите ещё раз."))
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session = WidgetSession(
         organization_id=organization.id,
         user_id=user.id,

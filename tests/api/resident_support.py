@@ -13,11 +13,11 @@ from participation.api.oauth.models import RevokeReason
 from participation.api.oauth.services import (
     issue_authorization_code,
     mark_code_used,
-    new_secret,
     register_app,
     revoke_app_session,
     start_app_session,
 )
+from participation.core.tokens import new_token
 from participation.core.users import User
 from participation.extensions import db
 
@@ -33,7 +33,7 @@ class Tokens:
         self.sessions: dict[str, object] = {}
 
     def __call__(self, user: User, scope: str = ALL_SCOPES) -> str:
-        raw_code = new_secret()
+        raw_code = new_token()
         code = issue_authorization_code(
             raw_code,
             self.app,
@@ -43,8 +43,8 @@ class Tokens:
             code_challenge=create_s256_code_challenge(generate_token(64)),
             device_name="Тестовый телефон",
         )
-        access = new_secret()
-        pair = {"access_token": access, "refresh_token": new_secret(), "scope": scope}
+        access = new_token()
+        pair = {"access_token": access, "refresh_token": new_token(), "scope": scope}
         self.sessions[access] = start_app_session(code, user, pair)
         mark_code_used(code)
         db.session.commit()

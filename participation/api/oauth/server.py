@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from participation.api.oauth import services
 from participation.api.oauth.models import AppToken, AuthorizationCode, OAuthClient, RevokeReason
 from participation.api.oauth.scopes import SCOPES
+from participation.core.tokens import new_token
 
 MAX_STATE = 500
 REPEATED = re.compile(r"Multiple '(\w+)' in request\.?$")
@@ -290,11 +291,11 @@ def generate_bearer_token(
     """Opaque random tokens; lifetimes from the settings in force now."""
     token: dict[str, Any] = {
         "token_type": "Bearer",
-        "access_token": services.new_secret(),
+        "access_token": new_token(),
         "expires_in": current_app.config["OAUTH_ACCESS_TOKEN_MINUTES"] * 60,
     }
     if include_refresh_token:
-        token["refresh_token"] = services.new_secret()
+        token["refresh_token"] = new_token()
     if scope:
         token["scope"] = scope
     return token

@@ -49,11 +49,6 @@ class CredentialReused(Exception):
         self.kind = kind  # "code" or "refresh_token"
 
 
-def new_secret() -> str:
-    """A fresh opaque code or token: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
-
-
 # --- registered apps ----------------------------------------------------------------------------
 
 
