@@ -134,6 +134,7 @@ API_BLUEPRINTS = (
     "participation.api.opendata_views:bp",
     "participation.api.resident_views:bp",
     "participation.api.resident_vote_views:bp",
+    "participation.api.organization_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",

@@ -20,6 +20,9 @@ from participation.api.messages import flatten_errors
 from participation.core.errors import Conflict, DomainError, FieldError
 
 PROBLEM_JSON = "application/problem+json"
+# Where a request body is read from: its fields are named bare in `errors` ("text"), the
+# others with their location ("query.limit"). "multipart" is api.multipart's form-and-files.
+BODY_LOCATIONS = frozenset({"json", "form", "files", "multipart"})
 # Headers of an HTTP error that mean something to an API client.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
@@ -199,8 +202,7 @@ def _from_http(exc: HTTPException) -> Problem:
         errors: dict[str, list[str]] = {}
         for location, messages in by_location.items():
             for field, texts in flatten_errors(messages).items():
-                body = location in ("json", "form", "files", "multipart")
-                name = field if body else f"{location}.{field}"
+                name = field if location in BODY_LOCATIONS else f"{location}.{field}"
                 errors.setdefault(name, []).extend(texts)
         return Problem(exc.code or 422, kind="validation", errors=errors, headers=headers)
     detail = None

@@ -8,7 +8,8 @@ staff pages (appeals.permissions and others) and see exactly what a person in th
   organizations below it), takes no workflow action;
 - messages:write → Координатор + Исполнитель + Оператор приёма: routes and assigns messages (to
   itself as well), prepares answers on messages assigned to it (the head's approval stays with
-  a person), and files messages for callers on the operator channel (Open311 POST requests);
+  a person), files messages for callers on the operator channel (Open311 POST requests) and
+  letters registered in the organization's СЭД on the same channel;
 - statistics:read → Куратор: one of the roles the analytics pages open for.
 
 Scopes also gate the endpoints themselves (`require_key(scope)`), so a statistics-only key

@@ -3,11 +3,19 @@
 Current buckets (Новые … Отработанные) are the messages the organization holds now, read from
 the (holder, bucket, due date) index. «Перенаправленные» are read from the hand-off log: what
 the organization passed on to others (after moderation, to the executor, or redirected).
+«Отправлено в СЭД» (в работе / получен ответ) is a view, not a bucket: the messages the
+organization holds and has registered in its own СЭД, split by their workflow bucket
+(workflow.SED_FOLDER_BUCKETS); each of them also stays in its workflow bucket.
 Large counts are capped, so a busy organization's page costs the same as a quiet one's.
+
+Pages come two ways: numbered (the staff pages: LIMIT/OFFSET, page N of M) and keyset
+(`keyset_page`, the API's cursors): the next page starts strictly after the sort key of the
+last row seen, so rows that arrive or leave meanwhile never shift what comes next.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -19,7 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
 from participation.appeals.permissions import sees_only_assigned
-from participation.appeals.workflow import OPEN_BUCKETS, Bucket
+from participation.appeals.workflow import OPEN_BUCKETS, SED_FOLDER_BUCKETS, Bucket, SedFolder
 from participation.core.db import utcnow
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization
@@ -48,11 +56,16 @@ BUCKET_ORDER = (
     Bucket.REDIRECTED,
     Bucket.DONE,
 )
+SED_FOLDERS = (SedFolder.IN_WORK, SedFolder.ANSWERED)
+# A folder of the inbox: a workflow bucket, or a sub-folder of «Отправлено в СЭД».
+Folder = Bucket | SedFolder
+# Folders too large to count exactly or to group for the filter counts.
+BIG_FOLDERS = frozenset({Bucket.DONE, Bucket.REDIRECTED, SedFolder.ANSWERED})
 
 
 @dataclass
 class Filters:
-    bucket: Bucket = Bucket.NEW
+    bucket: Folder = Bucket.NEW
     due_before: date | None = None
     overdue: bool = False
     auto: bool = False
@@ -62,6 +75,8 @@ class Filters:
     sort: str = "due"
     page: int = 1
     size: int = 10
+    # Registered in the organization's own СЭД (True), not registered there (False), or either.
+    sed: bool | None = None
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The URL parameters for these filters (with some changed), for links."""
@@ -73,6 +88,7 @@ class Filters:
             "channel": self.channel.value if self.channel else None,
             "stage": self.stage.value if self.stage else None,
             "q": self.q or None,
+            "sed": None if self.sed is None else ("1" if self.sed else "0"),
             "sort": self.sort if self.sort != "due" else None,
             "size": self.size if self.size != 10 else None,
             "page": self.page if self.page != 1 else None,
@@ -92,6 +108,11 @@ def _positive(raw: str | None, default: int) -> int:
     return int(raw) if raw and raw.isdecimal() and 0 < int(raw) < 1_000_000 else default
 
 
+def parse_folder(raw: str | None) -> Folder | None:
+    """A folder named in a URL (a bucket or a СЭД sub-folder), None if unknown."""
+    return _enum(Bucket, raw) or _enum(SedFolder, raw)
+
+
 def parse_filters(args: Any, default_bucket: Bucket) -> Filters:
     """Filters from the query string; anything malformed falls back to its default."""
     due_before = None
@@ -103,13 +124,14 @@ def parse_filters(args: Any, default_bucket: Bucket) -> Filters:
             due_before = None
     size = _positive(args.get("size"), 10)
     return Filters(
-        bucket=_enum(Bucket, args.get("bucket")) or default_bucket,
+        bucket=parse_folder(args.get("bucket")) or default_bucket,
         due_before=due_before,
         overdue=args.get("overdue") in ("1", "on", "y"),
         auto=args.get("auto") in ("1", "on", "y"),
         channel=_enum(Channel, args.get("channel")),
         stage=_enum(Arrival, args.get("stage")),
         q=" ".join(args.get("q", "").split())[:200],
+        sed={"1": True, "0": False}.get(args.get("sed", "")),
         sort=args.get("sort") if args.get("sort") in SORTS else "due",
         page=_positive(args.get("page"), 1),
         size=size if size in PAGE_SIZES else 10,
@@ -122,6 +144,18 @@ def _scope(user: Any, organization: Organization) -> list[Any]:
     if sees_only_assigned(user, organization):
         clauses.append(Appeal.executor_id == user.id)
     return clauses
+
+
+def _sent_to_sed(organization: Organization) -> list[Any]:
+    """Registered in this organization's own СЭД (the partial index's condition first)."""
+    return [Appeal.sed_number.is_not(None), Appeal.sed_organization_id == organization.id]
+
+
+def _folder(folder: Folder, organization: Organization) -> list[Any]:
+    """The clauses picking a current folder's messages (within `_scope`)."""
+    if isinstance(folder, SedFolder):
+        return [*_sent_to_sed(organization), Appeal.bucket.in_(SED_FOLDER_BUCKETS[folder])]
+    return [Appeal.bucket == folder]
 
 
 # The folder each role starts in (the first role the person holds wins).
@@ -167,8 +201,9 @@ def _search(q: str) -> Any:
     return sa.or_(*clauses)
 
 
-def _filter_clauses(filters: Filters, tz: str, now: datetime) -> list[Any]:
+def _filter_clauses(filters: Filters, organization: Organization, now: datetime) -> list[Any]:
     clauses: list[Any] = []
+    tz = organization.territory.timezone
     if filters.due_before is not None:
         # "Срок ответа до" a date: due by the end of that day in the organization's zone.
         end = datetime.combine(filters.due_before, time.max, tzinfo=ZoneInfo(tz))
@@ -176,7 +211,9 @@ def _filter_clauses(filters: Filters, tz: str, now: datetime) -> list[Any]:
     if filters.overdue:
         # Only messages still being worked on can be overdue.
         clauses.append(Appeal.answer_due_at < now)
-        if filters.bucket not in OPEN_BUCKETS:
+        if isinstance(filters.bucket, SedFolder):
+            clauses.append(Appeal.bucket.in_(OPEN_BUCKETS))
+        elif filters.bucket not in OPEN_BUCKETS:
             clauses.append(sa.false())
     if filters.auto:
         clauses.append(Appeal.auto_routed.is_(True))
@@ -186,6 +223,9 @@ def _filter_clauses(filters: Filters, tz: str, now: datetime) -> list[Any]:
         clauses.append(Appeal.arrival == filters.stage)
     if filters.q:
         clauses.append(_search(filters.q))
+    if filters.sed is not None:
+        registered = sa.and_(*_sent_to_sed(organization))
+        clauses.append(registered if filters.sed else sa.not_(registered))
     return clauses
 
 
@@ -205,7 +245,7 @@ def _redirected_base(user: Any, organization: Organization) -> sa.Select:
     return query
 
 
-def bucket_counts(user: Any, organization: Organization) -> dict[Bucket, int]:
+def bucket_counts(user: Any, organization: Organization) -> dict[Folder, int]:
     """How many messages each folder holds (large folders are capped at COUNT_CAP + 1)."""
     scope = _scope(user, organization)
     rows = db.session.execute(
@@ -213,7 +253,7 @@ def bucket_counts(user: Any, organization: Organization) -> dict[Bucket, int]:
         .where(*scope, Appeal.bucket.in_(CURRENT_BUCKETS))
         .group_by(Appeal.bucket)
     )
-    counts = dict.fromkeys(BUCKET_ORDER, 0)
+    counts: dict[Folder, int] = dict.fromkeys((*BUCKET_ORDER, *SED_FOLDERS), 0)
     counts.update({Bucket(b): n for b, n in rows})
     counts[Bucket.DONE] = _capped_count(
         sa.select(Appeal.id).where(*scope, Appeal.bucket == Bucket.DONE)
@@ -221,7 +261,26 @@ def bucket_counts(user: Any, organization: Organization) -> dict[Bucket, int]:
     counts[Bucket.REDIRECTED] = _capped_count(
         _redirected_base(user, organization).with_only_columns(AppealHandoff.id)
     )
+    counts.update(sed_counts(user, organization))
     return counts
+
+
+def sed_counts(user: Any, organization: Organization) -> dict[SedFolder, int]:
+    """«Отправлено в СЭД»: how many registered messages are in work and answered (capped)."""
+    scope = _scope(user, organization)
+
+    def capped(folder: SedFolder) -> sa.ScalarSelect:
+        limited = (
+            sa.select(Appeal.id)
+            .where(*scope, *_folder(folder, organization))
+            .limit(COUNT_CAP + 1)
+            .subquery()
+        )
+        return sa.select(sa.func.count()).select_from(limited).scalar_subquery()
+
+    # Both capped counts in one round trip.
+    row = db.session.execute(sa.select(*(capped(f) for f in SED_FOLDERS))).one()
+    return {folder: int(n or 0) for folder, n in zip(SED_FOLDERS, row, strict=True)}
 
 
 @dataclass
@@ -233,7 +292,7 @@ class InboxItem:
 @dataclass
 class Inbox:
     filters: Filters
-    counts: dict[Bucket, int]
+    counts: dict[Folder, int]
     page: Page
     channel_counts: dict[Channel, int] = field(default_factory=dict)
     stage_counts: dict[Arrival, int] = field(default_factory=dict)
@@ -258,20 +317,33 @@ def _load_options() -> list[Any]:
     ]
 
 
+def _base(
+    user: Any, organization: Organization, filters: Filters, now: datetime
+) -> tuple[sa.Select, bool]:
+    """The folder's filtered query (no order, no limit) and whether it reads hand-offs."""
+    clauses = _filter_clauses(filters, organization, now)
+    if filters.bucket == Bucket.REDIRECTED:
+        return _redirected_base(user, organization).where(*clauses), True
+    query = sa.select(Appeal).where(
+        *_scope(user, organization), *_folder(filters.bucket, organization), *clauses
+    )
+    return query, False
+
+
+def _items(query: sa.Select, redirected: bool, extra: Sequence[Any] = ()) -> list[InboxItem]:
+    query = query.options(*_load_options(), *extra)
+    if redirected:
+        query = query.options(selectinload(AppealHandoff.to_organization))
+        return [InboxItem(a, h) for a, h in db.session.execute(query)]
+    return [InboxItem(a) for a in db.session.scalars(query)]
+
+
 def load_inbox(user: Any, organization: Organization, filters: Filters) -> Inbox:
     """One page of the inbox with the folder counts; every count and page is one SQL query."""
     now = utcnow()
-    tz = organization.territory.timezone
-    clauses = _filter_clauses(filters, tz, now)
     counts = bucket_counts(user, organization)
-    redirected = filters.bucket == Bucket.REDIRECTED
-    if redirected:
-        base = _redirected_base(user, organization).where(*clauses)
-    else:
-        base = sa.select(Appeal).where(
-            *_scope(user, organization), Appeal.bucket == filters.bucket, *clauses
-        )
-    big = filters.bucket in (Bucket.DONE, Bucket.REDIRECTED)
+    base, redirected = _base(user, organization, filters, now)
+    big = filters.bucket in BIG_FOLDERS
     total = (
         _capped_count(base.with_only_columns(Appeal.id))
         if big
@@ -286,26 +358,88 @@ def load_inbox(user: Any, organization: Organization, filters: Filters) -> Inbox
         base.order_by(*_order(filters, redirected))
         .limit(filters.size)
         .offset((filters.page - 1) * filters.size)
-        .options(*_load_options())
     )
-    if redirected:
-        query = query.options(selectinload(AppealHandoff.to_organization))
-        items = [InboxItem(a, h) for a, h in db.session.execute(query)]
-    else:
-        items = [InboxItem(a) for a in db.session.scalars(query)]
     inbox = Inbox(
         filters=filters,
         counts=counts,
-        page=Page(items=items, number=filters.page, size=filters.size, total=total),
+        page=Page(
+            items=_items(query, redirected),
+            number=filters.page,
+            size=filters.size,
+            total=total,
+        ),
     )
     if not big:
         # One grouping gives both filter counts («Источник поступления», «По стадии»).
         for channel, arrival, n in db.session.execute(
             sa.select(Appeal.channel, Appeal.arrival, sa.func.count())
-            .where(*_scope(user, organization), Appeal.bucket == filters.bucket)
+            .where(*_scope(user, organization), *_folder(filters.bucket, organization))
             .group_by(Appeal.channel, Appeal.arrival)
         ):
             channel, arrival = Channel(channel), Arrival(arrival)
             inbox.channel_counts[channel] = inbox.channel_counts.get(channel, 0) + n
             inbox.stage_counts[arrival] = inbox.stage_counts.get(arrival, 0) + n
     return inbox
+
+
+# --- keyset pages (the API's cursors) ---------------------------------------------------------
+
+
+def _sort_columns(filters: Filters, redirected: bool) -> tuple[tuple[Any, Any], bool]:
+    """The two columns the folder is ordered by (a moment, then a unique id: of the hand-off
+    in «Перенаправленные», where a message may be listed twice) and if descending."""
+    ident = AppealHandoff.id if redirected else Appeal.id
+    if redirected and filters.sort == "due":
+        return (AppealHandoff.at, ident), True
+    if filters.sort == "received_desc":
+        return (Appeal.registered_at, ident), True
+    if filters.sort == "received":
+        return (Appeal.registered_at, ident), False
+    return (Appeal.answer_due_at, ident), False
+
+
+def _position_of(item: InboxItem, filters: Filters) -> tuple[datetime, int]:
+    ident = item.handoff.id if item.handoff is not None else item.appeal.id
+    if item.handoff is not None and filters.sort == "due":
+        return item.handoff.at, ident
+    if filters.sort in ("received", "received_desc"):
+        return item.appeal.registered_at, ident
+    return item.appeal.answer_due_at, ident
+
+
+@dataclass
+class KeysetPage:
+    items: list[InboxItem]
+    # The sort key of the last row, to continue after; None when nothing follows.
+    next_after: tuple[datetime, int] | None
+
+
+def keyset_page(
+    user: Any,
+    organization: Organization,
+    filters: Filters,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    options: Sequence[Any] = (),
+) -> KeysetPage:
+    """Up to `limit` rows of the folder strictly after the sort key `after` (from the start
+    when None): the same folders, scope and filters as the staff inbox, one SQL query.
+
+    Rows inserted before `after` in the order are not shown (sort "received" puts every new
+    message at the end, so a client pulling new messages sees each one exactly once).
+    `options`: loader options for what the caller shows besides the staff list's columns.
+    """
+    base, redirected = _base(user, organization, filters, utcnow())
+    (moment, ident), descending = _sort_columns(filters, redirected)
+    query = base
+    if after is not None:
+        key = sa.tuple_(moment, ident)
+        bound = sa.tuple_(
+            sa.literal(after[0], type_=moment.type), sa.literal(after[1], type_=ident.type)
+        )
+        query = query.where(key < bound if descending else key > bound)
+    order = [moment.desc(), ident.desc()] if descending else [moment, ident]
+    items = _items(query.order_by(*order).limit(limit + 1), redirected, options)
+    more = len(items) > limit
+    items = items[:limit]
+    return KeysetPage(items, _position_of(items[-1], filters) if more else None)

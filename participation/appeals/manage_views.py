@@ -25,7 +25,13 @@ from participation.appeals.forms import (
     ReturnForm,
     TopicForm,
 )
-from participation.appeals.inbox import BUCKET_ORDER, load_inbox, parse_filters, start_bucket
+from participation.appeals.inbox import (
+    BUCKET_ORDER,
+    SED_FOLDERS,
+    load_inbox,
+    parse_filters,
+    start_bucket,
+)
 from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
 from participation.appeals.permissions import (
     available_actions,
@@ -65,6 +71,7 @@ def inbox():
         organization=organization,
         inbox=data,
         buckets=BUCKET_ORDER,
+        sed_folders=SED_FOLDERS,
         channels=list(Channel),
         stages=[a for a in Arrival if a != Arrival.NEW],
         only_assigned=sees_only_assigned(current_user, organization),

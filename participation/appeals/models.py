@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,7 @@ class Arrival(enum.StrEnum):
     FROM_HIGHER = "from_higher"
     FROM_LOWER = "from_lower"
     FROM_NON_SUBORDINATE = "from_non_subordinate"
+    FROM_SED = "from_sed"  # письмо, зарегистрированное в СЭД организации и внесённое через API
 
 
 class HandoffKind(enum.StrEnum):
@@ -130,6 +131,14 @@ class Appeal(Base):
     soon_due_flagged_at: Mapped[datetime | None]
     overdue_flagged_at: Mapped[datetime | None]
 
+    # Registration in an organization's document system (СЭД): its number and date there, the
+    # organization whose СЭД it is and when the platform was told. The «Отправлено в СЭД» folder
+    # is a view over these; the message keeps its workflow state and bucket.
+    sed_number: Mapped[str | None] = mapped_column(sa.String(64))
+    sed_registered_on: Mapped[date | None]
+    sed_organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    sed_registered_at: Mapped[datetime | None]
+
     # A low rating opens a new cycle at the higher organization, linked to this one.
     cycle: Mapped[int] = mapped_column(default=1)
     review_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), unique=True)
@@ -148,6 +157,7 @@ class Appeal(Base):
     )
     executor: Mapped[User | None] = relationship(foreign_keys=[executor_id])
     review_of: Mapped[Appeal | None] = relationship(remote_side=[id], foreign_keys=[review_of_id])
+    sed_organization: Mapped[Organization | None] = relationship(foreign_keys=[sed_organization_id])
 
     __table_args__ = (
         sa.UniqueConstraint("submitted_by_id", "submission_key"),
@@ -163,6 +173,17 @@ class Appeal(Base):
         sa.CheckConstraint("term_days > 0", name="term_positive"),
         sa.CheckConstraint("coordination_due_at <= answer_due_at", name="coordination_first"),
         sa.CheckConstraint("cycle >= 1", name="cycle_positive"),
+        sa.CheckConstraint(
+            "(sed_number IS NULL AND sed_registered_on IS NULL AND sed_organization_id IS NULL "
+            "AND sed_registered_at IS NULL) OR (sed_number IS NOT NULL AND sed_registered_on IS "
+            "NOT NULL AND sed_organization_id IS NOT NULL AND sed_registered_at IS NOT NULL)",
+            name="sed_all_or_none",
+        ),
+        sa.CheckConstraint(
+            "sed_number IS NULL OR length(sed_number) > 0", name="sed_number_not_blank"
+        ),
+        # One СЭД number (of a day) names one message of the organization.
+        sa.UniqueConstraint("sed_organization_id", "sed_number", "sed_registered_on"),
         # The inbox reads its pages straight off these, in the order shown (ties by id).
         # (channel and arrival ride along on PostgreSQL: the filter counts are index-only)
         sa.Index(
@@ -175,6 +196,16 @@ class Appeal(Base):
         ),
         sa.Index(
             "ix_appeals_inbox_registered", "holder_organization_id", "bucket", "registered_at", "id"
+        ),
+        # The «Отправлено в СЭД» folder: only registered messages, in the inbox's order.
+        sa.Index(
+            "ix_appeals_inbox_sed",
+            "holder_organization_id",
+            "bucket",
+            "answer_due_at",
+            "id",
+            postgresql_where=sa.text("sed_number IS NOT NULL"),
+            sqlite_where=sa.text("sed_number IS NOT NULL"),
         ),
         sa.Index("ix_appeals_author", "author_id", "registered_at"),
         sa.Index("ix_appeals_sweep", "bucket", "answer_due_at"),
@@ -199,6 +230,10 @@ class Appeal(Base):
         self.state = state
         self.returned_from = returned_from if state == AppealState.IN_WORK else None
         self.bucket = bucket_for(state, self.returned_from)
+
+    @property
+    def is_registered_in_sed(self) -> bool:
+        return self.sed_number is not None
 
     @property
     def is_open(self) -> bool:

@@ -64,6 +64,13 @@ def can_act(user: Any, appeal: Appeal, organization: Organization | None, action
     return action in available_actions(user, appeal, organization)
 
 
+def can_register_in_sed(user: Any, appeal: Appeal, organization: Organization | None) -> bool:
+    """The organization holding the message registers it in its own СЭД: those who may act on
+    it there (coordinator, head, the assigned executor), while it is not closed."""
+    staff = {Role.COORDINATOR, Role.HEAD, Role.EXECUTOR}
+    return not appeal.is_final and any(r in staff for r in acting_roles(user, appeal, organization))
+
+
 def can_rate(user: Any, appeal: Appeal) -> bool:
     """The author, once, while the answer waits for a rating."""
     return is_author(user, appeal) and appeal.state == AppealState.ANSWERED

@@ -15,8 +15,11 @@ from participation.appeals.workflow import (
     ACTION_LABELS,
     BUCKET_LABELS,
     COORDINATION_STATES,
+    FOLDER_TITLES,
     RESIDENT_STATE_LABELS,
     RETURNED_LABELS,
+    SED_FOLDER_LABELS,
+    SED_FOLDERS_LABEL,
     STATE_LABELS,
     Action,
     Actor,
@@ -38,6 +41,7 @@ ARRIVAL_LABELS = {
     Arrival.FROM_HIGHER: _l("Из вышестоящей организации"),
     Arrival.FROM_LOWER: _l("Из нижестоящей организации"),
     Arrival.FROM_NON_SUBORDINATE: _l("Из неподведомственной организации"),
+    Arrival.FROM_SED: _l("Из СЭД"),
 }
 RELATION_LABELS = {
     Relation.SUBORDINATE: _l("в подведомственную организацию"),
@@ -52,6 +56,7 @@ SORT_LABELS = {
 EVENT_LABELS = {
     "submit": _l("Сообщение зарегистрировано"),
     "escalation_received": _l("Поступило на рассмотрение после низкой оценки"),
+    "sed_registered": _l("Зарегистрировано в СЭД организации"),
     **{action.value: label for action, label in ACTION_LABELS.items()},
     Action.ACCEPT.value: _l("Модератор принял сообщение"),
     Action.CHANGE_TOPIC.value: _l("Изменена категория"),
@@ -158,6 +163,9 @@ def register_presenters(bp: Blueprint) -> None:
             "STATE_LABELS": STATE_LABELS,
             "RESIDENT_STATE_LABELS": RESIDENT_STATE_LABELS,
             "BUCKET_LABELS": BUCKET_LABELS,
+            "FOLDER_TITLES": FOLDER_TITLES,
+            "SED_FOLDER_LABELS": SED_FOLDER_LABELS,
+            "SED_FOLDERS_LABEL": SED_FOLDERS_LABEL,
             "ACTION_LABELS": ACTION_LABELS,
             "RETURNED_LABELS": RETURNED_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS,

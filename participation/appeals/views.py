@@ -231,20 +231,7 @@ def _own_appeal(appeal_id: int) -> Appeal:
 
 
 def _attachments(kind: str, ids: list[int]) -> dict[int, list[Attachment]]:
-    found: dict[int, list[Attachment]] = {}
-    if not ids:
-        return found
-    rows = db.session.scalars(
-        sa.select(Attachment)
-        .where(
-            Attachment.attached_to_type == kind,
-            Attachment.attached_to_id.in_([str(i) for i in ids]),
-        )
-        .order_by(Attachment.id)
-    )
-    for row in rows:
-        found.setdefault(int(row.attached_to_id), []).append(row)
-    return found
+    return services.attachments_of(kind, ids)
 
 
 def _render_detail(appeal: Appeal, rate_form=None, rework_form=None, status: int = 200):

@@ -69,6 +69,24 @@ class Bucket(enum.StrEnum):
     DONE = "done"
 
 
+class SedFolder(enum.StrEnum):
+    """«Отправлено в СЭД»: a view over the messages registered in the organization's СЭД.
+
+    Not a bucket: a registered message keeps its workflow state and bucket (and shows in that
+    folder too); these sub-folders split the registered ones by whether the answer came back.
+    """
+
+    IN_WORK = "sed_in_work"  # в работе: no answer from the СЭД yet
+    ANSWERED = "sed_answered"  # получен ответ: the draft is with the head, sent, or closed
+
+
+# A registered message held by the organization, by its workflow bucket.
+SED_FOLDER_BUCKETS = {
+    SedFolder.IN_WORK: (Bucket.NEW, Bucket.IN_WORK, Bucket.RETURNED, Bucket.POSTPONED),
+    SedFolder.ANSWERED: (Bucket.APPROVAL, Bucket.ANSWERED, Bucket.DONE),
+}
+
+
 class ReturnedFrom(enum.StrEnum):
     HEAD = "head"  # руководитель вернул проект ответа (в рамках организации)
     RESIDENT = "resident"  # заявитель вернул ответ на доработку
@@ -198,6 +216,18 @@ BUCKET_LABELS = {
     Bucket.POSTPONED: _l("Отложенные"),
     Bucket.REDIRECTED: _l("Перенаправленные"),
     Bucket.DONE: _l("Отработанные"),
+}
+
+SED_FOLDERS_LABEL = _l("Отправлено в СЭД")
+SED_FOLDER_LABELS = {
+    SedFolder.IN_WORK: _l("в работе"),
+    SedFolder.ANSWERED: _l("получен ответ"),
+}
+# The heading of a folder's page.
+FOLDER_TITLES = {
+    **BUCKET_LABELS,
+    SedFolder.IN_WORK: _l("Отправлено в СЭД: в работе"),
+    SedFolder.ANSWERED: _l("Отправлено в СЭД: получен ответ"),
 }
 
 RETURNED_LABELS = {

@@ -74,7 +74,8 @@ def test_the_key_is_a_technical_member_with_the_roles_its_scopes_allow(client, o
     key, token = issue(org, ApiScope.MESSAGES_READ, ApiScope.MESSAGES_WRITE)
     member = db.session.get(User, key.user_id)
     assert member.kind == UserKind.TECHNICAL and member.esia_oid is None
-    # (messages:write includes Оператор приёма: Open311 POST files callers' messages)
+    # messages:write includes Оператор приёма: Open311 POST files callers' messages, and the
+    # СЭД's letters are filed on the operator channel.
     assert member.roles_in(org.organization.id) == {
         Role.CURATOR,
         Role.COORDINATOR,

@@ -66,6 +66,12 @@ from participation.core.users import Role, User
 from participation.extensions import db
 
 
+def _after_moderation(appeal: Appeal) -> Arrival:
+    """How a message reaches its addressee after moderation: a letter from the addressee's own
+    СЭД stays «Из СЭД» (the «По стадии» filter tells them apart), the rest «после модерации»."""
+    return Arrival.FROM_SED if appeal.arrival == Arrival.FROM_SED else Arrival.AFTER_MODERATION
+
+
 def accept_appeal(
     appeal: Appeal, actor: User, comment: str | None = None, **kw: Any
 ) -> AppealEvent:
@@ -74,7 +80,7 @@ def accept_appeal(
     def effect(a: Appeal) -> None:
         target = coordination_organization(a.region, a.executor_organization)
         _hand_off(a, target, HandoffKind.FORWARD, actor)
-        a.arrival = Arrival.AFTER_MODERATION
+        a.arrival = _after_moderation(a)
 
     return transition(
         appeal, Action.ACCEPT, actor, comment=_clean_comment(comment), effect=effect, **kw
@@ -140,6 +146,8 @@ def change_addressee(
         a.executor_organization_id = organization.id
         a.executor_organization = organization
         a.auto_routed = False
+        if a.arrival == Arrival.FROM_SED:  # the letter came from the first addressee's СЭД
+            a.arrival = Arrival.NEW
 
     return transition(
         appeal,
@@ -213,7 +221,7 @@ def confirm_addressee(
 
     def effect(a: Appeal) -> None:
         _hand_off(a, a.executor_organization, HandoffKind.FORWARD, actor)
-        a.arrival = Arrival.AFTER_MODERATION
+        a.arrival = _after_moderation(a)
 
     event = transition(
         appeal, Action.CONFIRM, actor, comment=_clean_comment(comment), effect=effect, **kw

@@ -13,6 +13,7 @@ from participation.appeals.models import (
     AppealEvent,
     AppealRating,
 )
+from participation.core.files import Attachment
 from participation.extensions import db
 
 
@@ -87,3 +88,21 @@ def earlier_cycle(appeal: Appeal) -> EarlierCycle | None:
     if earlier is None:
         return None
     return EarlierCycle(earlier, approved_answer(earlier), appeal_rating(earlier))
+
+
+def attachments_of(kind: str, ids: list[int]) -> dict[int, list[Attachment]]:
+    """Files attached to objects of one kind ("appeal", "appeal_answer"), by object id."""
+    found: dict[int, list[Attachment]] = {}
+    if not ids:
+        return found
+    rows = db.session.scalars(
+        sa.select(Attachment)
+        .where(
+            Attachment.attached_to_type == kind,
+            Attachment.attached_to_id.in_([str(i) for i in ids]),
+        )
+        .order_by(Attachment.id)
+    )
+    for row in rows:
+        found.setdefault(int(row.attached_to_id), []).append(row)
+    return found

@@ -27,6 +27,7 @@ from participation.appeals.models import (
 )
 from participation.appeals.routing import (
     NoRoute,
+    Route,
     find_route,
     moderation_organization_id,
     region_of,
@@ -187,10 +188,14 @@ def submit_appeal(
     caller: Caller | None = None,
     suggested_subcategory_id: int | None = None,
     suggestion_confidence: float | None = None,
+    addressee: Organization | None = None,
+    arrival: Arrival = Arrival.NEW,
 ) -> Submission:
     """Register a message from any channel: checks, routing, deadlines, files, notices.
 
     The same `submission_key` from the same person returns the message already created.
+    An operator entering a letter addressed to one organization (a paper letter from its СЭД)
+    names it as `addressee` instead of the routing rules; moderation checks it as any other.
     """
     if not submission_key or not SUBMISSION_KEY.fullmatch(submission_key):
         raise FieldError(
@@ -206,6 +211,8 @@ def submit_appeal(
             )
         caller = _check_caller(caller)
         author = None
+    elif addressee is not None:
+        raise DomainError(_l("Адресата сообщения при регистрации указывает только оператор."))
     else:
         decision = check(submitted_by, eligibility_rule(), utcnow().date())
         if not decision.allowed:
@@ -273,7 +280,11 @@ def submit_appeal(
 
     region = region_of(territory)
     try:
-        route = find_route(subcategory.id, territory, widget_organization)
+        route = (
+            Route(addressee, auto_routed=False)
+            if addressee is not None
+            else find_route(subcategory.id, territory, widget_organization)
+        )
     except NoRoute:
         raise FieldError(
             "territory_id",
@@ -311,7 +322,7 @@ def submit_appeal(
         executor_organization_id=route.organization.id,
         holder_organization_id=moderation_organization_id(),
         auto_routed=route.auto_routed,
-        arrival=Arrival.NEW,
+        arrival=Arrival(arrival),
         fast_track=term.fast_track,
         term_days=term.days,
         registered_at=now,
