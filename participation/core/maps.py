@@ -1,0 +1,42 @@
+"""What the map component (templates/core/map.html) is given: centres and points as plain dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from participation.core.territories import Territory, TerritoryLevel
+from participation.extensions import db
+
+MUNICIPAL_LEVELS = (TerritoryLevel.URBAN_OKRUG, TerritoryLevel.MUNICIPAL_DISTRICT)
+
+
+def map_point(latitude: Decimal | float | None, longitude: Decimal | float | None, label: str = ""):
+    """One point for the map's data-points, or None when there is no point."""
+    if latitude is None or longitude is None:
+        return None
+    return {"lat": float(latitude), "lon": float(longitude), "label": label}
+
+
+def centres(territories: Iterable[Territory]) -> list[dict]:
+    """The labelled centres of these territories (those whose centre is known)."""
+    found = []
+    for territory in territories:
+        lat, lon = getattr(territory, "latitude", None), getattr(territory, "longitude", None)
+        if lat is not None and lon is not None:
+            found.append({"name": territory.name, "lat": float(lat), "lon": float(lon)})
+    return found
+
+
+def municipal_centres(region: Territory | None) -> list[dict]:
+    """The region's municipal centres (городские округа, муниципальные районы) for its maps."""
+    if region is None:
+        return []
+    below = db.session.scalars(
+        sa.select(Territory)
+        .where(Territory.parent_id == region.id, Territory.level.in_(MUNICIPAL_LEVELS))
+        .order_by(Territory.name)
+    )
+    return centres(below)
