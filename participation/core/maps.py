@@ -24,9 +24,14 @@ def centres(territories: Iterable[Territory]) -> list[dict]:
     """The labelled centres of these territories (those whose centre is known)."""
     found = []
     for territory in territories:
-        lat, lon = getattr(territory, "latitude", None), getattr(territory, "longitude", None)
-        if lat is not None and lon is not None:
-            found.append({"name": territory.name, "lat": float(lat), "lon": float(lon)})
+        if territory.latitude is not None and territory.longitude is not None:
+            found.append(
+                {
+                    "name": territory.name,
+                    "lat": float(territory.latitude),
+                    "lon": float(territory.longitude),
+                }
+            )
     return found
 
 

@@ -82,26 +82,52 @@ def test_the_form_map_by_mouse_and_keyboard_stays_on_the_apps_origin(
     assert "Подложка карты не настроена" in block.inner_text()
     assert page.is_visible("#latitude") and page.is_visible("#address")  # the alternatives
 
-    # A click places the marker and fills the two coordinate fields with its point.
-    box = page.locator("#appeal-map").bounding_box()
-    page.locator("#appeal-map").click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
+    # A click (on Уфа) places the marker and fills the two coordinate fields with its point.
+    at = page.evaluate(
+        "([lat, lon]) => window.participationMaps[0].latLngToContainerPoint([lat, lon])",
+        [UFA["latitude"], UFA["longitude"]],
+    )
+    page.locator("#appeal-map").click(position={"x": at["x"], "y": at["y"]})
     _filled(page)
     lat, lon = _coordinates(page)
+    assert (lat, lon) == pytest.approx((UFA["latitude"], UFA["longitude"]), abs=0.05)
     assert _marker(page) == pytest.approx((lat, lon), abs=1e-6)
-    assert "Точка поставлена" in page.inner_text("[data-map-status]")
     shot(page, FOLDER, "form-click")
 
     # Typed coordinates move the marker (the fields and the map follow each other).
     page.fill("#latitude", str(UFA["latitude"]))
     page.fill("#longitude", str(UFA["longitude"]))
     page.press("#longitude", "Tab")
-    _expect(page.locator("[data-map-status]")).to_contain_text("54.738800")
+    _expect(page.locator("[data-map-status]")).to_contain_text("Уфа")
     assert _marker(page) == pytest.approx((UFA["latitude"], UFA["longitude"]), abs=1e-6)
+
+    # The point's territory fills the list (GET /api/v1/geo/locate); the region's municipal
+    # centres are labelled on the map; a point outside the region is refused with the reason.
+    labels = page.locator(".map-centre-label")
+    assert labels.count() >= 2
+    assert "Стерлитамак" in " ".join(labels.all_inner_texts())
+    _expect(page.locator("[data-map-status]")).to_contain_text("Муниципальное образование")
+    assert "Уфа" in page.locator("#territory_id option:checked").inner_text()
+    page.fill("#latitude", "53.6305")
+    page.fill("#longitude", "55.9316")
+    page.press("#longitude", "Tab")
+    _expect(page.locator("[data-map-status]")).to_contain_text("Стерлитамак")
+    assert "Стерлитамак" in page.locator("#territory_id option:checked").inner_text()
+    page.fill("#latitude", "55.7963")  # Казань: another region
+    page.fill("#longitude", "49.1088")
+    page.press("#longitude", "Tab")
+    _expect(page.locator("[data-map-status].error")).to_be_visible()
+    assert "Стерлитамак" in page.locator("#territory_id option:checked").inner_text()
 
     # Keyboard only: Tab from the address reaches the map, Enter puts the point at the centre,
     # Tab reaches the marker, arrows move it.
     page.fill("#latitude", "")
     page.fill("#longitude", "")
+    page.select_option("#territory_id", "")
+    page.evaluate(  # back over Уфа (the typed Казань moved the map)
+        "([lat, lon]) => window.participationMaps[0].setView([lat, lon], 12, {animate: false})",
+        [UFA["latitude"], UFA["longitude"]],
+    )
     page.focus("#address")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "appeal-map"
@@ -114,6 +140,7 @@ def test_the_form_map_by_mouse_and_keyboard_stays_on_the_apps_origin(
         "() => { const c = window.participationMaps[0].getCenter(); return [c.lat, c.lng]; }"
     )
     assert _coordinates(page) == pytest.approx(tuple(centre), abs=1e-5)
+    _expect(page.locator("#territory_id option:checked")).not_to_have_text("— выберите —")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.classList.contains('leaflet-marker-icon')")
     before = _coordinates(page)

@@ -107,7 +107,7 @@
     }
 
     function findTerritory(latlng) {
-      if (!locateUrl || !territory || !window.fetch) { return; }
+      if (!locateUrl || !region || !territory || !window.fetch) { return; }
       var ticket = ++asked;
       var url = locateUrl + (locateUrl.indexOf("?") < 0 ? "?" : "&") +
         "lat=" + encodeURIComponent(round(latlng.lat)) +
@@ -129,11 +129,14 @@
           }
           var found = answer.body.territory;
           if (!found) { return; }
-          var option = territory.querySelector('option[value="' + found.id + '"]');
-          if (option && !option.disabled) {
-            territory.value = String(found.id);
+          // The list holds municipalities and settlements: the point's own, else its municipality.
+          var option = [found, found.municipality].map(function (t) {
+            return t && territory.querySelector('option[value="' + t.id + '"]');
+          }).filter(function (o) { return o && !o.disabled; })[0];
+          if (option) {
+            territory.value = option.value;
             territory.dispatchEvent(new Event("change", { bubbles: true }));
-            tell(say("territory").replace("{name}", found.name), false);
+            tell(say("territory").replace("{name}", option.textContent.trim()), false);
           } else {
             tell(say("unserved").replace("{name}", found.name), true);
           }
