@@ -113,9 +113,11 @@ def test_the_form_map_by_mouse_and_keyboard_stays_on_the_apps_origin(
     page.press("#longitude", "Tab")
     _expect(page.locator("[data-map-status]")).to_contain_text("Стерлитамак")
     assert "Стерлитамак" in page.locator("#territory_id option:checked").inner_text()
-    page.fill("#latitude", "55.7963")  # Казань: another region
+    # Казань, another region (longitude first: each field's change asks for the point so far,
+    # and Казань's latitude with Стерлитамак's longitude would be a point in the region).
     page.fill("#longitude", "49.1088")
-    page.press("#longitude", "Tab")
+    page.fill("#latitude", "55.7963")
+    page.press("#latitude", "Tab")
     _expect(page.locator("[data-map-status].error")).to_be_visible()
     assert "Стерлитамак" in page.locator("#territory_id option:checked").inner_text()
 
