@@ -94,6 +94,17 @@ def test_the_form_map_by_mouse_and_keyboard_stays_on_the_apps_origin(
     assert _marker(page) == pytest.approx((lat, lon), abs=1e-6)
     shot(page, FOLDER, "form-click")
 
+    # Dragging the marker moves the point (and the fields follow).
+    icon = page.locator(".leaflet-marker-icon").bounding_box()
+    page.mouse.move(icon["x"] + icon["width"] / 2, icon["y"] + icon["height"] - 4)
+    page.mouse.down()
+    page.mouse.move(icon["x"] + icon["width"] / 2 + 60, icon["y"] + icon["height"] + 36, steps=8)
+    page.mouse.up()
+    _expect(page.locator("#longitude")).not_to_have_value(f"{lon:.6f}")
+    dragged = _coordinates(page)
+    assert dragged[1] > lon and dragged[0] < lat
+    assert _marker(page) == pytest.approx(dragged, abs=1e-6)
+
     # Typed coordinates move the marker (the fields and the map follow each other).
     page.fill("#latitude", str(UFA["latitude"]))
     page.fill("#longitude", str(UFA["longitude"]))
