@@ -5,7 +5,7 @@ Revises: 0019
 Create Date: 2026-12-05 21:30:00
 
 The nearby search (participation.geo) reads a bounding box off ix_appeals_point; on
-PostgreSQL the index carries the topic, state and registration time, so the filter is
+PostgreSQL the index carries the topic, state, registration time and id, so the lookup is
 index-only. No PostGIS: the exact distance is computed for the few rows in the box.
 """
 
@@ -46,7 +46,7 @@ def upgrade():
         "appeals",
         ["latitude", "longitude"],
         unique=False,
-        postgresql_include=["subcategory_id", "state", "registered_at"],
+        postgresql_include=["subcategory_id", "state", "registered_at", "id"],
         postgresql_where=sa.text("latitude IS NOT NULL"),
         sqlite_where=sa.text("latitude IS NOT NULL"),
     )

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -299,24 +298,24 @@ def nearby_appeals(
     """Open messages of the same or a related subcategory within the radius, nearest first."""
     lat, lon = check_point(latitude, longitude)
     radius = check_radius(radius_m)
-    topic = db.session.get(Subcategory, subcategory_id)
-    if topic is None:
-        raise FieldError("subcategory", _("Такой подкатегории нет."))
+    category = (
+        sa.select(Subcategory.category_id).where(Subcategory.id == subcategory_id).scalar_subquery()
+    )
     related = {
         r.id: r
         for r in db.session.execute(
             sa.select(Subcategory.id, Subcategory.code, Subcategory.name).where(
-                Subcategory.category_id == topic.category_id
+                Subcategory.category_id == category
             )
         )
     }
+    if subcategory_id not in related:
+        raise FieldError("subcategory", _("Такой подкатегории нет."))
     south, north, west, east = bounding_box(lat, lon, radius)
     since = (now or utcnow()) - timedelta(days=days)
     a = Appeal
     rows = db.session.execute(
-        sa.select(
-            a.id, a.subcategory_id, a.state, a.registered_at, a.latitude, a.longitude, a.region_id
-        ).where(
+        sa.select(a.id, a.subcategory_id, a.state, a.registered_at, a.latitude, a.longitude).where(
             a.latitude.between(south, north),
             a.longitude.between(west, east),
             a.state.in_(sorted(OPEN_STATES)),
@@ -331,7 +330,7 @@ def nearby_appeals(
             found.append((metres, row.id, row))
     found.sort(key=lambda item: (item[0], item[1]))
     found = found[:limit]
-    zones = _region_zones(row.region_id for _m, _i, row in found)
+    zones = _zones_of([row.id for _m, _i, row in found])
     result = []
     for metres, _id, row in found:
         sub = related[row.subcategory_id]
@@ -342,22 +341,24 @@ def nearby_appeals(
                 subcategory_id=sub.id,
                 subcategory_code=sub.code,
                 subcategory_name=sub.name,
-                same_subcategory=sub.id == topic.id,
+                same_subcategory=sub.id == subcategory_id,
                 state=AppealState(row.state),
                 state_label=str(RESIDENT_STATE_LABELS[AppealState(row.state)]),
                 distance_m=round(metres),
-                registered_on=row.registered_at.astimezone(zones[row.region_id]).date(),
+                registered_on=row.registered_at.astimezone(zones[row.id]).date(),
             )
         )
     return result
 
 
-def _region_zones(region_ids: Iterable[int]) -> dict[int, ZoneInfo]:
-    ids = set(region_ids)
-    if not ids:
+def _zones_of(appeal_ids: list[int]) -> dict[int, ZoneInfo]:
+    """Each message's region's time zone (its registration date is the region's date)."""
+    if not appeal_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Territory.id, Territory.timezone).where(Territory.id.in_(ids))
+        sa.select(Appeal.id, Territory.timezone)
+        .join(Territory, Territory.id == Appeal.region_id)
+        .where(Appeal.id.in_(appeal_ids))
     )
     return {r.id: ZoneInfo(r.timezone) for r in rows}
 
