@@ -44,7 +44,7 @@ from participation.core.files import (
 )
 from participation.core.i18n import local_date
 from participation.core.limits import fits_db_int
-from participation.core.maps import municipal_centres
+from participation.core.maps import home_view, municipal_centres
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -99,14 +99,13 @@ def _territory_choices(
     return choices
 
 
-def _map_region(widget_organization: Organization | None):
-    """The region the form's map opens on: the widget's, else the resident's own."""
-    home = (
+def _map_home(widget_organization: Organization | None):
+    """Where the form's map opens: the widget's territory, else the resident's own."""
+    return (
         widget_organization.territory
         if widget_organization is not None
         else current_user.registration_territory
     )
-    return region_of(home) if home is not None else None
 
 
 def _files(attachments_field) -> list:
@@ -192,12 +191,14 @@ def new():
             form.subcategory_id.data, autoselected = best, True
     # Only the territories where someone answers the chosen (or pre-selected) topic.
     form.territory_id.choices = _territory_choices(widget_organization, form.subcategory_id.data)
-    region = _map_region(widget_organization)
+    home = _map_home(widget_organization)
+    region = region_of(home) if home is not None else None
     return render_template(
         "appeals/new.html",
         form=form,
         map_region=region,
         map_centres=municipal_centres(region),
+        map_home=home_view(home),
         widget_organization=widget_organization,
         suggestions=suggestions,
         autoselected=autoselected,

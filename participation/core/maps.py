@@ -20,6 +20,12 @@ def map_point(latitude: Decimal | float | None, longitude: Decimal | float | Non
     return {"lat": float(latitude), "lon": float(longitude), "label": label}
 
 
+def short_name(name: str) -> str:
+    """A map label: «городской округ город Уфа» → «город Уфа», «Бирский муниципальный район» →
+    «Бирский район»."""
+    return name.removeprefix("городской округ ").replace(" муниципальный район", " район")
+
+
 def centres(territories: Iterable[Territory]) -> list[dict]:
     """The labelled centres of these territories (those whose centre is known)."""
     found = []
@@ -27,9 +33,11 @@ def centres(territories: Iterable[Territory]) -> list[dict]:
         if territory.latitude is not None and territory.longitude is not None:
             found.append(
                 {
-                    "name": territory.name,
+                    "name": short_name(territory.name),
                     "lat": float(territory.latitude),
                     "lon": float(territory.longitude),
+                    # Cities are labelled at every zoom, the rest once the map is close enough.
+                    "major": territory.level == TerritoryLevel.URBAN_OKRUG,
                 }
             )
     return found
@@ -45,3 +53,16 @@ def municipal_centres(region: Territory | None) -> list[dict]:
         .order_by(Territory.name)
     )
     return centres(below)
+
+
+def home_view(territory: Territory | None) -> dict | None:
+    """Where a map opens for someone living in `territory`: the centre of their settlement or
+    municipality (the nearest one up with a known centre), None when none is known."""
+    if territory is None:
+        return None
+    for node in [territory, *territory.ancestors()]:
+        if node.level in (TerritoryLevel.REGION, TerritoryLevel.COUNTRY):
+            return None
+        if node.latitude is not None and node.longitude is not None:
+            return {"lat": float(node.latitude), "lon": float(node.longitude)}
+    return None

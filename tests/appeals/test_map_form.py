@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from participation.appeals.models import Appeal
 from participation.config import ConfigError, load_config
-from participation.core.maps import municipal_centres
+from participation.core.maps import home_view, municipal_centres, short_name
+from participation.core.territories import TerritoryLevel
 from participation.extensions import db
 from tests import factories as f
 from tests.appeals.conftest import submit
@@ -102,8 +103,9 @@ def test_the_form_map_is_configured_for_the_residents_region(client, world):
     assert attrs["role"] == "application" and attrs["tabindex"] == "0"
     assert attrs["aria-label"] and attrs["aria-describedby"] == "appeal-map-help"
     centres = json.loads(attrs["data-centres"])
-    assert {"name": "город Тестовск", "lat": 54.7348, "lon": 55.9579} in centres
+    assert {"name": "город Тестовск", "lat": 54.7348, "lon": 55.9579, "major": True} in centres
     assert centres == municipal_centres(world.region)
+    assert json.loads(attrs["data-home"]) == {"lat": 54.7348, "lon": 55.9579}  # the city's
     assert 'id="latitude"' in page and 'id="longitude"' in page and 'id="address"' in page
 
 
@@ -115,6 +117,11 @@ def test_municipal_centres_are_the_regions_municipalities_with_a_known_centre(wo
     assert names == ["город Тестовск"]  # the town has no centre; another region's is not here
     assert elsewhere.name not in names
     assert municipal_centres(None) == []
+    assert short_name("городской округ город Уфа") == "город Уфа"
+    settlement = f.territory(TerritoryLevel.SETTLEMENT, parent=world.city)
+    assert home_view(settlement) == {"lat": 54.7348, "lon": 55.9579}  # its okrug's centre
+    assert home_view(world.town) is None and home_view(world.region) is None
+    assert short_name("Бирский муниципальный район") == "Бирский район"
 
 
 def test_without_javascript_typed_coordinates_make_the_point_and_the_cards_show_it(client, world):

@@ -1,8 +1,10 @@
 // The one map component (templates/core/map.html): every map of the platform is a
 // <div data-map> configured by data- attributes, drawn by the vendored Leaflet.
 //   data-tile-url, data-attribution, data-max-zoom  the base map (none: a plain background)
-//   data-centres   JSON [{name, lat, lon}]  the region's municipal centres, labelled
-//   data-points    JSON [{lat, lon, label}] read-only points (a message's point)
+//   data-centres   JSON [{name, lat, lon, major}]  the region's municipal centres, labelled
+//                  (cities always, districts from zoom 9)
+//   data-points    JSON [{lat, lon, label}] read-only points
+//   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
 //                  (the territory list filled from the point), data-text-* (the words)
@@ -58,23 +60,38 @@
     }
 
     var bounds = [];
+    var minor = [];  // districts' labels: shown from LABEL_ZOOM up, so that they do not pile up
+    var LABEL_ZOOM = 9;
     json(el, "data-centres", []).forEach(function (c) {
-      L.circleMarker([c.lat, c.lon], {
-        radius: 5, weight: 2, color: "#1d4f91", fillColor: "#ffffff", fillOpacity: 1,
-        interactive: false
-      }).bindTooltip(c.name, {
-        permanent: true, direction: "right", className: "map-centre-label", interactive: false
+      var dot = L.circleMarker([c.lat, c.lon], {
+        radius: c.major ? 6 : 4, weight: 2, color: "#1d4f91",
+        fillColor: c.major ? "#1d4f91" : "#ffffff", fillOpacity: 1, interactive: false
       }).addTo(map);
+      var label = L.tooltip({
+        permanent: true, direction: "right", className: "map-centre-label", interactive: false
+      }).setContent(c.name);
+      dot.bindTooltip(label);
+      if (!c.major) { minor.push(dot); }
       bounds.push([c.lat, c.lon]);
     });
+    function showLabels() {
+      var close = map.getZoom() >= LABEL_ZOOM;
+      minor.forEach(function (dot) {
+        if (close) { dot.openTooltip(); } else { dot.closeTooltip(); }
+      });
+    }
+    map.on("zoomend", showLabels);
     var points = json(el, "data-points", []);
     points.forEach(function (p) {
       L.marker([p.lat, p.lon], { keyboard: false, alt: p.label || "", title: p.label || "" })
         .addTo(map);
     });
 
+    var home = json(el, "data-home", null);
     if (points.length) {
       map.setView([points[0].lat, points[0].lon], Math.min(15, maxZoom));
+    } else if (home) {
+      map.setView([home.lat, home.lon], Math.min(11, maxZoom));
     } else if (bounds.length > 1) {
       map.fitBounds(bounds, { padding: [30, 30], maxZoom: 12 });
     } else if (bounds.length === 1) {
@@ -83,6 +100,7 @@
       map.setView([56, 60], 4);
     }
 
+    showLabels();
     if (el.hasAttribute("data-editable")) { picker(el, map); }
     return map;
   }
