@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # ../shared/tools/import_circles.py prints the files that import each other (ARCHITECTURE.md).
 IMPORT_CIRCLES ?= ../shared/tools/import_circles.py
 
-.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean vendor-swagger-ui
+.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean vendor-swagger-ui vendor-leaflet
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Нужен Python 3.11 или новее")'
@@ -74,6 +74,19 @@ vendor-swagger-ui:
 	  && sed -i '/sourceMappingURL/d' $(SWAGGER_UI_DIR)/swagger-ui.css $(SWAGGER_UI_DIR)/swagger-ui-bundle.js \
 	  && echo "swagger-ui-dist $(SWAGGER_UI_VERSION) (npm), Apache-2.0; refreshed by \`make vendor-swagger-ui\`" \
 	     > $(SWAGGER_UI_DIR)/VERSION && rm -rf $$tmp
+
+## vendor-leaflet: refresh the map component's Leaflet from the npm registry (committed files)
+LEAFLET_VERSION ?= 1.9.4
+LEAFLET_DIR := participation/static/vendor/leaflet
+vendor-leaflet:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null \
+	  && tar xzf leaflet-$(LEAFLET_VERSION).tgz && cd - >/dev/null \
+	  && rm -rf $(LEAFLET_DIR) && mkdir -p $(LEAFLET_DIR) \
+	  && cp -r $$tmp/package/dist/leaflet.js $$tmp/package/dist/leaflet.css $$tmp/package/dist/images \
+	     $$tmp/package/LICENSE $(LEAFLET_DIR)/ \
+	  && sed -i '/sourceMappingURL/d' $(LEAFLET_DIR)/leaflet.js \
+	  && echo "leaflet $(LEAFLET_VERSION) (npm), BSD-2-Clause; refreshed by \`make vendor-leaflet\`" \
+	     > $(LEAFLET_DIR)/VERSION && rm -rf $$tmp
 
 bench: translations
 	@ls bench/*.py | grep -v _common | while read b; do echo "== $$b"; $(PY) $$b || exit 1; done

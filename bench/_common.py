@@ -93,15 +93,22 @@ def app_env(
     }
 
 
-def setup(requests: int, instance_prefix: str, database: str) -> argparse.Namespace:
-    """The start of a bench driven by load(): its options (--requests, --threads), a new
-    instance folder in $BENCH_INSTANCE (see instance_dir()), log records up to WARNING off,
-    and `database` dropped and created empty."""
+def setup(
+    requests: int,
+    instance_prefix: str,
+    database: str,
+    more: Callable[[argparse.ArgumentParser], object] | None = None,
+) -> argparse.Namespace:
+    """The start of a bench driven by load(): its options (--requests, --threads, and those
+    `more(parser)` adds), a new instance folder in $BENCH_INSTANCE (see instance_dir()), log
+    records up to WARNING off, and `database` dropped and created empty."""
     import logging
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=requests)
     parser.add_argument("--threads", type=int, default=16)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     os.environ["BENCH_INSTANCE"] = tempfile.mkdtemp(prefix=instance_prefix)
     logging.disable(logging.WARNING)

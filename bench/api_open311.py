@@ -21,12 +21,9 @@ Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 from __future__ import annotations
 
 import argparse
-import logging
 import statistics
-import tempfile
 from datetime import timedelta
 
-import _common
 import appeals_inbox
 import sqlalchemy as sa
 
@@ -41,31 +38,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import flask_migrate
-
-    from participation import create_app
-    from participation.demo.seed import seed_demo
     from participation.extensions import db
 
-    logging.disable(logging.WARNING)
-    instance = tempfile.mkdtemp(prefix="bench-open311-")
-    env = _common.app_env(args.database, instance, _common.DEVELOPMENT)
-    if args.reuse:
-        print(f"Database {args.database}: reusing the messages of a previous run", flush=True)
-        app = create_app(env=env)
-        with app.app_context():
-            flask_migrate.upgrade()  # adds the Open311 index to an older database
-    else:
-        print(f"Database {args.database}: migrating, loading the demo region…", flush=True)
-        _common.recreate_database(args.database)
-        app = create_app(env=env)
-        with app.app_context():
-            flask_migrate.upgrade()
-            seed_demo()
-            db.session.commit()
-        print(f"Generating {args.messages:,} messages…", flush=True)
-        appeals_inbox._generate(app, args.messages, args.database)
-
+    app = appeals_inbox.prepared_app(args.database, args.messages, args.reuse, "bench-open311-")
     with app.app_context():
         total = db.session.scalar(sa.text("SELECT count(*) FROM appeals"))
         latest = db.session.scalar(sa.text("SELECT max(registered_at) FROM appeals"))

@@ -230,6 +230,81 @@ def _generate(app, count: int, database: str = DB_NAME) -> None:
     )
 
 
+def prepared_app(database: str, messages: int, reuse: bool, instance_prefix: str):
+    """The application on `database`: with `reuse`, the messages of a previous run (migrated
+    up to the code's head: new columns and indexes); else the database made anew — migrations,
+    the demo region, `messages` generated messages (_generate)."""
+    import logging
+
+    import flask_migrate
+
+    from participation import create_app
+    from participation.demo.seed import seed_demo
+    from participation.extensions import db
+
+    logging.disable(logging.WARNING)
+    instance = tempfile.mkdtemp(prefix=instance_prefix)
+    env = _common.app_env(database, instance, _common.DEVELOPMENT)
+    if reuse:
+        print(f"Database {database}: reusing the messages of a previous run", flush=True)
+        app = create_app(env=env)
+        with app.app_context():
+            flask_migrate.upgrade()
+        return app
+    print(f"Database {database}: migrating, loading the demo region…", flush=True)
+    _common.recreate_database(database)
+    app = create_app(env=env)
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed_demo()
+        db.session.commit()
+    print(f"Generating {messages:,} messages with INSERT … SELECT generate_series…", flush=True)
+    _generate(app, messages, database)
+    return app
+
+
+def staff_client(app, user_key: str):
+    """A Flask test client holding the session of a logged-in staff member (User.get_id())."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        now = int(time.time())
+        session.update({"_user_id": user_key, "_fresh": True, "login_at": now, "seen_at": now})
+    return client
+
+
+def coordinator_key(app) -> str:
+    """The login key (User.get_id()) of the Уфа administration's coordinator (the demo's
+    persona), after printing what that administration holds by folder."""
+    from participation.core.users import User
+    from participation.demo import data
+    from participation.extensions import db
+
+    with app.app_context():
+        coordinator = db.session.scalar(
+            sa.select(User).where(User.esia_oid == data.PERSONAS["ufa-coordinator"]["esia_oid"])
+        )
+        user_key = coordinator.get_id()
+        held = db.session.execute(
+            sa.text(
+                "SELECT bucket, count(*) FROM appeals WHERE holder_organization_id = "
+                "(SELECT organization_id FROM memberships WHERE user_id = :u LIMIT 1) "
+                "GROUP BY bucket ORDER BY 2 DESC"
+            ),
+            {"u": coordinator.id},
+        ).all()
+        overdue = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM appeals WHERE bucket = 'in_work' AND answer_due_at < now() "
+                "AND holder_organization_id = (SELECT organization_id FROM memberships "
+                "WHERE user_id = :u LIMIT 1)"
+            ),
+            {"u": coordinator.id},
+        )
+    print("  Администрация г. Уфы holds: " + ", ".join(f"{b} {n:,}" for b, n in held))
+    print(f"  of which overdue in work: {overdue:,}")
+    return user_key
+
+
 def _time(client, url: str, repeat: int) -> list[float]:
     for _ in range(5):  # warm-up
         assert client.get(url).status_code == 200, url
@@ -255,63 +330,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    import logging
-
-    import flask_migrate
-
-    from participation import create_app
-    from participation.core.users import User
-    from participation.demo import data
-    from participation.demo.seed import seed_demo
-    from participation.extensions import db
-
-    logging.disable(logging.WARNING)
-    instance = tempfile.mkdtemp(prefix="bench-inbox-")
-    if args.reuse:
-        print(f"Database {DB_NAME}: reusing the messages of a previous run", flush=True)
-        app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
-    else:
-        print(f"Database {DB_NAME}: migrating, loading the demo region…", flush=True)
-        _common.recreate_database(DB_NAME)
-        app = create_app(env=_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
-        with app.app_context():
-            flask_migrate.upgrade()
-            seed_demo()
-            db.session.commit()
-        print(
-            f"Generating {args.messages:,} messages with INSERT … SELECT generate_series…",
-            flush=True,
-        )
-        _generate(app, args.messages)
-
-    with app.app_context():
-        coordinator = db.session.scalar(
-            sa.select(User).where(User.esia_oid == data.PERSONAS["ufa-coordinator"]["esia_oid"])
-        )
-        user_key = coordinator.get_id()
-        held = db.session.execute(
-            sa.text(
-                "SELECT bucket, count(*) FROM appeals WHERE holder_organization_id = "
-                "(SELECT organization_id FROM memberships WHERE user_id = :u LIMIT 1) "
-                "GROUP BY bucket ORDER BY 2 DESC"
-            ),
-            {"u": coordinator.id},
-        ).all()
-        overdue = db.session.scalar(
-            sa.text(
-                "SELECT count(*) FROM appeals WHERE bucket = 'in_work' AND answer_due_at < now() "
-                "AND holder_organization_id = (SELECT organization_id FROM memberships "
-                "WHERE user_id = :u LIMIT 1)"
-            ),
-            {"u": coordinator.id},
-        )
-    print("  Администрация г. Уфы holds: " + ", ".join(f"{b} {n:,}" for b, n in held))
-    print(f"  of which overdue in work: {overdue:,}")
-
-    client = app.test_client()
-    with client.session_transaction() as session:
-        now = int(time.time())
-        session.update({"_user_id": user_key, "_fresh": True, "login_at": now, "seen_at": now})
+    app = prepared_app(DB_NAME, args.messages, args.reuse, "bench-inbox-")
+    client = staff_client(app, coordinator_key(app))
 
     cases = [
         ("baseline GET /healthz (SELECT 1)", "/healthz"),
@@ -354,20 +374,22 @@ def _database_time(app, client, url: str, repeat: int) -> None:
         client.get(url)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    totals = []
+    totals, planning = [], []
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         for _ in range(max(20, repeat // 5)):
-            total = 0.0
+            total = planned = 0.0
             for statement, parameters in statements:
                 cur = raw.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
                 plan = cur.fetchone()[0][0]
                 total += plan["Planning Time"] + plan["Execution Time"]
+                planned += plan["Planning Time"]
             totals.append(total)
+            planning.append(planned)
     print(
         f"database time of that page ({len(statements)} statements on appeals, "
         f"by EXPLAIN ANALYZE): p50 {statistics.median(totals):.1f} ms, "
-        f"p95 {_p(totals, 95):.1f} ms"
+        f"p95 {_p(totals, 95):.1f} ms, of which planning p50 {statistics.median(planning):.1f} ms"
     )
 
 

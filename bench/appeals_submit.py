@@ -45,13 +45,17 @@ def bench_app(warm: bool = False):
     """gunicorn entry point: the real application on the bench database."""
     app = _app()
     if warm:
-        with app.app_context():
-            # Build the topic suggester's index and load pymorphy3 before the clock starts,
-            # as a warmed-up production worker would have.
-            from participation.appeals.suggest import suggest_topic
-
-            suggest_topic("яма на дороге")
+        warm_suggester(app)
     return app
+
+
+def warm_suggester(app) -> None:
+    """Build the topic suggester's index and load pymorphy3 before the clock starts, as a
+    warmed-up production worker would have."""
+    with app.app_context():
+        from participation.appeals.suggest import suggest_topic
+
+        suggest_topic("яма на дороге")
 
 
 _app = _common.app_factory(DB_NAME, "bench-appeals-", REDIS_URL=REDIS)

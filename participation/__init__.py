@@ -135,6 +135,7 @@ API_BLUEPRINTS = (
     "participation.api.resident_views:bp",
     "participation.api.resident_vote_views:bp",
     "participation.api.organization_views:bp",
+    "participation.geo.api_views:bp",
 )
 CLI_GROUPS = (
     "participation.core.cli:jobs_cli",
@@ -145,6 +146,7 @@ CLI_GROUPS = (
     "participation.reports.cli:reports_cli",
     "participation.api.cli:api_cli",
     "participation.api.webhooks.cli:webhooks_cli",
+    "participation.geo.cli:geo_cli",
 )
 
 

@@ -152,6 +152,37 @@ def _api_settings(env: Mapping[str, str]) -> dict[str, Any]:
 # --- end API ---
 
 
+# --- Maps (participation/core/maps.py, static/js/map.js) ---
+
+
+def _map_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The base map's tiles: none by default (nothing is fetched from the internet)."""
+    tile_url = (env.get("MAP_TILE_URL") or "").strip()
+    tile_origin = ""
+    if tile_url:
+        parts = urlsplit(tile_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ConfigError(
+                f"MAP_TILE_URL={tile_url!r}: ожидается https://…/{{z}}/{{x}}/{{y}}.png"
+            )
+        if not all(p in tile_url for p in ("{z}", "{x}", "{y}")):
+            raise ConfigError(f"MAP_TILE_URL={tile_url!r}: в адресе нужны {{z}}, {{x}} и {{y}}")
+        # CSP img-src source for the tiles: "{s}" (a subdomain letter) becomes "*".
+        tile_origin = f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+    max_zoom = _positive_int(env, "MAP_MAX_ZOOM", 18)
+    if max_zoom > 22:
+        raise ConfigError(f"MAP_MAX_ZOOM={max_zoom}: не больше 22")
+    return {
+        "MAP_TILE_URL": tile_url,
+        "MAP_TILE_ORIGIN": tile_origin,
+        "MAP_ATTRIBUTION": (env.get("MAP_ATTRIBUTION") or "").strip(),
+        "MAP_MAX_ZOOM": max_zoom,
+    }
+
+
+# --- end maps ---
+
+
 # --- ESIA: relying party and emulator (participation/auth/esia.py, auth/emulator/) ---
 ESIA_DEFAULT_SCOPES = "openid fullname birthdate gender email mobile addresses"
 ESIA_DEFAULT_ISSUER = "http://esia.gosuslugi.ru/"
@@ -343,6 +374,7 @@ def load_config(
         **_oauth_settings(env),  # residents' mobile apps, above
         **_webhook_settings(env, production),  # webhooks block above
         **_api_settings(env),  # API block above
+        **_map_settings(env),  # maps block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).

@@ -14,9 +14,11 @@ same permission predicates as the staff and resident pages. Views then demand a 
     @require_resident()
     def my_messages(): ...                 # current_user is the resident
 
-Resident tokens are checked by `participation.api.oauth.services.resident_for_access_token(raw)
--> User | None`, imported by name when first needed, so this module works before (and
-without) the OAuth package.
+Resident tokens are checked by `participation.api.oauth.services.resolve_access_token(raw)`,
+imported by name when first needed, so this module works before (and without) the OAuth
+package. It returns the token's grant (the resident as its `user`, the scopes the resident
+allowed the app) or None; the grant is kept on the principal, so the token is looked up once
+per request.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from participation.core.tokens import token_hash
 from participation.core.users import User
 from participation.extensions import db
 
-RESIDENT_HOOK = "participation.api.oauth.services:resident_for_access_token"
+RESIDENT_HOOK = "participation.api.oauth.services:resolve_access_token"
 # Query-string names a token could be smuggled in (RFC 6750 § 2.3 and common habits).
 _HOOK_MODULES = ("participation.api.oauth", "participation.api.oauth.services")
 TOKEN_QUERY_NAMES = frozenset({"access_token", "api_key", "apikey", "token", "bearer"})
@@ -56,6 +58,7 @@ class Principal:
     user: User
     key: ApiKey | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    grant: Any = None  # a resident's: what RESIDENT_HOOK found for the token
 
     @property
     def is_key(self) -> bool:
@@ -99,7 +102,8 @@ def refuse_token_in_query() -> None:
         raise Problem(400, kind="token-in-query")
 
 
-def _resident_for(token: str) -> User | None:
+def _resident_grant(token: str) -> Any:
+    """The grant (with the resident as `user`) behind a resident's token, or None."""
     try:
         hook = import_string(RESIDENT_HOOK)
     except ImportStringError as exc:
@@ -129,10 +133,10 @@ def _principal_for(token: str) -> Principal:
         if record_api_key_use(key):
             db.session.commit()
         return Principal(key.user, key, frozenset(key.scopes.split()))
-    user = _resident_for(token)
-    if user is None or not user.is_active:
+    grant = _resident_grant(token)
+    if grant is None or not grant.user.is_active:
         raise Problem(401, kind="invalid-token", headers=_challenge("invalid_token"))
-    return Principal(user)
+    return Principal(grant.user, grant=grant)
 
 
 def authenticate_request() -> None:

@@ -162,13 +162,19 @@ def finish(response: Response) -> Response:
         )
         db.session.commit()
         return response
-    row = db.session.get(IdempotentRequest, row_id)
-    if row is None:  # the view rolled its transaction back and still answered 2xx
-        return response
-    row.status = response.status_code
-    row.content_type = response.headers.get("Content-Type")
-    row.location = response.headers.get("Location")
-    row.body = response.get_data()
+    # One UPDATE by id (the view's commit expired the row: no reload first). No row: the view
+    # rolled its transaction back and still answered 2xx — nothing to store.
+    db.session.execute(
+        sa.update(IdempotentRequest)
+        .where(IdempotentRequest.id == row_id)
+        .values(
+            status=response.status_code,
+            content_type=response.headers.get("Content-Type"),
+            location=response.headers.get("Location"),
+            body=response.get_data(),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return response
 

@@ -208,6 +208,16 @@ class Appeal(Base):
             sqlite_where=sa.text("sed_number IS NOT NULL"),
         ),
         sa.Index("ix_appeals_author", "author_id", "registered_at"),
+        # Nearby search (participation.geo): a bounding box on the point, the rest of the
+        # filter read from the index on PostgreSQL. Messages without a point are left out.
+        sa.Index(
+            "ix_appeals_point",
+            "latitude",
+            "longitude",
+            postgresql_include=["subcategory_id", "state", "registered_at", "id"],
+            postgresql_where=sa.text("latitude IS NOT NULL"),
+            sqlite_where=sa.text("latitude IS NOT NULL"),
+        ),
         sa.Index("ix_appeals_sweep", "bucket", "answer_due_at"),
         # Russian full-text search over the text; PostgreSQL only (SQLite searches with LIKE).
         sa.Index(

@@ -32,7 +32,7 @@ from participation.appeals.permissions import (
     can_view_own,
 )
 from participation.appeals.presenters import display_tz, register_presenters
-from participation.appeals.routing import submission_territories
+from participation.appeals.routing import region_of, submission_territories
 from participation.auth.eligibility import check, rule_description
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError, render_error
@@ -44,6 +44,7 @@ from participation.core.files import (
 )
 from participation.core.i18n import local_date
 from participation.core.limits import fits_db_int
+from participation.core.maps import home_view, municipal_centres
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -96,6 +97,15 @@ def _territory_choices(
             SelectChoice(territory.id, territory.name, optgroup=region.name if region else None)
         )
     return choices
+
+
+def _map_home(widget_organization: Organization | None):
+    """Where the form's map opens: the widget's territory, else the resident's own."""
+    return (
+        widget_organization.territory
+        if widget_organization is not None
+        else current_user.registration_territory
+    )
 
 
 def _files(attachments_field) -> list:
@@ -181,9 +191,14 @@ def new():
             form.subcategory_id.data, autoselected = best, True
     # Only the territories where someone answers the chosen (or pre-selected) topic.
     form.territory_id.choices = _territory_choices(widget_organization, form.subcategory_id.data)
+    home = _map_home(widget_organization)
+    region = region_of(home) if home is not None else None
     return render_template(
         "appeals/new.html",
         form=form,
+        map_region=region,
+        map_centres=municipal_centres(region),
+        map_home=home_view(home),
         widget_organization=widget_organization,
         suggestions=suggestions,
         autoselected=autoselected,

@@ -37,6 +37,11 @@ def register_security_headers(app: Flask) -> None:
         frameable = getattr(response, FRAMEABLE, False)
         ancestors = "*" if frameable is True else frameable or "'none'"
         csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+        if app.config.get("MAP_TILE_ORIGIN"):
+            # The maps' base tiles (MAP_TILE_URL); none by default.
+            csp = csp.replace(
+                "img-src 'self' data:", f"img-src 'self' data: {app.config['MAP_TILE_ORIGIN']}"
+            )
         response.headers.setdefault("Content-Security-Policy", csp)
         if not frameable:
             response.headers.setdefault("X-Frame-Options", "DENY")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -29,6 +31,14 @@ class Territory(Base):
     level: Mapped[TerritoryLevel] = mapped_column(str_enum(TerritoryLevel, "level"))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"), index=True)
     timezone: Mapped[str] = mapped_column(sa.String(64))
+    # Geometry (participation.geo): the administrative centre's point, WGS 84 degrees, and the
+    # boundary imported from GeoJSON (`flask geo import-boundaries`), a GeoJSON geometry
+    # (Polygon / MultiPolygon) as text; deferred, as it can be large. `boundary_updated_at`
+    # changes with it: the per-process cache of parsed shapes is keyed by it.
+    latitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    boundary_geojson: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    boundary_updated_at: Mapped[datetime | None]
 
     parent: Mapped[Territory | None] = relationship(remote_side=[id])
 
@@ -36,6 +46,13 @@ class Territory(Base):
         sa.CheckConstraint("length(oktmo) IN (2, 8, 11)", name="oktmo_length"),
         sa.CheckConstraint(
             "(level = 'country') = (parent_id IS NULL)", name="only_country_is_root"
+        ),
+        sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="centre_both_or_none"),
+        sa.CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude"),
+        sa.CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude"),
+        sa.CheckConstraint(
+            "(boundary_geojson IS NULL) = (boundary_updated_at IS NULL)",
+            name="boundary_stamped",
         ),
     )
 

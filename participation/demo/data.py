@@ -38,12 +38,17 @@ AKYAR_SELSOVET = "80655415"
 TATARSTAN = "92000000"
 KAZAN = "92701000"
 
-# Parents always come before their children. Keys: oktmo, name, level, parent (OKTMO), timezone.
+# Parents always come before their children. Keys: oktmo, name, level, parent (OKTMO), timezone,
+# centre (latitude, longitude in degrees, WGS 84): the administrative centre's approximate point
+# (a region's is its capital, a district's its administrative centre; the Уфимский район, whose
+# centre is Уфа itself, gets a point of its own territory north-west of the city so that the
+# nearest-centre assignment can tell the two apart).
 # Settlements (поселения) are municipal formations too, so they carry 8-digit codes
 # (district prefix 806xx + 101… for городские поселения, 4xx for сельсоветы).
 TERRITORIES: tuple[dict[str, Any], ...] = (
     {
         "oktmo": COUNTRY,
+        "centre": (55.7558, 37.6173),
         "name": "Российская Федерация",
         "level": TerritoryLevel.COUNTRY,
         "parent": None,
@@ -51,6 +56,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": BASHKORTOSTAN,
+        "centre": (54.7348, 55.9579),
         "name": "Республика Башкортостан",
         "level": TerritoryLevel.REGION,
         "parent": COUNTRY,
@@ -58,6 +64,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": UFA,
+        "centre": (54.7348, 55.9579),
         "name": "городской округ город Уфа",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": BASHKORTOSTAN,
@@ -65,6 +72,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": STERLITAMAK,
+        "centre": (53.6305, 55.9316),
         "name": "городской округ город Стерлитамак",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": BASHKORTOSTAN,
@@ -72,6 +80,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": SALAVAT,
+        "centre": (53.3617, 55.9250),
         "name": "городской округ город Салават",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": BASHKORTOSTAN,
@@ -79,6 +88,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": NEFTEKAMSK,
+        "centre": (56.0890, 54.2640),
         "name": "городской округ город Нефтекамск",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": BASHKORTOSTAN,
@@ -86,6 +96,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": OKTYABRSKY,
+        "centre": (54.4815, 53.4710),
         "name": "городской округ город Октябрьский",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": BASHKORTOSTAN,
@@ -93,6 +104,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": UFA_DISTRICT,
+        "centre": (54.8700, 55.7000),
         "name": "Уфимский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -100,6 +112,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": BELEBEY_DISTRICT,
+        "centre": (54.1040, 54.1120),
         "name": "Белебеевский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -107,6 +120,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": TUYMAZY_DISTRICT,
+        "centre": (54.6020, 53.7090),
         "name": "Туймазинский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -114,6 +128,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": ISHIMBAY_DISTRICT,
+        "centre": (53.4540, 56.0440),
         "name": "Ишимбайский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -121,6 +136,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": BIRSK_DISTRICT,
+        "centre": (55.4150, 55.5310),
         "name": "Бирский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -128,6 +144,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": BLAGOVESHCHENSK_DISTRICT,
+        "centre": (55.0490, 55.9550),
         "name": "Благовещенский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -135,6 +152,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": KHAIBULLINSKY_DISTRICT,
+        "centre": (51.8640, 58.2160),
         "name": "Хайбуллинский муниципальный район",
         "level": TerritoryLevel.MUNICIPAL_DISTRICT,
         "parent": BASHKORTOSTAN,
@@ -142,6 +160,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": BIRSK_TOWN,
+        "centre": (55.4150, 55.5310),
         "name": "городское поселение город Бирск",
         "level": TerritoryLevel.SETTLEMENT,
         "parent": BIRSK_DISTRICT,
@@ -149,6 +168,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": TUYMAZY_TOWN,
+        "centre": (54.6020, 53.7090),
         "name": "городское поселение город Туймазы",
         "level": TerritoryLevel.SETTLEMENT,
         "parent": TUYMAZY_DISTRICT,
@@ -156,6 +176,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": AKYAR_SELSOVET,
+        "centre": (51.8640, 58.2160),
         "name": "сельское поселение Акъярский сельсовет",
         "level": TerritoryLevel.SETTLEMENT,
         "parent": KHAIBULLINSKY_DISTRICT,
@@ -163,6 +184,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": TATARSTAN,
+        "centre": (55.7963, 49.1088),
         "name": "Республика Татарстан",
         "level": TerritoryLevel.REGION,
         "parent": COUNTRY,
@@ -170,6 +192,7 @@ TERRITORIES: tuple[dict[str, Any], ...] = (
     },
     {
         "oktmo": KAZAN,
+        "centre": (55.7963, 49.1088),
         "name": "городской округ город Казань",
         "level": TerritoryLevel.URBAN_OKRUG,
         "parent": TATARSTAN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,7 +55,11 @@ def _seed_territories(counts: dict[str, int]) -> dict[str, Territory]:
         for t in db.session.scalars(sa.select(Territory).where(Territory.oktmo.in_(codes)))
     }
     for record in data.TERRITORIES:
+        latitude, longitude = (Decimal(str(c)) for c in record["centre"])
         if record["oktmo"] in found:
+            existing = found[record["oktmo"]]
+            if existing.latitude is None:  # a database seeded before territories had centres
+                existing.latitude, existing.longitude = latitude, longitude
             continue
         territory = Territory(
             oktmo=record["oktmo"],
@@ -62,6 +67,8 @@ def _seed_territories(counts: dict[str, int]) -> dict[str, Territory]:
             level=record["level"],
             parent=found[record["parent"]] if record["parent"] else None,
             timezone=record["timezone"],
+            latitude=latitude,
+            longitude=longitude,
         )
         db.session.add(territory)
         found[record["oktmo"]] = territory

@@ -195,7 +195,7 @@ def test_each_key_has_its_own_limit_answered_by_a_429_problem(client, org, app, 
 
 
 def test_resident_tokens_come_from_the_oauth_hook(client, org, monkeypatch):
-    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resident_for_access_token")
+    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resolve_access_token")
     resident = f.user(last_name="Жителева")
     db.session.commit()
     monkeypatch.setitem(fake_oauth.TOKENS, "resident-token-1", resident.id)
@@ -223,7 +223,7 @@ def test_without_the_oauth_package_a_resident_token_is_simply_unknown(client, mo
 
 
 def test_a_staff_member_with_a_resident_token_is_still_a_resident_here(client, org, monkeypatch):
-    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resident_for_access_token")
+    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resolve_access_token")
     coordinator = f.staff(org.organization, Role.COORDINATOR)
     db.session.commit()
     monkeypatch.setitem(fake_oauth.TOKENS, "staff-as-resident", coordinator.id)

@@ -46,7 +46,13 @@ KNOWN_IDS = frozenset({"vote_id", "campaign_id", "survey_id", "hearing_id", "reg
 # A generated period (grain + day) is seldom one with statistics: whether these answer 2xx
 # depends on the draw, so they are left out of the 2xx check (test_opendata_statistics.py
 # checks their answers).
-RARELY_VALID_QUERY = "GET /api/v1/open/statistics/regions/{region_id}/"
+# So is a drawn point inside a drawn region, or a drawn service_code that names a topic
+# (tests/geo/test_api.py checks those answers).
+RARELY_VALID_QUERY = (
+    "GET /api/v1/open/statistics/regions/{region_id}/",
+    "GET /api/v1/geo/locate",
+    "GET /api/v1/messages/nearby",
+)
 SEEN: dict[str, list[int]] = {}  # operation → statuses answered in this run
 # The test-only probe (tests/api/probe.py) crashes on purpose there: not an API operation.
 DELIBERATE_FAILURES = frozenset({"/api/v1/probe/fail"})

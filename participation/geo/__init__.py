@@ -1,0 +1,1 @@
+"""Geography: territories' shapes, where a point lies, messages nearby."""

@@ -1,0 +1,111 @@
+"""/api/v1 geography: open messages near a point, and the territory where a point lies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from participation.api.openapi import ApiBlueprint
+from participation.api.problems import Problem
+from participation.appeals.classifier import Subcategory
+from participation.core.errors import FieldError
+from participation.extensions import db
+from participation.geo.api_schemas import LocateOut, LocateQuery, NearbyOut, NearbyQuery
+from participation.geo.services import NEARBY_DAYS, locate_point, nearby_appeals
+
+bp = ApiBlueprint(
+    "api_geo",
+    __name__,
+    url_prefix="/api/v1",
+    description=(
+        "География, без ключа и токена: открытые сообщения рядом с точкой (ничего "
+        "персонального: номер, тема, статус, расстояние, дата) и территория, в которой точка."
+    ),
+)
+
+# The service's field names → the query parameters they came from.
+_QUERY_FIELDS = {
+    "latitude": "query.lat",
+    "longitude": "query.lon",
+    "radius": "query.radius",
+    "region": "query.region",
+    "subcategory": "query.service_code",
+}
+
+
+def _as_problem(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except FieldError as exc:
+        name = _QUERY_FIELDS.get(exc.field, exc.field)
+        raise Problem(
+            422, exc.message, kind="validation", errors={name: [str(exc.message)]}
+        ) from None
+
+
+@bp.route("/messages/nearby")
+@bp.etag
+@bp.arguments(NearbyQuery, location="query", as_kwargs=True)
+@bp.response(200, NearbyOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def nearby(lat: float, lon: float, radius: int, service_code: str):
+    """Открытые сообщения рядом с точкой
+
+    Сообщения в работе (от модерации до «отложено»; отклонённые, с ответом и закрытые — нет)
+    той же подкатегории или другой подкатегории той же категории (`related: true`), за
+    последние 30 дней, в радиусе `radius` метров (по умолчанию 150, не больше 2000), ближние
+    первыми, не больше 20. Ничего персонального: ни автора, ни текста, ни точных координат.
+    """
+    topic_id = db.session.scalar(sa.select(Subcategory.id).where(Subcategory.code == service_code))
+    if topic_id is None:
+        message = _("Услуги (подкатегории) с кодом «%(code)s» нет.", code=service_code)
+        raise Problem(422, message, kind="validation", errors={"query.service_code": [message]})
+    found = _as_problem(lambda: nearby_appeals(lat, lon, topic_id, radius_m=radius))
+    return {
+        "radius": radius,
+        "days": NEARBY_DAYS,
+        "service_code": service_code,
+        "messages": [
+            {
+                "id": m.id,
+                "number": m.number,
+                "service_code": m.subcategory_code,
+                "service_name": m.subcategory_name,
+                "related": not m.same_subcategory,
+                "state": m.state.value,
+                "state_label": m.state_label,
+                "distance": m.distance_m,
+                "registered_on": m.registered_on,
+            }
+            for m in found
+        ],
+    }
+
+
+@bp.route("/geo/locate")
+@bp.etag
+@bp.arguments(LocateQuery, location="query", as_kwargs=True)
+@bp.response(200, LocateOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def locate(lat: float, lon: float, region: int):
+    """Территория, в которой находится точка
+
+    Муниципалитет (или поселение) региона по импортированным границам, а без них — по
+    ближайшему центру. Точка вне региона — ошибка 422 с причиной по-русски.
+    """
+    found = _as_problem(lambda: locate_point(lat, lon, region))
+    municipality = found.municipality
+    return {
+        "territory": {
+            "id": found.territory.id,
+            "name": found.territory.name,
+            "oktmo": found.territory.oktmo,
+            "municipality": (
+                None if municipality is None else {"id": municipality.id, "name": municipality.name}
+            ),
+        },
+        "method": found.method,
+    }
