@@ -61,6 +61,7 @@ def _tokens(app, user_ids: list[int]) -> list[str]:
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     from participation.api.oauth import services as oauth
+    from participation.core.tokens import new_token
     from participation.core.users import User
     from participation.extensions import db
 
@@ -69,7 +70,7 @@ def _tokens(app, user_ids: list[int]) -> list[str]:
         tokens = []
         for user_id in user_ids:
             user = db.session.get(User, user_id)
-            raw_code = oauth.new_secret()
+            raw_code = new_token()
             code = oauth.issue_authorization_code(
                 raw_code,
                 client,
@@ -79,8 +80,8 @@ def _tokens(app, user_ids: list[int]) -> list[str]:
                 code_challenge=create_s256_code_challenge(generate_token(64)),
                 device_name="Бенчмарк",
             )
-            access = oauth.new_secret()
-            pair = {"access_token": access, "refresh_token": oauth.new_secret(), "scope": "appeals"}
+            access = new_token()
+            pair = {"access_token": access, "refresh_token": new_token(), "scope": "appeals"}
             oauth.start_app_session(code, user, pair)
             oauth.mark_code_used(code)
             tokens.append(access)
