@@ -77,12 +77,13 @@ def _organization_page(target: Organization):
     data = {}
     if filters.ok:
         scope, period = filters.scope, filters.period
-        # The topics first: the total of messages open now is folded from their count.
-        by_topic = services.breakdown(scope, period, services.Cut.SUBCATEGORY)
+        # The topics first: the total of messages open now is folded from their count. Neither
+        # the topics' table nor the trend shows a median: not counted for them.
+        by_topic = services.breakdown(scope, period, services.Cut.SUBCATEGORY, medians=False)
         now = services.figures(scope, period)
         before = services.figures(scope, period.previous()) if filters.form.compare.data else None
         cut = p.trend_cut(period)
-        steps = services.trend(scope, period, cut)
+        steps = services.trend(scope, period, cut, medians=False)
         data = {
             "figures": p.key_figures(now, before, filters),
             "now": now,

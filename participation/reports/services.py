@@ -506,20 +506,20 @@ def figures(scope: Scope, period: Period) -> Row:
     return rows.get("all") or _assemble({"all": {}}, {}, {}, None)["all"]
 
 
-def breakdown(scope: Scope, period: Period, cut: Cut) -> list[Row]:
-    """The indicators per municipality, organization, topic, channel or day (labelled)."""
+def breakdown(scope: Scope, period: Period, cut: Cut, *, medians: bool = True) -> list[Row]:
+    """The indicators per municipality, organization, topic, channel or day (labelled);
+    without `medians` the median time to answer is left out (None), and its query with it."""
     _check_period(period)
-    rows = _assemble(
-        _rollup_sums(scope, period, cut), _spreads(scope, period, cut), _snapshot(scope, cut), cut
-    )
+    spreads = _spreads(scope, period, cut) if medians else {}
+    rows = _assemble(_rollup_sums(scope, period, cut), spreads, _snapshot(scope, cut), cut)
     label_rows(cut, rows.values())
     return sorted(rows.values(), key=lambda row: (str(row.label), str(row.key)))
 
 
-def trend(scope: Scope, period: Period, cut: Cut = Cut.MONTH) -> list[Row]:
+def trend(scope: Scope, period: Period, cut: Cut = Cut.MONTH, *, medians: bool = True) -> list[Row]:
     """The period's indicators per day, week or month, every step up to today present,
     oldest first."""
-    rows = {row.key: row for row in breakdown(scope, period, cut)}
+    rows = {row.key: row for row in breakdown(scope, period, cut, medians=medians)}
     steps, day, last = [], period.start, min(period.end, max(platform_today(), period.start))
     while day <= last:
         key = _bucket(cut, day)
