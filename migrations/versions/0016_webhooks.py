@@ -33,10 +33,10 @@ def upgrade():
     sa.CheckConstraint('previous_secret IS NULL OR previous_secret_until IS NOT NULL', name=op.f('ck_webhook_endpoints_previous_secret_expires')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_webhook_endpoints_created_by_id_users')),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_webhook_endpoints_organization_id_organizations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints')),
+    # One address once per organization: a second registration would get every event twice.
+    sa.UniqueConstraint('organization_id', 'url', name=op.f('uq_webhook_endpoints_organization_id_url'))
     )
-    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_webhook_endpoints_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('webhook_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -106,7 +106,4 @@ def downgrade():
         batch_op.drop_index('ix_webhook_events_appeal')
 
     op.drop_table('webhook_events')
-    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_webhook_endpoints_organization_id'))
-
     op.drop_table('webhook_endpoints')

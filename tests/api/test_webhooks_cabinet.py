@@ -214,6 +214,39 @@ def test_editing_keeps_the_secret_and_refuses_bad_input(world, client):
     assert endpoint.event_types == [EventType.APPEAL_RATED] and endpoint.secret == secret
 
 
+def test_the_same_address_twice_is_refused_next_to_the_field(world, client):
+    # A double submit of the form (or a second registration) would get every event twice.
+    login_as(client, world.administrator)
+    values = {"url": "https://sed.example.ru/hook", "events": ALL}
+    assert _post_new(client, **values).status_code == 302
+    response = _post_new(client, **values)
+    assert response.status_code == 400
+    assert "уже зарегистрирован" in _field_error(response.get_data(as_text=True), "url")
+    assert [e.url for e in _endpoints()] == ["https://sed.example.ru/hook"]
+    assert len(db.session.scalars(sa.select(WebhookSubscription)).all()) == len(ALL)
+
+
+def test_editing_onto_another_endpoints_address_is_refused(world, client):
+    w = world
+    endpoint_for(w.city_admin, "https://sed.example.ru/a", actor=w.administrator)
+    second = endpoint_for(w.city_admin, "https://sed.example.ru/b", actor=w.administrator)
+    db.session.commit()
+    login_as(client, w.administrator)
+    url = f"{PAGE}{second.id}/edit"
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "url": "https://sed.example.ru/a",
+            "events": ["appeal.rated"],
+        },
+    )
+    assert response.status_code == 400
+    assert "уже зарегистрирован" in _field_error(response.get_data(as_text=True), "url")
+    db.session.refresh(second)
+    assert second.url == "https://sed.example.ru/b" and len(second.event_types) == len(ALL)
+
+
 def test_rotating_the_secret_from_the_page(world, client):
     w = world
     endpoint = endpoint_for(w.city_admin, "https://sed.example.ru/a", actor=w.administrator)

@@ -40,7 +40,7 @@ class WebhookEndpoint(TimestampMixin, Base):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
     url: Mapped[str] = mapped_column(sa.String(2000))
     description: Mapped[str | None] = mapped_column(sa.String(200))
     secret: Mapped[str] = mapped_column(sa.String(100))
@@ -60,6 +60,8 @@ class WebhookEndpoint(TimestampMixin, Base):
     )
 
     __table_args__ = (
+        # One address once per organization: a second registration would get every event twice.
+        sa.UniqueConstraint("organization_id", "url"),
         sa.CheckConstraint("secret LIKE 'whsec_%'", name="secret_format"),
         sa.CheckConstraint(
             "previous_secret IS NULL OR previous_secret_until IS NOT NULL",

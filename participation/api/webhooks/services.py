@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from participation.api.webhooks.models import (
@@ -148,8 +149,13 @@ def create_endpoint(
     endpoint.subscriptions = [
         WebhookSubscription(event_type=e, created_at=utcnow()) for e in events
     ]
-    db.session.add(endpoint)
-    db.session.flush()
+    _refuse_taken_address(organization.id, url)
+    try:
+        with db.session.begin_nested():
+            db.session.add(endpoint)
+    except IntegrityError:
+        _refuse_taken_address(organization.id, url)  # a twin request was first
+        raise
     audit.record(
         "webhook.endpoint_created",
         endpoint,
@@ -159,6 +165,26 @@ def create_endpoint(
         events=[e.value for e in events],
     )
     return endpoint
+
+
+def _refuse_taken_address(organization_id: int, url: str, but: int | None = None) -> None:
+    """One address once per organization: a second registration (or a double submit of the
+    form) would get every event twice. The unique constraint holds it under races."""
+    taken = db.session.scalar(
+        sa.select(WebhookEndpoint.id).where(
+            WebhookEndpoint.organization_id == organization_id,
+            WebhookEndpoint.url == url,
+            WebhookEndpoint.id != but if but is not None else sa.true(),
+        )
+    )
+    if taken is not None:
+        raise FieldError(
+            "url",
+            _l(
+                "Этот адрес уже зарегистрирован для организации: откройте его в списке и "
+                "отметьте нужные события там."
+            ),
+        )
 
 
 def update_endpoint(
@@ -173,6 +199,7 @@ def update_endpoint(
     url = _clean_url(url)
     description = _clean_description(description)
     events = _clean_events(event_types)
+    _refuse_taken_address(endpoint.organization_id, url, but=endpoint.id)
     kept = {s.event_type: s for s in endpoint.subscriptions}
     endpoint.subscriptions = [
         kept.get(e) or WebhookSubscription(event_type=e, created_at=utcnow()) for e in events
