@@ -13,53 +13,19 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from participation.hearings.models import RemarkStatus
 from tests.api.opendata_helpers import assert_no_personal_data, csv_rows, problem
-from tests.reports.conftest import (
-    ballot,
-    campaign,
-    directline,
-    hearing,
-    local,
-    question,
-    remark,
-    rollup,
-)
+from tests.reports.conftest import MAY_REMARK_TEXT, fill_may, rollup
 from tests.reports.conftest import w as w  # a fixture
 
 NOW = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
 MAY = "grain=month&day=2026-05-10"
-REMARK_TEXT = "Уберите мусорные баки от окон дома 12, в них роется Агриппина"
+REMARK_TEXT = MAY_REMARK_TEXT
 
 
 @pytest.fixture
 def filled(w):
-    """Уфимск in May: 3 pothole messages (small), 12 on street lights with 3 ratings; 7
-    street-light messages in April; 3 ballots, a remark and a direct-line question."""
     with time_machine.travel(NOW, tick=False):
-        rollup(
-            w, w.city_admin, w.city, date(2026, 5, 5), received=3, answered=3, answered_on_time=3
-        )
-        rollup(
-            w,
-            w.city_admin,
-            w.city,
-            date(2026, 5, 6),
-            subcategory=w.lights,
-            received=12,
-            answered=10,
-            answered_on_time=9,
-            ratings=3,
-            rating_sum=15,
-            rated_high=3,
-        )
-        rollup(w, w.city_admin, w.city, date(2026, 4, 6), subcategory=w.lights, received=7)
-        c = campaign(w.city_admin, w.city, local(date(2026, 5, 1)), local(date(2026, 5, 10)))
-        for day in (1, 2, 3):
-            ballot(c, date(2026, 5, day))
-        h = hearing(w.city_admin, w.city, date(2026, 5, 1), date(2026, 5, 14))
-        remark(h, local(date(2026, 5, 2)), status=RemarkStatus.PUBLISHED, text=REMARK_TEXT)
-        question(w, directline(w, w.government), w.city, local(date(2026, 5, 5)))
+        fill_may(w)
         yield w
 
 

@@ -306,3 +306,35 @@ def rollup(w, org, territory, day: date, subcategory=None, **counters) -> Appeal
     db.session.flush()
     recount_summaries(day, day)
     return row
+
+
+MAY_REMARK_TEXT = "Уберите мусорные баки от окон дома 12, в них роется Агриппина"
+
+
+def fill_may(w) -> None:
+    """Уфимск in May 2026 (the public figures' fixture): 3 pothole messages (a small count),
+    12 on street lights with 3 ratings; 7 street-light messages in April; 3 ballots, a
+    published remark and a direct-line question."""
+    from participation.hearings.models import RemarkStatus
+
+    rollup(w, w.city_admin, w.city, date(2026, 5, 5), received=3, answered=3, answered_on_time=3)
+    rollup(
+        w,
+        w.city_admin,
+        w.city,
+        date(2026, 5, 6),
+        subcategory=w.lights,
+        received=12,
+        answered=10,
+        answered_on_time=9,
+        ratings=3,
+        rating_sum=15,
+        rated_high=3,
+    )
+    rollup(w, w.city_admin, w.city, date(2026, 4, 6), subcategory=w.lights, received=7)
+    c = campaign(w.city_admin, w.city, local(date(2026, 5, 1)), local(date(2026, 5, 10)))
+    for day in (1, 2, 3):
+        ballot(c, date(2026, 5, day))
+    h = hearing(w.city_admin, w.city, date(2026, 5, 1), date(2026, 5, 14))
+    remark(h, local(date(2026, 5, 2)), status=RemarkStatus.PUBLISHED, text=MAY_REMARK_TEXT)
+    question(w, directline(w, w.government), w.city, local(date(2026, 5, 5)))

@@ -11,22 +11,12 @@ import time_machine
 
 from participation.core.organizations import OrganizationKind
 from participation.extensions import db
-from participation.hearings.models import RemarkStatus
 from tests.browser import WCAG_21_AA, axe_violations, esia_login, serve_platform, shot
-from tests.reports.conftest import (
-    ballot,
-    campaign,
-    directline,
-    hearing,
-    local,
-    question,
-    remark,
-    rollup,
-)
+from tests.reports.conftest import MAY_REMARK_TEXT, fill_may, rollup
 
 NOW = datetime(2026, 6, 15, 7, 0, tzinfo=UTC)
 MAY = "?grain=month&day=2026-05-10"
-REMARK_TEXT = "Уберите мусорные баки от окон дома 12, в них роется Агриппина"
+REMARK_TEXT = MAY_REMARK_TEXT
 QUESTION_TEXT = "Когда починят дорогу?"
 
 
@@ -38,29 +28,7 @@ def now():
 
 @pytest.fixture
 def filled(w, now):
-    # Уфимск: 3 messages about potholes (small), 12 about street lights; 3 ratings.
-    rollup(w, w.city_admin, w.city, date(2026, 5, 5), received=3, answered=3, answered_on_time=3)
-    rollup(
-        w,
-        w.city_admin,
-        w.city,
-        date(2026, 5, 6),
-        subcategory=w.lights,
-        received=12,
-        answered=10,
-        answered_on_time=9,
-        ratings=3,
-        rating_sum=15,
-        rated_high=3,
-    )
-    rollup(w, w.city_admin, w.city, date(2026, 4, 6), subcategory=w.lights, received=7)
-    c = campaign(w.city_admin, w.city, local(date(2026, 5, 1)), local(date(2026, 5, 10)))
-    for day in (1, 2, 3):
-        ballot(c, date(2026, 5, day))
-    h = hearing(w.city_admin, w.city, date(2026, 5, 1), date(2026, 5, 14))
-    remark(h, local(date(2026, 5, 2)), status=RemarkStatus.PUBLISHED, text=REMARK_TEXT)
-    line = directline(w, w.government)
-    question(w, line, w.city, local(date(2026, 5, 5)))
+    fill_may(w)
     return w
 
 
