@@ -14,11 +14,9 @@ same permission predicates as the staff and resident pages. Views then demand a 
     @require_resident()
     def my_messages(): ...                 # current_user is the resident
 
-Resident tokens are checked by `participation.api.oauth.services.resolve_access_token(raw)`,
-imported by name when first needed, so this module works before (and without) the OAuth
-package. It returns the token's grant (the resident as its `user`, the scopes the resident
-allowed the app) or None; the grant is kept on the principal, so the token is looked up once
-per request.
+Resident tokens are checked by `participation.api.oauth.services.resolve_access_token(raw)`:
+the token's grant (the resident as its `user`, the scopes the resident allowed the app) or
+None; the grant is kept on the principal, so the token is looked up once per request.
 """
 
 from __future__ import annotations
@@ -32,9 +30,9 @@ from typing import Any
 from flask import g, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
-from werkzeug.utils import ImportStringError, import_string
 
 from participation.api.models import ApiKey, ApiScope
+from participation.api.oauth.services import AccessGrant, resolve_access_token
 from participation.api.problems import Problem
 from participation.api.services import (
     KEY_PREFIX,
@@ -45,9 +43,7 @@ from participation.core.tokens import token_hash
 from participation.core.users import User
 from participation.extensions import db
 
-RESIDENT_HOOK = "participation.api.oauth.services:resolve_access_token"
 # Query-string names a token could be smuggled in (RFC 6750 § 2.3 and common habits).
-_HOOK_MODULES = ("participation.api.oauth", "participation.api.oauth.services")
 TOKEN_QUERY_NAMES = frozenset({"access_token", "api_key", "apikey", "token", "bearer"})
 
 
@@ -58,7 +54,7 @@ class Principal:
     user: User
     key: ApiKey | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
-    grant: Any = None  # a resident's: what RESIDENT_HOOK found for the token
+    grant: AccessGrant | None = None  # a resident's: what the token allows the app
 
     @property
     def is_key(self) -> bool:
@@ -102,18 +98,6 @@ def refuse_token_in_query() -> None:
         raise Problem(400, kind="token-in-query")
 
 
-def _resident_grant(token: str) -> Any:
-    """The grant (with the resident as `user`) behind a resident's token, or None."""
-    try:
-        hook = import_string(RESIDENT_HOOK)
-    except ImportStringError as exc:
-        missing = getattr(exc.exception, "name", None)
-        if isinstance(exc.exception, ModuleNotFoundError) and missing in _HOOK_MODULES:
-            return None  # the OAuth package is not in this build: no resident tokens
-        raise
-    return hook(token)
-
-
 def _principal_for(token: str) -> Principal:
     if token.startswith(KEY_PREFIX):
         key = find_api_key(token)
@@ -133,7 +117,7 @@ def _principal_for(token: str) -> Principal:
         if record_api_key_use(key):
             db.session.commit()
         return Principal(key.user, key, frozenset(key.scopes.split()))
-    grant = _resident_grant(token)
+    grant = resolve_access_token(token)
     if grant is None or not grant.user.is_active:
         raise Problem(401, kind="invalid-token", headers=_challenge("invalid_token"))
     return Principal(grant.user, grant=grant)

@@ -13,26 +13,18 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
-from flask import g
 from flask_babel import gettext as _
 
-from participation.api.auth import bearer_token, current_principal, require_resident
+from participation.api.auth import current_principal, require_resident
 from participation.api.oauth.scopes import SCOPE_TITLES
-from participation.api.oauth.services import AccessGrant, resolve_access_token
+from participation.api.oauth.services import AccessGrant
 from participation.api.problems import Problem
-
-_GRANT = "resident_grant"
 
 
 def current_grant() -> AccessGrant | None:
-    """The grant behind this request's resident token: the one authenticate_request() found
-    (auth.RESIDENT_HOOK), else looked up once per request."""
+    """The grant behind this request's resident token (authenticate_request() found it)."""
     principal = current_principal()
-    if principal is not None and isinstance(principal.grant, AccessGrant):
-        return principal.grant
-    if _GRANT not in g:
-        setattr(g, _GRANT, resolve_access_token(bearer_token()))
-    return g.get(_GRANT)
+    return principal.grant if principal is not None else None
 
 
 def _insufficient(scope: str) -> Problem:

@@ -7,15 +7,14 @@ import time
 
 import pytest
 
-from participation.api import auth
 from participation.appeals.classifier import Category, Subcategory
 from participation.auth.sessions import SEEN_AT
 from participation.core.users import Role
 from participation.extensions import db
 from tests import factories as f
-from tests.api import fake_oauth
 from tests.api.conftest import bearer, issue
 from tests.api.openapi_check import check_problem
+from tests.api.resident_support import Tokens
 from tests.helpers import login_as
 
 
@@ -194,40 +193,25 @@ def test_each_key_has_its_own_limit_answered_by_a_429_problem(client, org, app, 
 # --- resident tokens ------------------------------------------------------------------------
 
 
-def test_resident_tokens_come_from_the_oauth_hook(client, org, monkeypatch):
-    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resolve_access_token")
+def test_a_resident_token_makes_the_resident_the_caller(client, org):
     resident = f.user(last_name="Жителева")
+    token = Tokens()(resident)
     db.session.commit()
-    monkeypatch.setitem(fake_oauth.TOKENS, "resident-token-1", resident.id)
-    response = client.get("/api/v1/probe/mine", headers=bearer("resident-token-1"))
+    response = client.get("/api/v1/probe/mine", headers=bearer(token))
     assert response.status_code == 200
     assert response.get_json()["id"] == resident.id
     assert "Set-Cookie" not in response.headers
+    assert check_problem(client.get("/api/v1/me", headers=bearer(token)))["status"] == 403
+    _key, key_token = issue(org)
     assert (
-        check_problem(client.get("/api/v1/me", headers=bearer("resident-token-1")))["status"] == 403
-    )
-    _key, token = issue(org)
-    assert check_problem(client.get("/api/v1/probe/mine", headers=bearer(token)))["status"] == 403
-    assert check_problem(client.get("/api/v1/probe/mine", headers=bearer("nope")))["status"] == 401
-
-
-def test_without_the_oauth_package_a_resident_token_is_simply_unknown(client, monkeypatch):
-    monkeypatch.setattr(auth, "RESIDENT_HOOK", "participation.api.oauth_absent.services:x")
-    monkeypatch.setattr(
-        auth,
-        "_HOOK_MODULES",
-        ("participation.api.oauth_absent", "participation.api.oauth_absent.services"),
+        check_problem(client.get("/api/v1/probe/mine", headers=bearer(key_token)))["status"] == 403
     )
     body = check_problem(client.get("/api/v1/probe/mine", headers=bearer("some-app-token")))
     assert (body["status"], body["title"]) == (401, "Неверный токен")
 
 
-def test_a_staff_member_with_a_resident_token_is_still_a_resident_here(client, org, monkeypatch):
-    monkeypatch.setattr(auth, "RESIDENT_HOOK", "tests.api.fake_oauth:resolve_access_token")
+def test_a_staff_member_with_a_resident_token_is_still_a_resident_here(client, org):
     coordinator = f.staff(org.organization, Role.COORDINATOR)
+    token = Tokens()(coordinator)
     db.session.commit()
-    monkeypatch.setitem(fake_oauth.TOKENS, "staff-as-resident", coordinator.id)
-    assert (
-        check_problem(client.get("/api/v1/me", headers=bearer("staff-as-resident")))["status"]
-        == 403
-    )
+    assert check_problem(client.get("/api/v1/me", headers=bearer(token)))["status"] == 403
