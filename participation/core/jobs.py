@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -124,6 +126,14 @@ class _Worker(Worker):
     RQ's own flag is set only when a job was running."""
 
     stop_asked = False
+    stopped_before_start: threading.Event
+
+    def _install_signal_handlers(self) -> None:
+        """RQ installs its handlers after it has logged "Listening on"; a stop sent before
+        (a deploy restarting a worker that is just starting) is honoured now, not lost."""
+        super()._install_signal_handlers()
+        if self.stopped_before_start.is_set():
+            self.stop_asked = self._stop_requested = True
 
     def handle_warm_shutdown_request(self) -> None:
         self.stop_asked = True
@@ -154,17 +164,24 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
     connection = Redis.from_url(
         app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30
     )
+    stopped = threading.Event()
     pause = 1.0
     while True:
+        # Ours while no RQ worker runs (waiting for Redis, starting up); RQ's once it works.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopped.set())
+        if stopped.is_set():
+            return
         try:
             connection.ping()
         except RedisError as exc:
             log.warning("Redis unreachable (%s); worker retries in %.0f s", exc, pause)
-            time.sleep(pause)
+            stopped.wait(pause)
             pause = min(pause * 2, WORKER_BACKOFF_MAX)
             continue
         pause = 1.0
         worker = _Worker(queues, connection=connection)
+        worker.stopped_before_start = stopped
         worker.max_connection_wait_time = WORKER_BACKOFF_MAX  # RQ's own retries while idle
         try:
             worker.work(burst=burst, with_scheduler=True)

@@ -229,14 +229,15 @@ def test_a_protocol_whose_worker_was_killed_mid_build_is_built_after_the_sweep(
 @pytest.mark.parametrize("busy", [False, True], ids=["idle", "mid-job"])
 def test_the_worker_stops_on_sigterm_idle_or_mid_job(app, private_redis, tmp_path, busy):
     """What a supervisor's stop sends (systemd, a deploy): the worker exits, after the job it
-    is running; it does not take the signal for a lost Redis and start listening again."""
+    is running; it does not take the signal for a lost Redis and start listening again.
+    The signal is sent as soon as RQ says "Listening on", before RQ has its own handlers."""
     from redis import Redis
     from rq import Queue
 
     log = tmp_path / "worker.log"
     worker = _start_worker(app, private_redis.url, log)
     try:
-        assert wait_for(lambda: "Listening on" in log.read_text()), log.read_text()
+        assert wait_for(lambda: "Listening on" in log.read_text(), step=0.01), log.read_text()
         if busy:
             queue = Queue("default", connection=Redis.from_url(private_redis.url))
             job = queue.enqueue("time.sleep", 2)
@@ -248,4 +249,19 @@ def test_the_worker_stops_on_sigterm_idle_or_mid_job(app, private_redis, tmp_pat
         if busy:
             assert job.get_status(refresh=True) == "finished"
     finally:
+        _stop_worker(worker)
+
+
+@pytest.mark.committed
+def test_the_worker_stops_on_sigterm_while_it_waits_for_redis(app, private_redis, tmp_path):
+    log = tmp_path / "worker.log"
+    private_redis.stop()
+    worker = _start_worker(app, private_redis.url, log)
+    try:
+        assert wait_for(lambda: "Redis unreachable" in log.read_text(), 20), log.read_text()
+        worker.send_signal(signal.SIGTERM)
+        assert wait_for(lambda: worker.poll() is not None, 10), log.read_text()
+        assert worker.returncode == 0
+    finally:
+        private_redis.start()
         _stop_worker(worker)
