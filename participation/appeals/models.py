@@ -66,6 +66,13 @@ class AnswerStatus(enum.StrEnum):
     RETURNED = "returned"  # возвращён руководителем с замечаниями
 
 
+class MergeKind(enum.StrEnum):
+    """How a message came to follow another one about the same problem."""
+
+    JOINED = "joined"  # the resident joined it from the form instead of sending their own
+    MERGED = "merged"  # staff merged this duplicate into it
+
+
 class RatingVia(enum.StrEnum):
     CABINET = "cabinet"
     LINK = "link"
@@ -142,6 +149,11 @@ class Appeal(Base):
     # A low rating opens a new cycle at the higher organization, linked to this one.
     cycle: Mapped[int] = mapped_column(default=1)
     review_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), unique=True)
+    # A duplicate follows its main message: it waits in state `merged`, receives the main
+    # message's answer and is rated by its own author (participation.appeals.services.merging).
+    # The link stays after the answer; analytics count only messages that follow nobody.
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("appeals.id"), index=True)
+    merge_kind: Mapped[MergeKind | None] = mapped_column(str_enum(MergeKind, "merge_kind"))
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     subcategory: Mapped[Subcategory] = relationship(foreign_keys=[subcategory_id])
@@ -158,6 +170,9 @@ class Appeal(Base):
     executor: Mapped[User | None] = relationship(foreign_keys=[executor_id])
     review_of: Mapped[Appeal | None] = relationship(remote_side=[id], foreign_keys=[review_of_id])
     sed_organization: Mapped[Organization | None] = relationship(foreign_keys=[sed_organization_id])
+    merged_into: Mapped[Appeal | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("submitted_by_id", "submission_key"),
@@ -173,6 +188,22 @@ class Appeal(Base):
         sa.CheckConstraint("term_days > 0", name="term_positive"),
         sa.CheckConstraint("coordination_due_at <= answer_due_at", name="coordination_first"),
         sa.CheckConstraint("cycle >= 1", name="cycle_positive"),
+        sa.CheckConstraint(
+            "(merged_into_id IS NULL) = (merge_kind IS NULL)", name="merge_kind_with_main"
+        ),
+        sa.CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
+        sa.CheckConstraint(
+            "state <> 'merged' OR merged_into_id IS NOT NULL", name="merged_has_main"
+        ),
+        # A resident joins a message once (staff may still merge two of their duplicates).
+        sa.Index(
+            "ix_appeals_joined_once",
+            "merged_into_id",
+            "author_id",
+            unique=True,
+            postgresql_where=sa.text("merge_kind = 'joined'"),
+            sqlite_where=sa.text("merge_kind = 'joined'"),
+        ),
         sa.CheckConstraint(
             "(sed_number IS NULL AND sed_registered_on IS NULL AND sed_organization_id IS NULL "
             "AND sed_registered_at IS NULL) OR (sed_number IS NOT NULL AND sed_registered_on IS "

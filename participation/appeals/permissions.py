@@ -77,7 +77,12 @@ def can_rate(user: Any, appeal: Appeal) -> bool:
 
 
 def can_return_for_rework(user: Any, appeal: Appeal) -> bool:
-    return can_rate(user, appeal) and appeal.rework_count < MAX_REWORKS
+    """Not for a duplicate answered with its main message: one answer, rated by each author."""
+    return (
+        can_rate(user, appeal)
+        and appeal.rework_count < MAX_REWORKS
+        and appeal.merged_into_id is None
+    )
 
 
 def can_view_own(user: Any, appeal: Appeal) -> bool:
@@ -183,9 +188,25 @@ def can_view_answer_files(user: Any, answer_id: str) -> bool:
     if answer is None:
         return False
     appeal = db.session.get(Appeal, answer.appeal_id)
-    if is_author(user, appeal):
+    if is_author(user, appeal) or _follows_answered(user, appeal):
         return answer.status == AnswerStatus.APPROVED
     return _staff_sees(user, appeal)
+
+
+def _follows_answered(user: Any, appeal: Appeal) -> bool:
+    """The author of a duplicate that received this message's answer (joined or merged)."""
+    return _authenticated(user) and (
+        db.session.scalar(
+            sa.select(Appeal.id)
+            .where(
+                Appeal.merged_into_id == appeal.id,
+                Appeal.author_id == user.id,
+                Appeal.state != AppealState.MERGED,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _staff_sees(user: Any, appeal: Appeal) -> bool:

@@ -27,6 +27,8 @@ class AppealState(enum.StrEnum):
     ANSWERED = "answered"  # ответ направлен заявителю, ждёт оценки
     CLOSED = "closed"  # работа завершена
     ESCALATED = "escalated"  # низкая оценка: передано на рассмотрение вышестоящей организации
+    # Объединено с основным сообщением о той же проблеме: ждёт его ответа (merging.py).
+    MERGED = "merged"
 
 
 class Action(enum.StrEnum):
@@ -147,6 +149,7 @@ _STATE_BUCKETS = {
     S.REJECTED: Bucket.DONE,
     S.CLOSED: Bucket.DONE,
     S.ESCALATED: Bucket.DONE,
+    S.MERGED: Bucket.DONE,  # handled here by merging; the main message is the one worked on
 }
 OPEN_BUCKETS = frozenset(
     {Bucket.NEW, Bucket.IN_WORK, Bucket.RETURNED, Bucket.APPROVAL, Bucket.POSTPONED}
@@ -171,6 +174,7 @@ STATE_LABELS = {
     S.ANSWERED: _l("Дан ответ"),
     S.CLOSED: _l("Закрыто"),
     S.ESCALATED: _l("Передано в вышестоящую организацию"),
+    S.MERGED: _l("Объединено с другим сообщением"),
 }
 
 # What a resident sees: fewer, plainer steps.
@@ -185,6 +189,7 @@ RESIDENT_STATE_LABELS = {
     S.ANSWERED: _l("Получен ответ"),
     S.CLOSED: _l("Закрыто"),
     S.ESCALATED: _l("На рассмотрении вышестоящей организации"),
+    S.MERGED: _l("Ждёт ответа вместе с сообщением о той же проблеме"),
 }
 
 ACTION_LABELS = {

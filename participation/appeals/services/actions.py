@@ -43,6 +43,7 @@ from participation.appeals.services.common import (
     offered_topic_ids,
     setting,
 )
+from participation.appeals.services.merging import answer_followers
 from participation.appeals.services.reading import (
     current_draft,
 )
@@ -470,7 +471,7 @@ def approve_answer(
         draft.decided_by_id = actor.id
         a.answered_at = utcnow()
 
-    return transition(
+    event = transition(
         appeal,
         Action.APPROVE,
         actor,
@@ -479,6 +480,8 @@ def approve_answer(
         effect=effect,
         **kw,
     )
+    answer_followers(appeal, event)
+    return event
 
 
 def return_draft(appeal: Appeal, actor: User, remarks: str | None, **kw: Any) -> AppealEvent:

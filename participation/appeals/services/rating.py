@@ -245,6 +245,14 @@ def _open_review_cycle(
 def return_for_rework(appeal: Appeal, user: User, comment: str | None) -> AppealEvent:
     """The author sends the answer back: the executor must work on it again."""
     comment = _clean_comment(comment, "comment", required=_l("Напишите, что не так с ответом."))
+    if appeal.merged_into_id is not None and appeal.state == AppealState.ANSWERED:
+        raise Conflict(
+            _l(
+                "Ответ дан на общее сообщение № %(main)s: его можно только оценить; при низкой "
+                "оценке сообщение рассмотрит вышестоящая организация.",
+                main=appeal.merged_into_id,
+            )
+        )
     if appeal.rework_count >= MAX_REWORKS and appeal.state == AppealState.ANSWERED:
         raise Conflict(_l("Ответ уже возвращался на доработку; теперь его можно только оценить."))
 

@@ -13,6 +13,7 @@ from participation.appeals.models import (
     AppealEvent,
     AppealRating,
 )
+from participation.appeals.workflow import AppealState
 from participation.core.files import Attachment
 from participation.extensions import db
 
@@ -28,10 +29,14 @@ def current_draft(appeal: Appeal) -> AppealAnswer | None:
 
 
 def approved_answer(appeal: Appeal) -> AppealAnswer | None:
-    """The answer the resident received (the latest approved one)."""
+    """The answer the resident received (the latest approved one); a duplicate that follows a
+    main message receives that message's answer."""
+    source = appeal.id
+    if appeal.merged_into_id is not None and appeal.state != AppealState.MERGED:
+        source = appeal.merged_into_id
     return db.session.scalar(
         sa.select(AppealAnswer)
-        .where(AppealAnswer.appeal_id == appeal.id, AppealAnswer.status == AnswerStatus.APPROVED)
+        .where(AppealAnswer.appeal_id == source, AppealAnswer.status == AnswerStatus.APPROVED)
         .order_by(AppealAnswer.id.desc())
         .limit(1)
     )
