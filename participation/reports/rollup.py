@@ -46,6 +46,10 @@ REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
 REFRESH_LOCK = 7_140_001  # any constant no other advisory lock uses
 
 
+# Messages counted as messages: not a duplicate following another one.
+COUNTED = Appeal.merged_into_id.is_(None)
+
+
 def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """A UTC window surely holding every moment of local days first…last, in any zone."""
     start = datetime.combine(first - timedelta(days=1), time(), UTC)
@@ -86,6 +90,8 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
         )
 
     on_time = a.answered_at <= a.answer_due_at
+    # A duplicate that follows a main message (joined or merged) is the same message: its
+    # receipt and answer are counted once, on the main one; its author's rating counts.
     answered = fact(
         a.answered_at,
         a.executor_organization_id,
@@ -98,9 +104,9 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             "fast_track_answered": _one(a.fast_track),
             "fast_track_on_time": _one(sa.and_(a.fast_track, on_time)),
         },
-    )
+    ).where(COUNTED)
     received = fact(a.registered_at, a.executor_organization_id, {"received": 1}).where(
-        a.state != AppealState.REJECTED
+        a.state != AppealState.REJECTED, COUNTED
     )
     rejected = fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1}).where(
         a.state == AppealState.REJECTED
@@ -175,7 +181,7 @@ def answer_day_facts(first: date, last: date) -> sa.Select:
             sa.func.count().label("answers"),
         )
         .join(t, t.id == a.territory_id)
-        .where(a.answered_at >= lo, a.answered_at < hi, day >= first, day <= last)
+        .where(a.answered_at >= lo, a.answered_at < hi, day >= first, day <= last, COUNTED)
         .group_by(
             day, a.territory_id, a.executor_organization_id, a.subcategory_id, a.channel, took
         )

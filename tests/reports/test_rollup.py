@@ -337,3 +337,29 @@ def test_a_running_period_is_compared_with_as_many_days_before():
     assert week.previous(today=date(2026, 12, 2)) == r.Period(
         date(2026, 11, 23), date(2026, 11, 25), r.Grain.WEEK
     )
+
+
+def test_a_merged_duplicate_counts_once_and_its_authors_rating_counts(world):
+    """Three residents, one pothole: the main message, one who joined, one merged by staff. The
+    city received and answered one message; three authors rated the one answer."""
+    from participation.appeals.services.merging import join_appeal, merge_appeals
+    from tests.appeals.conftest import new_key
+    from tests.factories import user
+
+    w = world
+    with time_machine.travel(START, tick=False):
+        main = submit(w)
+        to_work(w, main)
+        duplicate = submit(w, author=w.other_resident)
+        to_work(w, duplicate)
+        merge_appeals(duplicate, main, w.coordinator)
+        third = user(registration_territory=w.city)
+        joined = join_appeal(main, third, submission_key=new_key())
+        answer(w, main)
+        for appeal, author, score in ((main, w.resident, 5), (duplicate, w.other_resident, 4)):
+            s.rate_appeal(appeal, author, score)
+        s.rate_appeal(joined, third, 3)
+    db.session.flush()
+    got = counters(r.Scope(w.region.id, organization_ids=frozenset({w.city_admin.id})))["all"]
+    assert (got["received"], got["answered"]) == (1, 1)
+    assert (got["ratings"], got["rating_sum"]) == (3, 12)
