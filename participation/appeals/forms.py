@@ -179,3 +179,24 @@ class PostponeForm(ActionForm):
 
 class ReturnForm(ActionForm):
     comment = TextAreaField(_l("Замечания к проекту ответа"))
+
+
+class MergeForm(Form):
+    """Staff: this message repeats another one (its number)."""
+
+    class Meta:
+        csrf = False  # CSRFProtect checks every POST app-wide
+
+    main = StringField(
+        _l("Номер основного сообщения"),
+        description=_l("Ответ по основному сообщению получат авторы обоих; оценят каждый сам."),
+    )
+    comment = TextAreaField(_l("Комментарий (необязательно)"))
+
+    def validate_main(self, field: StringField) -> None:
+        value = (field.data or "").strip().lstrip("№").strip()
+        if not value:
+            raise ValidationError(_l("Укажите номер основного сообщения."))
+        if not value.isdigit() or len(value) > 12:
+            raise ValidationError(_l("Номер сообщения — целое число, например 1234."))
+        field.data = value

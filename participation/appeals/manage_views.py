@@ -18,6 +18,7 @@ from participation.appeals.forms import (
     AssignForm,
     CallerForm,
     DraftForm,
+    MergeForm,
     OrganizationForm,
     PostponeForm,
     RedirectForm,
@@ -189,6 +190,7 @@ def _render_card(
     failed: ActionForm | None = None,
     status=200,
     staged: list[Attachment] | None = None,
+    merge_form: MergeForm | None = None,
 ):
     actions = [
         a
@@ -235,7 +237,25 @@ def _render_card(
         earlier_answer_files=_attachments(
             "appeal_answer", [earlier_answer_id] if earlier_answer_id else []
         ),
+        **_duplicates(appeal, organization, merge_form),
     ), status
+
+
+def _duplicates(
+    appeal: Appeal, organization: Organization, form: MergeForm | None
+) -> dict[str, Any]:
+    """The card's «Повторы» part: what this message follows, who follows it, candidates."""
+    may_merge = services.may_merge_from(current_user, appeal)
+    main = appeal.merged_into
+    return {
+        "main": main,
+        "main_visible": main is not None and can_view_as_staff(current_user, main, organization),
+        "followers": services.followers_of(appeal),
+        "may_merge": may_merge,
+        "may_unmerge": main is not None and services.can_merge(current_user, appeal, main),
+        "candidates": services.duplicate_candidates(appeal) if may_merge else [],
+        "merge_form": form or MergeForm(formdata=None),
+    }
 
 
 def _staged(form: Any) -> list[Attachment]:
@@ -308,6 +328,56 @@ def act(appeal_id: int, action_name: str):
     ):
         return redirect(url_for("appeals_backoffice.card", appeal_id=appeal_id))
     return redirect(url_for("appeals_backoffice.inbox"))
+
+
+@bp.post("/<int:appeal_id>/merge")
+def merge(appeal_id: int):
+    """This message repeats another one: it follows that one's answer from now on."""
+    appeal, organization = _load(appeal_id)
+    require(services.may_merge_from(current_user, appeal), reason="merge not allowed")
+    form = MergeForm(request.form)
+    if form.validate():
+        main = db.session.get(Appeal, int(form.main.data))
+        if main is None or not can_view_as_staff(current_user, main, organization):
+            form.main.errors.append(_("Сообщения с таким номером нет или оно вам недоступно."))
+        else:
+            try:
+                services.merge_appeals(appeal, main, current_user, form.comment.data)
+            except DomainError as exc:
+                db.session.rollback()
+                form.main.errors.append(exc.message)
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Сообщение № %(number)s объединено с № %(main)s: ответ по нему получат "
+                        "оба автора.",
+                        number=appeal.number,
+                        main=main.number,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("appeals_backoffice.card", appeal_id=main.id))
+    appeal = db.session.get(Appeal, appeal_id)
+    return _render_card(appeal, organization, status=400, merge_form=form)
+
+
+@bp.post("/<int:appeal_id>/unmerge")
+def unmerge(appeal_id: int):
+    """Undo a merge before the answer: the message is worked on by itself again."""
+    appeal, _organization = _load(appeal_id)
+    try:
+        services.unmerge_appeal(appeal, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Объединение отменено: сообщение № %(number)s снова в работе.", number=appeal.number),
+            "success",
+        )
+    return redirect(url_for("appeals_backoffice.card", appeal_id=appeal_id))
 
 
 # --- entering a message for a caller (оператор приёма) ----------------------------------------

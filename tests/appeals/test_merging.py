@@ -14,6 +14,9 @@ from participation.appeals.services.merging import (
     merge_appeals,
     unmerge_appeal,
 )
+from participation.appeals.services.merging import (
+    followers_of as services_followers,
+)
 from participation.appeals.workflow import AppealState as S
 from participation.core.audit import AuditEntry
 from participation.core.errors import Conflict, DomainError, FieldError
@@ -23,6 +26,7 @@ from participation.extensions import db
 from tests import factories as f
 from tests.appeals.conftest import new_key, submit
 from tests.appeals.test_lifecycle import to_work
+from tests.helpers import csrf_token, login_as
 
 POINT = {"latitude": Decimal("54.7388"), "longitude": Decimal("55.9721")}
 
@@ -233,3 +237,71 @@ def test_candidates_nearby_by_similarity(world):
     assert [c.appeal.id for c in found] == [alike.id, other.id]
     assert found[0].distance_m == pytest.approx(78, abs=3) and found[0].same_subcategory
     assert found[0].similarity == 1.0 and found[1].similarity < 0.3
+
+
+# --- the staff card -------------------------------------------------------------------------
+
+
+def _post(client, url, data, card):
+    return client.post(url, data={"csrf_token": csrf_token(client, card), **data})
+
+
+def test_the_card_lists_candidates_and_merges_and_undoes(client, world):
+    w = world
+    main = to_work(w, submit(w, **POINT))
+    duplicate = to_work(w, submit(w, author=w.other_resident, **POINT))
+    login_as(client, w.coordinator)
+    card = f"/backoffice/appeals/{duplicate.id}"
+    html = client.get(card).get_data(as_text=True)
+    assert "Возможные повторы" in html and f"Это повтор № {main.number}" in html
+    assert "0 м" in html and "100 %" in html
+
+    response = _post(client, f"{card}/merge", {"main": str(main.id)}, card)
+    assert response.status_code == 302 and response.location.endswith(f"/{main.id}")
+    db.session.expire_all()
+    assert db.session.get(Appeal, duplicate.id).state == S.MERGED
+    html = client.get(f"/backoffice/appeals/{main.id}").get_data(as_text=True)
+    assert "С этим сообщением 1 повтор" in html and "объединено сотрудником" in html
+    html = client.get(card).get_data(as_text=True)
+    assert "Отменить объединение" in html and "Возможные повторы" not in html
+
+    assert _post(client, f"{card}/unmerge", {}, card).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Appeal, duplicate.id).state == S.IN_WORK
+
+
+@pytest.mark.parametrize(
+    "number, message",
+    [
+        ("", "Укажите номер основного сообщения."),
+        ("12а", "Номер сообщения — целое число"),
+        ("999999", "Сообщения с таким номером нет"),
+        ("self", "Нельзя объединить сообщение с самим собой."),
+        ("foreign", "Сообщения с таким номером нет"),
+    ],
+)
+def test_the_merge_form_says_what_is_wrong_and_saves_nothing(client, world, number, message):
+    w = world
+    duplicate = to_work(w, submit(w))
+    foreign = submit(w, subcategory_id=w.benches.id)  # the town's: not this coordinator's
+    to_work_town = {"self": str(duplicate.id), "foreign": str(foreign.id)}
+    login_as(client, w.coordinator)
+    card = f"/backoffice/appeals/{duplicate.id}"
+    events = _count(AppealEvent)
+    response = _post(client, f"{card}/merge", {"main": to_work_town.get(number, number)}, card)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _count(AppealEvent) == events
+    db.session.expire_all()
+    assert db.session.get(Appeal, duplicate.id).state == S.IN_WORK
+
+
+def test_who_may_not_merge_gets_no_form_and_is_refused(client, world):
+    w = world
+    duplicate = to_work(w, submit(w))
+    login_as(client, w.head)
+    card = f"/backoffice/appeals/{duplicate.id}"
+    assert "Возможные повторы" not in client.get(card).get_data(as_text=True)
+    main = to_work(w, submit(w))
+    assert _post(client, f"{card}/merge", {"main": str(main.id)}, card).status_code == 404
+    assert duplicate.state == S.IN_WORK and not services_followers(main)

@@ -191,6 +191,17 @@ def join_appeal(
 # --- staff merge ---------------------------------------------------------------------------------
 
 
+def may_merge_from(user: Any, appeal: Appeal) -> bool:
+    """Whether the card offers to merge this message into another: it is open, follows
+    nobody, and the user moderates or coordinates where it is."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and appeal.state in OPEN_STATES
+        and appeal.merged_into_id is None
+        and bool(user.roles_in(appeal.holder_organization_id) & MERGING_ROLES)
+    )
+
+
 def can_merge(user: Any, duplicate: Appeal, main: Appeal) -> bool:
     """A moderator or coordinator of the organizations holding both messages; the platform's
     moderators (who hold every new message) merge a new one into any accepted message."""
@@ -389,7 +400,7 @@ class Candidate:
     distance_m: int | None  # None: one of them has no point
     same_subcategory: bool
     similarity: float  # share of common words (lemmas), 0…1
-    registered_at: datetime
+    age_days: int  # whole days since it was registered
 
 
 def _lemmas(text: str) -> set[str]:
@@ -405,7 +416,8 @@ def similarity(a: str, b: str) -> float:
 def duplicate_candidates(appeal: Appeal, *, now: datetime | None = None) -> list[Candidate]:
     """Open messages that look like the same problem: nearby (or, without a point, in the same
     territory), same or related subcategory, the last 30 days; most alike first."""
-    since = (now or utcnow()) - timedelta(days=CANDIDATE_DAYS)
+    now = now or utcnow()
+    since = now - timedelta(days=CANDIDATE_DAYS)
     category = sa.select(Subcategory.category_id).where(Subcategory.id == appeal.subcategory_id)
     related = sa.select(Subcategory.id).where(Subcategory.category_id == category.scalar_subquery())
     query = sa.select(Appeal).where(
@@ -438,7 +450,7 @@ def duplicate_candidates(appeal: Appeal, *, now: datetime | None = None) -> list
                 distance_m=metres,
                 same_subcategory=other.subcategory_id == appeal.subcategory_id,
                 similarity=similarity(appeal.text, other.text),
-                registered_at=other.registered_at,
+                age_days=(now - other.registered_at).days,
             )
         )
     found.sort(
