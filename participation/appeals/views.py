@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -22,7 +24,7 @@ from participation.appeals import (
     tasks,  # noqa: F401  (registers the deadline sweep)
 )
 from participation.appeals.classifier import categories_with_subcategories
-from participation.appeals.forms import RateForm, ReworkForm, SubmitForm
+from participation.appeals.forms import RateForm, ReworkForm, SubmitForm, parse_coordinate
 from participation.appeals.models import Appeal, Channel, RatingVia
 from participation.appeals.permissions import (
     can_rate,
@@ -132,7 +134,12 @@ def new():
     staged = staged_uploads(request.form, uploaded_by_id=current_user.id)
     if request.method == "GET" and current_user.registration_territory_id:
         form.territory_id.data = current_user.registration_territory_id
-    if form.validate_on_submit() and "suggest" not in request.form:
+    join_error = None
+    if request.method == "POST" and "join" in request.form:
+        joined, join_error = _join(form, request.form["join"])
+        if joined is not None:
+            return joined
+    elif form.validate_on_submit() and "suggest" not in request.form:
         try:
             submission = services.submit_appeal(
                 submitted_by=current_user,
@@ -206,7 +213,82 @@ def new():
         max_files=max_files,
         staged=staged,
         max_length=services.setting("APPEALS_TEXT_MAX_LENGTH"),
-    ), (400 if form.errors else 200)
+        nearby=_nearby(*_point(form), form.subcategory_id.data),
+        join_error=join_error,
+    ), (400 if form.errors or join_error else 200)
+
+
+def _point(form: SubmitForm) -> tuple[Any, Any]:
+    """The form's point as typed or placed on the map; (None, None) when unreadable."""
+    try:
+        return (
+            parse_coordinate(form.latitude.data, "latitude"),
+            parse_coordinate(form.longitude.data, "longitude"),
+        )
+    except ValueError:
+        return None, None
+
+
+def _nearby(latitude: Any, longitude: Any, subcategory_id: Any) -> list[services.NearbyChoice]:
+    """«Похожие сообщения рядом» for the point and topic on the form, when both are given."""
+    if latitude is None or longitude is None or not isinstance(subcategory_id, int):
+        return []
+    try:
+        return services.nearby_for(current_user, latitude, longitude, subcategory_id)
+    except FieldError:
+        return []  # the point or topic is refused next to its own field
+
+
+def _join(form: SubmitForm, raw_id: str) -> tuple[Any, str | None]:
+    """The resident joins a message from «Похожие сообщения рядом» instead of sending theirs."""
+    main = (
+        db.session.get(Appeal, int(raw_id))
+        if raw_id.isdigit() and fits_db_int(int(raw_id))
+        else None
+    )
+    if main is None:
+        return None, _("Такого сообщения нет: выберите из списка «Похожие сообщения рядом».")
+    latitude, longitude = _point(form)
+    try:
+        follower = services.join_appeal(
+            main,
+            current_user,
+            submission_key=form.submission_key.data,
+            text=form.text.data,
+            address=form.address.data,
+            latitude=latitude,
+            longitude=longitude,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return None, exc.message
+    follower_id = follower.id
+    db.session.commit()
+    flash(
+        _(
+            "Вы присоединились к сообщению № %(number)s: ответ по нему придёт и вам, и вы "
+            "сможете его оценить.",
+            number=main.number,
+        ),
+        "success",
+    )
+    return redirect(url_for("appeals.my_detail", appeal_id=follower_id)), None
+
+
+@bp.get("/appeals/new/nearby")
+@login_required
+def nearby():
+    """The form's «Похожие сообщения рядом» as HTML (the page's script asks as the point moves)."""
+    raw = request.args.get("subcategory_id", "").strip()
+    if not raw.isdigit() or not fits_db_int(int(raw)):
+        return render_error(400, _("Параметр subcategory_id — номер темы."))
+    try:
+        found = services.nearby_for(
+            current_user, request.args.get("lat"), request.args.get("lon"), int(raw)
+        )
+    except FieldError as exc:
+        return render_error(400, exc.message)
+    return render_template("appeals/_nearby.html", nearby=found)
 
 
 @bp.get("/appeals/new/territories")

@@ -305,3 +305,70 @@ def test_who_may_not_merge_gets_no_form_and_is_refused(client, world):
     main = to_work(w, submit(w))
     assert _post(client, f"{card}/merge", {"main": str(main.id)}, card).status_code == 404
     assert duplicate.state == S.IN_WORK and not services_followers(main)
+
+
+# --- the resident's form: «Похожие сообщения рядом» and joining ------------------------------
+
+
+def _neighbour_report(w):
+    """Yesterday a neighbour reported the pothole; moderation has accepted it."""
+    return to_work(w, submit(w, author=w.other_resident, **POINT))
+
+
+def _near_form(client, w, **overrides):
+    from tests.appeals.test_submit import _form
+
+    point = {"latitude": "54.738900", "longitude": "55.972100"}  # ~11 m away
+    return _form(client, w, subcategory_id=str(w.potholes.id), **{**point, **overrides})
+
+
+def test_the_nearby_fragment_lists_neighbours_without_anything_personal(client, world):
+    w = world
+    main = _neighbour_report(w)
+    login_as(client, w.resident)
+    page = client.get(
+        f"/appeals/new/nearby?lat=54.7389&lon=55.9721&subcategory_id={w.potholes.id}"
+    ).get_data(as_text=True)
+    assert "Похожие сообщения рядом" in page and f"Присоединиться к № {main.number}" in page
+    assert "11 м от вашей точки" in page
+    assert w.other_resident.last_name not in page and "Ленина" not in page  # no author, no text
+    for query, message in (
+        (f"lat=91&lon=55.9721&subcategory_id={w.potholes.id}", "Широта"),
+        ("lat=54.7&lon=55.9&subcategory_id=x", "subcategory_id"),
+    ):
+        response = client.get(f"/appeals/new/nearby?{query}")
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_joining_from_the_form_without_javascript(client, world):
+    w = world
+    main = _neighbour_report(w)
+    login_as(client, w.resident)
+    # The form comes back (topic suggestion asked): the list is there, server-rendered.
+    page = client.post("/appeals/new", data={**_near_form(client, w), "suggest": "1"})
+    assert f'name="join" value="{main.id}"' in page.get_data(as_text=True)
+
+    before = _count(Appeal)
+    response = client.post("/appeals/new", data={**_near_form(client, w), "join": str(main.id)})
+    assert response.status_code == 302
+    follower = db.session.scalar(sa.select(Appeal).order_by(Appeal.id.desc()).limit(1))
+    assert _count(Appeal) == before + 1
+    assert follower.merged_into_id == main.id and follower.author_id == w.resident.id
+    page = client.get(response.location).get_data(as_text=True)
+    assert f"Вы присоединились к сообщению № {main.number}" in page
+    assert "ответ по нему придёт и вам" in page
+
+
+def test_joining_refused_on_the_form_keeps_what_was_typed(client, world):
+    w = world
+    own = to_work(w, submit(w, **POINT))  # the resident's own message
+    login_as(client, w.resident)
+    before = _count(Appeal)
+    data = _near_form(client, w, text="Моя яма, описание сохраняется")
+    response = client.post("/appeals/new", data={**data, "join": str(own.id)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "ваше собственное сообщение" in page
+    assert "Моя яма, описание сохраняется" in page
+    response = client.post("/appeals/new", data={**data, "join": "999999"})
+    assert response.status_code == 400 and "Такого сообщения нет" in response.get_data(as_text=True)
+    assert _count(Appeal) == before

@@ -42,7 +42,7 @@ from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.organizations import OrganizationKind
 from participation.core.users import Role, User
 from participation.extensions import db
-from participation.geo.services import bounding_box, distance_m
+from participation.geo.services import NearbyAppeal, bounding_box, distance_m, nearby_appeals
 
 # A message others may follow: moderation has accepted it and it has no answer yet.
 JOINABLE_STATES = OPEN_STATES - {AppealState.MODERATION}
@@ -97,6 +97,37 @@ def _refuse_main(main: Appeal) -> None:
 
 
 # --- a resident joins --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearbyChoice:
+    """One of «Похожие сообщения рядом» on the form, and whether this resident may join it."""
+
+    message: NearbyAppeal
+    own: bool  # the resident's own message (or one they already follow)
+    joinable: bool
+
+
+def nearby_for(
+    user: User, latitude: Any, longitude: Any, subcategory_id: int
+) -> list[NearbyChoice]:
+    """Open messages near the point for the form (nothing personal of their authors)."""
+    found = nearby_appeals(latitude, longitude, subcategory_id)
+    ids = [m.id for m in found]
+    own = set(
+        db.session.scalars(
+            sa.select(Appeal.id).where(Appeal.id.in_(ids), Appeal.author_id == user.id)
+        )
+    ) | set(
+        db.session.scalars(
+            sa.select(Appeal.merged_into_id).where(
+                Appeal.merged_into_id.in_(ids), Appeal.author_id == user.id
+            )
+        )
+    )
+    return [
+        NearbyChoice(m, m.id in own, m.id not in own and m.state in JOINABLE_STATES) for m in found
+    ]
 
 
 def join_appeal(

@@ -87,3 +87,42 @@
       .catch(function () { /* the server checks the territory on submit anyway */ });
   });
 })();
+
+// «Похожие сообщения рядом»: once a point and a topic are chosen, the server's list (with its
+// «Присоединиться» buttons, which send this form) replaces the box. Without JavaScript the
+// server shows the same list whenever the form comes back.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.appeal-form");
+  var box = document.getElementById("nearby");
+  if (!form || !box || !window.fetch) { return; }
+  var topic = form.querySelector("select[name=subcategory_id]");
+  var lat = form.querySelector("input[name=latitude]");
+  var lon = form.querySelector("input[name=longitude]");
+  var url = box.getAttribute("data-nearby-url");
+  if (!topic || !lat || !lon || !url) { return; }
+  var asked = 0;
+  var shown = null;
+
+  function refresh() {
+    var a = lat.value.trim().replace(",", "."), b = lon.value.trim().replace(",", ".");
+    if (!topic.value || !a || !b) { return; }
+    var query = "?lat=" + encodeURIComponent(a) + "&lon=" + encodeURIComponent(b) +
+      "&subcategory_id=" + encodeURIComponent(topic.value);
+    if (query === shown) { return; }
+    var ticket = ++asked;
+    fetch(url + query, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null || ticket !== asked) { return; }
+        shown = query;
+        box.innerHTML = html;  // our own server's fragment, escaped by its templates
+      })
+      .catch(function () { /* the form works without the list */ });
+  }
+
+  topic.addEventListener("change", refresh);
+  lat.addEventListener("change", refresh);
+  lon.addEventListener("change", refresh);
+  form.addEventListener("map:point", refresh);
+})();

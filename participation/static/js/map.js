@@ -196,6 +196,8 @@
       tell(say("placed").replace("{lat}", latlng.lat.toFixed(6))
         .replace("{lon}", latlng.lng.toFixed(6)), false);
       findTerritory(latlng);
+      // The form listens (appeals.js: «Похожие сообщения рядом»).
+      el.dispatchEvent(new CustomEvent("map:point", { bubbles: true }));
     }
 
     map.on("click", function (event) { place(event.latlng); });
