@@ -35,9 +35,9 @@ from participation.appeals.services.merging import (
     duplicate_candidates,
     followers_of,
     join_appeal,
-    nearby_for,
     may_merge_from,
     merge_appeals,
+    nearby_for,
     unmerge_appeal,
 )
 from participation.appeals.services.rating import (
@@ -112,10 +112,10 @@ __all__ = [
     "followers_of",
     "higher_organization",
     "join_appeal",
-    "nearby_for",
     "max_postponement_days",
     "may_merge_from",
     "merge_appeals",
+    "nearby_for",
     "offered_topic_ids",
     "postpone_appeal",
     "rate_appeal",
