@@ -9,6 +9,7 @@ coordination deadline.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -260,7 +261,20 @@ MESSAGES: tuple[tuple[str, str, str, str, str, str, float], ...] = (
         "postponed",
         7,
     ),
+    (
+        "demo-appeal-0009",
+        "resident-standard-ufa",
+        "roads.potholes",
+        "Глубокая яма на проезжей части у остановки «Улица Менделеева», колёса бьются, "
+        "вечером её не видно.",
+        "г. Уфа, ул. Менделеева, остановка",
+        "in_work",
+        1,
+    ),
 )
+# Points on the map (WGS 84) of the messages that have one: a neighbour's pothole yesterday,
+# for «Похожие сообщения рядом» when Иванова puts hers on the map next to it.
+POINTS = {"demo-appeal-0009": (Decimal("54.724900"), Decimal("56.013600"))}
 
 _STEPS = (
     "moderation",
@@ -342,6 +356,8 @@ def seed_appeals_demo() -> dict[str, Any]:
             text=text,
             territory_id=territory.id,
             address=address,
+            latitude=POINTS.get(key, (None, None))[0],
+            longitude=POINTS.get(key, (None, None))[1],
             suggested_subcategory_id=subs[code].id,
             suggestion_confidence=0.8,
         ).appeal

@@ -214,3 +214,61 @@ def test_my_location_places_the_point_and_the_card_shows_it(base, browser, axe_s
     appeal = db.session.scalar(sa.select(Appeal).order_by(Appeal.id.desc()).limit(1))
     assert float(appeal.latitude) == pytest.approx(UFA["latitude"])
     page.context.close()
+
+
+# The pothole a neighbour reported yesterday in the demo (demo-appeal-0009).
+NEIGHBOUR = (54.7249, 56.0136)
+
+
+def test_ivanova_sees_the_neighbours_pothole_nearby_and_joins_it_by_keyboard(
+    base,  # noqa: F811
+    browser,
+    axe_source,
+):
+    seed_demo()
+    db.session.commit()
+    db.session.close()
+    page, requests = _page(browser, base, "resident-confirmed-ufa", "/appeals/new")
+    topic = page.locator("#subcategory_id option", has_text="Ямы").first.get_attribute("value")
+    page.select_option("#subcategory_id", topic)
+    page.fill("#text", "Яма на Менделеева у остановки, большая.")
+    # A click about 20 m from the neighbour's point.
+    page.evaluate(
+        "([lat, lon]) => window.participationMaps[0].setView([lat, lon], 17, {animate: false})",
+        list(NEIGHBOUR),
+    )
+    at = page.evaluate(
+        "([lat, lon]) => window.participationMaps[0].latLngToContainerPoint([lat, lon])",
+        [NEIGHBOUR[0] + 0.00018, NEIGHBOUR[1]],
+    )
+    page.locator("#appeal-map").click(position={"x": at["x"], "y": at["y"]})
+    _filled(page)
+    nearby = page.locator("#nearby")
+    _expect(nearby).to_contain_text("Похожие сообщения рядом")
+    _expect(nearby).to_contain_text("м от вашей точки")
+    text = nearby.inner_text()
+    assert "Петров" not in text and "остановки «Улица Менделеева»" not in text  # nothing personal
+    shot(page, FOLDER, "form-nearby")
+
+    # Keyboard only: from the longitude field, Tab reaches «Присоединиться», Enter joins.
+    page.focus("#longitude")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert "Присоединиться к №" in focused
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/my/appeals/*")
+    assert "Вы присоединились к сообщению №" in page.inner_text("main")
+    assert page.evaluate("window.__csp") == []
+    _only_own_origin(base, requests)
+    page.context.close()
+
+    # axe-core on the form with the list shown.
+    page, _ = _page(browser, base, "resident-standard-ufa", "/appeals/new", bypass_csp=True)
+    page.select_option("#subcategory_id", topic)
+    page.fill("#latitude", f"{NEIGHBOUR[0] + 0.0002:.6f}")
+    page.fill("#longitude", f"{NEIGHBOUR[1]:.6f}")
+    page.press("#longitude", "Tab")
+    # The neighbour's own message: listed as theirs, no button to join it.
+    _expect(page.locator("#nearby")).to_contain_text("Это ваше сообщение")
+    check_axe(page, axe_source, FOLDER, "form-nearby")
+    page.context.close()
