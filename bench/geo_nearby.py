@@ -68,7 +68,7 @@ def _prepare(messages: int) -> None:
         _common.recreate_database(SOURCE)
         app = _common.quiet_app(_common.app_env(SOURCE, instance, _common.DEVELOPMENT))
         with app.app_context():
-            flask_migrate.upgrade(revision="0019")
+            flask_migrate.upgrade()
             seed_demo()
             db.session.commit()
         appeals_inbox._generate(app, messages, SOURCE)
