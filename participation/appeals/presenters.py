@@ -57,6 +57,14 @@ EVENT_LABELS = {
     "submit": _l("Сообщение зарегистрировано"),
     "escalation_received": _l("Поступило на рассмотрение после низкой оценки"),
     "sed_registered": _l("Зарегистрировано в СЭД организации"),
+    # Duplicates (services/merging.py): on the follower, and `…_main` on the main message.
+    "join": _l("Житель присоединился к сообщению о той же проблеме"),
+    "join_main": _l("К сообщению присоединился житель"),
+    "merge": _l("Объединено с сообщением о той же проблеме"),
+    "merge_main": _l("С сообщением объединён повтор"),
+    "unmerge": _l("Объединение отменено"),
+    "unmerge_main": _l("Повтор снова рассматривается отдельно"),
+    "answer_of_main": _l("Направлен ответ основного сообщения"),
     **{action.value: label for action, label in ACTION_LABELS.items()},
     Action.ACCEPT.value: _l("Модератор принял сообщение"),
     Action.CHANGE_TOPIC.value: _l("Изменена категория"),
@@ -96,6 +104,10 @@ ACTION_DONE = {
 RESIDENT_EVENTS = frozenset(
     {
         "submit",
+        "join",
+        "merge",
+        "unmerge",
+        "answer_of_main",
         Action.REJECT.value,
         Action.CONFIRM.value,
         Action.REDIRECT.value,
@@ -149,6 +161,10 @@ def event_details(event: AppealEvent) -> str:
             parts.append(str(REJECTION_LABELS[RejectionReason(details["reason"])]))
     if details.get("relation"):
         parts.append(str(RELATION_LABELS.get(Relation(details["relation"]), "")))
+    if details.get("main_id"):
+        parts.append(_("основное сообщение № %(number)s", number=details["main_id"]))
+    if details.get("follower_id"):
+        parts.append(_("повтор № %(number)s", number=details["follower_id"]))
     if details.get("score"):
         parts.append(_("оценка %(score)d из 5", score=details["score"]))
     return "; ".join(p for p in parts if p)

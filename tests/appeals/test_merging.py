@@ -147,8 +147,8 @@ def test_staff_merge_one_answer_to_both_authors_and_history(world):
     actions = db.session.scalars(
         sa.select(AppealEvent.action).where(AppealEvent.appeal_id.in_([main.id, duplicate.id]))
     ).all()
-    assert "merge" in actions and "merge_in" in actions
-    assert _count(AuditEntry, AuditEntry.action == "appeal.merged") == 1
+    assert "merge" in actions and "merge_main" in actions
+    assert _count(AuditEntry, AuditEntry.action == "appeal.merge") == 1
     told = db.session.scalars(
         sa.select(OutboxMessage.subject).where(OutboxMessage.user_id == w.other_resident.id)
     ).all()

@@ -199,14 +199,12 @@ def join_appeal(
         raise Conflict(
             _l("Вы уже присоединились к сообщению № %(number)s.", number=main.number)
         ) from None
-    event = _write_event(follower, "join", user, Actor.AUTHOR, None, details={"main_id": main.id})
-    _write_event(
-        main, "joined", None, Actor.SYSTEM, main.state, details={"follower_id": follower.id}
-    )
-    audit.record("appeal.joined", follower, actor_id=user.id, main_id=main.id)
-    _tell_author(
+    _record(
         follower,
-        event,
+        main,
+        user,
+        "join",
+        None,
         _("Вы присоединились к сообщению № %(number)s", number=main.number),
         _(
             "Ответ по сообщению № %(number)s придёт и вам; вы сможете его оценить. "
@@ -214,7 +212,6 @@ def join_appeal(
             number=main.number,
             own=follower.number,
         ),
-        email=False,
     )
     return follower
 
@@ -290,35 +287,12 @@ def merge_appeals(
     from_state, returned_from = duplicate.state, duplicate.returned_from
     duplicate.merged_into_id, duplicate.merge_kind = main.id, MergeKind.MERGED
     duplicate.set_state(AppealState.MERGED)
-    details = {
-        "main_id": main.id,
-        "returned_from": returned_from.value if returned_from else None,
-    }
-    role = _role(actor, duplicate)
-    event = _write_event(
+    return _record(
         duplicate,
-        "merge",
-        actor,
-        role,
-        from_state,
-        comment=comment,
-        details=details,
-        organization_id=duplicate.holder_organization_id,
-    )
-    _write_event(
         main,
-        "merge_in",
         actor,
-        _role(actor, main),
-        main.state,
-        comment=comment,
-        details={"duplicate_id": duplicate.id},
-        organization_id=main.holder_organization_id,
-    )
-    audit.record("appeal.merged", duplicate, actor_id=actor.id, main_id=main.id)
-    _tell_author(
-        duplicate,
-        event,
+        "merge",
+        from_state,
         _("Сообщение № %(number)s объединено с другим", number=duplicate.number),
         _(
             "О той же проблеме уже сообщили: ваше сообщение № %(number)s объединено с "
@@ -326,8 +300,10 @@ def merge_appeals(
             number=duplicate.number,
             main=main.number,
         ),
+        comment=comment,
+        details={"returned_from": returned_from.value if returned_from else None},
+        email=True,
     )
-    return event
 
 
 def unmerge_appeal(duplicate: Appeal, actor: User) -> AppealEvent:
@@ -355,28 +331,12 @@ def unmerge_appeal(duplicate: Appeal, actor: User) -> AppealEvent:
     returned = merged.details.get("returned_from")
     duplicate.merged_into_id, duplicate.merge_kind = None, None
     duplicate.set_state(back, ReturnedFrom(returned) if returned else None)
-    event = _write_event(
+    return _record(
         duplicate,
-        "unmerge",
-        actor,
-        _role(actor, duplicate),
-        AppealState.MERGED,
-        details={"main_id": main.id},
-        organization_id=duplicate.holder_organization_id,
-    )
-    _write_event(
         main,
-        "merge_out",
         actor,
-        _role(actor, main),
-        main.state,
-        details={"duplicate_id": duplicate.id},
-        organization_id=main.holder_organization_id,
-    )
-    audit.record("appeal.unmerged", duplicate, actor_id=actor.id, main_id=main.id)
-    _tell_author(
-        duplicate,
-        event,
+        "unmerge",
+        AppealState.MERGED,
         _("Сообщение № %(number)s снова рассматривается отдельно", number=duplicate.number),
         _(
             "Объединение с сообщением № %(main)s отменено: по вашему сообщению № %(number)s "
@@ -384,14 +344,52 @@ def unmerge_appeal(duplicate: Appeal, actor: User) -> AppealEvent:
             number=duplicate.number,
             main=main.number,
         ),
-        email=False,
     )
+
+
+def _record(
+    follower: Appeal,
+    main: Appeal,
+    actor: User,
+    action: str,
+    from_state: AppealState | None,
+    subject: str,
+    body: str,
+    *,
+    comment: str | None = None,
+    details: dict[str, Any] | None = None,
+    email: bool = False,
+) -> AppealEvent:
+    """Both messages' history (`join`/`merge`/`unmerge` and `<action>_main`), the audit log,
+    and the follower's author told."""
+    staff = action != "join"
+    role: Any = Actor.AUTHOR
+    if staff:
+        held = actor.roles_in(follower.holder_organization_id)
+        role = Role.MODERATOR if Role.MODERATOR in held else Role.COORDINATOR
+    event = _write_event(
+        follower,
+        action,
+        actor,
+        role,
+        from_state,
+        comment=comment,
+        details={"main_id": main.id, **(details or {})},
+        organization_id=follower.holder_organization_id if staff else None,
+    )
+    _write_event(
+        main,
+        f"{action}_main",
+        actor if staff else None,
+        role if staff else Actor.SYSTEM,
+        main.state,
+        comment=comment,
+        details={"follower_id": follower.id},
+        organization_id=main.holder_organization_id if staff else None,
+    )
+    audit.record(f"appeal.{action}", follower, actor_id=actor.id, main_id=main.id)
+    _tell_author(follower, event, subject, body, email=email)
     return event
-
-
-def _role(actor: User, appeal: Appeal) -> Role:
-    held = actor.roles_in(appeal.holder_organization_id)
-    return Role.MODERATOR if Role.MODERATOR in held else Role.COORDINATOR
 
 
 def answer_followers(main: Appeal, approval: AppealEvent) -> int:
