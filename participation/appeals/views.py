@@ -248,7 +248,11 @@ def _join(form: SubmitForm, raw_id: str) -> tuple[Any, str | None]:
     )
     if main is None:
         return None, _("Такого сообщения нет: выберите из списка «Похожие сообщения рядом».")
-    latitude, longitude = _point(form)
+    try:
+        latitude = parse_coordinate(form.latitude.data, "latitude")
+        longitude = parse_coordinate(form.longitude.data, "longitude")
+    except ValueError as exc:
+        return None, _("Точка на карте: %(error)s", error=str(exc))
     try:
         follower = services.join_appeal(
             main,

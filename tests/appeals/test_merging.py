@@ -369,6 +369,8 @@ def test_joining_refused_on_the_form_keeps_what_was_typed(client, world):
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "ваше собственное сообщение" in page
     assert "Моя яма, описание сохраняется" in page
+    response = client.post("/appeals/new", data={**data, "latitude": "NaN", "join": str(own.id)})
+    assert response.status_code == 400 and "Введите число" in response.get_data(as_text=True)
     response = client.post("/appeals/new", data={**data, "join": "999999"})
     assert response.status_code == 400 and "Такого сообщения нет" in response.get_data(as_text=True)
     assert _count(Appeal) == before
