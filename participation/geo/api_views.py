@@ -14,7 +14,12 @@ from participation.appeals.classifier import Subcategory
 from participation.core.errors import FieldError
 from participation.extensions import db
 from participation.geo.api_schemas import LocateOut, LocateQuery, NearbyOut, NearbyQuery
-from participation.geo.services import NEARBY_DAYS, locate_point, nearby_appeals
+from participation.geo.services import (
+    NEARBY_DAYS,
+    locate_point,
+    nearby_appeals,
+    nearby_radius_of,
+)
 
 bp = ApiBlueprint(
     "api_geo",
@@ -51,19 +56,22 @@ def _as_problem(call: Callable[[], Any]) -> Any:
 @bp.arguments(NearbyQuery, location="query", as_kwargs=True)
 @bp.response(200, NearbyOut)
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def nearby(lat: float, lon: float, radius: int, service_code: str):
+def nearby(lat: float, lon: float, radius: int | None, service_code: str):
     """Открытые сообщения рядом с точкой
 
     Сообщения в работе (от модерации до «отложено»; отклонённые, с ответом и закрытые — нет)
     той же подкатегории или другой подкатегории той же категории (`related: true`), за
-    последние 30 дней, в радиусе `radius` метров (по умолчанию 150, не больше 2000), ближние
-    первыми, не больше 20. Ничего персонального: ни автора, ни текста, ни точных координат.
+    последние 30 дней, в радиусе `radius` метров (по умолчанию — радиус подкатегории из
+    классификатора, а если он не задан — 150; не больше 2000), ближние первыми, не больше 20.
+    Ничего персонального: ни автора, ни текста, ни точных координат.
     """
-    topic_id = db.session.scalar(sa.select(Subcategory.id).where(Subcategory.code == service_code))
-    if topic_id is None:
+    topic = db.session.scalar(sa.select(Subcategory).where(Subcategory.code == service_code))
+    if topic is None:
         message = _("Услуги (подкатегории) с кодом «%(code)s» нет.", code=service_code)
         raise Problem(422, message, kind="validation", errors={"query.service_code": [message]})
-    found = _as_problem(lambda: nearby_appeals(lat, lon, topic_id, radius_m=radius))
+    if radius is None:
+        radius = nearby_radius_of(topic)
+    found = _as_problem(lambda: nearby_appeals(lat, lon, topic.id, radius_m=radius))
     return {
         "radius": radius,
         "days": NEARBY_DAYS,
