@@ -110,3 +110,19 @@ class LocateOut(ma.Schema):
             "description": "boundary — по границе территории, nearest — по ближайшему центру"
         },
     )
+
+
+class ReverseOut(ma.Schema):
+    address = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Адрес точки по данным геокодера, или null: геокодер не настроен, по точке "
+                "ничего не нашлось или он не ответил"
+            )
+        },
+    )
+    enabled = ma.fields.Boolean(
+        required=True, metadata={"description": "Настроен ли геокодер (GEOCODER_URL)"}
+    )

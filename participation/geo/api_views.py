@@ -6,14 +6,24 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from participation.api.auth import rate_limit_key
 from participation.api.openapi import ApiBlueprint
 from participation.api.problems import Problem
 from participation.appeals.classifier import Subcategory
 from participation.core.errors import FieldError
-from participation.extensions import db
-from participation.geo.api_schemas import LocateOut, LocateQuery, NearbyOut, NearbyQuery
+from participation.extensions import db, limiter
+from participation.geo.api_schemas import (
+    LocateOut,
+    LocateQuery,
+    NearbyOut,
+    NearbyQuery,
+    PointQuery,
+    ReverseOut,
+)
+from participation.geo.geocoder import geocoder_enabled, reverse_geocode
 from participation.geo.services import (
     NEARBY_DAYS,
     locate_point,
@@ -27,7 +37,8 @@ bp = ApiBlueprint(
     url_prefix="/api/v1",
     description=(
         "География, без ключа и токена: открытые сообщения рядом с точкой (ничего "
-        "персонального: номер, тема, статус, расстояние, дата) и территория, в которой точка."
+        "персонального: номер, тема, статус, расстояние, дата), территория, в которой точка, "
+        "и адрес точки (если настроен геокодер)."
     ),
 )
 
@@ -117,3 +128,23 @@ def locate(lat: float, lon: float, region: int):
         },
         "method": found.method,
     }
+
+
+def _geocoder_rate_limit() -> str:
+    return current_app.config["GEOCODER_RATE_LIMIT"]
+
+
+@bp.route("/geo/reverse")
+@limiter.limit(_geocoder_rate_limit, key_func=rate_limit_key)
+@bp.arguments(PointQuery, location="query", as_kwargs=True)
+@bp.response(200, ReverseOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def reverse(lat: float, lon: float):
+    """Адрес точки (обратное геокодирование)
+
+    Форма сообщения подставляет его в поле «Адрес», если житель его ещё не заполнил. Работает,
+    только когда платформа настроена на геокодер, совместимый с Nominatim (`GEOCODER_URL`);
+    иначе, а также если геокодер не ответил или ничего не нашёл, `address` — null (не ошибка).
+    Ответы кешируются по точке.
+    """
+    return {"address": reverse_geocode(lat, lon), "enabled": geocoder_enabled()}

@@ -7,7 +7,9 @@
 //   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
-//                  (the territory list filled from the point), data-text-* (the words)
+//                  (the territory list filled from the point), data-address-input +
+//                  data-reverse-url (the address field filled from the point by the optional
+//                  geocoder while the person has not typed one), data-text-* (the words)
 // Without JavaScript the block stays hidden and the form's text fields do the work.
 (function () {
   "use strict";
@@ -115,6 +117,11 @@
     var block = el.closest(".map-block") || el.parentNode;
     var status = block.querySelector("[data-map-status]");
     var locateButton = block.querySelector("[data-map-geolocate]");
+    var address = document.getElementById(el.getAttribute("data-address-input") || "");
+    var reverseUrl = el.getAttribute("data-reverse-url");
+    var addressStatus = block.querySelector("[data-map-address-status]");
+    var filledAddress = null;  // what the map last put in the address field
+    var askedAddress = 0;
     var marker = null;
     var asked = 0;
 
@@ -162,6 +169,31 @@
         .catch(function () { /* the resident chooses the territory from the list */ });
     }
 
+    function typedAddress() {
+      var value = address.value.trim();
+      return value !== "" && value !== filledAddress;
+    }
+
+    // The optional geocoder (GEOCODER_URL) names the point; the person's own words win.
+    function findAddress(latlng) {
+      if (!address || !reverseUrl || !window.fetch || typedAddress()) { return; }
+      var ticket = ++askedAddress;
+      var url = reverseUrl + (reverseUrl.indexOf("?") < 0 ? "?" : "&") +
+        "lat=" + encodeURIComponent(round(latlng.lat)) +
+        "&lon=" + encodeURIComponent(round(latlng.lng));
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (ticket !== askedAddress || !body || !body.address || typedAddress()) { return; }
+          address.value = body.address;
+          filledAddress = body.address;
+          if (addressStatus) {
+            addressStatus.textContent = say("address").replace("{address}", body.address);
+          }
+        })
+        .catch(function () { /* no address: the person types it */ });
+    }
+
     function place(latlng, options) {
       options = options || {};
       latlng = L.latLng(round(latlng.lat), round(latlng.lng));
@@ -196,6 +228,7 @@
       tell(say("placed").replace("{lat}", latlng.lat.toFixed(6))
         .replace("{lon}", latlng.lng.toFixed(6)), false);
       findTerritory(latlng);
+      if (!options.initial) { findAddress(latlng); }
     }
 
     map.on("click", function (event) { place(event.latlng); });
@@ -223,7 +256,7 @@
       var a = parseCoordinate(lat.value), b = parseCoordinate(lon.value);
       if (a !== null && b !== null) {
         map.setView([a, b], Math.min(15, map.getMaxZoom()));
-        place(L.latLng(a, b), { fromInputs: true });
+        place(L.latLng(a, b), { fromInputs: true, initial: true });
       }
     }
 
