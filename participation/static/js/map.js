@@ -3,7 +3,10 @@
 //   data-tile-url, data-attribution, data-max-zoom  the base map (none: a plain background)
 //   data-centres   JSON [{name, lat, lon, major}]  the region's municipal centres, labelled
 //                  (cities always, districts from zoom 9)
-//   data-points    JSON [{lat, lon, label}] read-only points
+//   data-points    JSON [{lat, lon, label, url?, tag?}] read-only points; with url the point
+//                  is focusable and opens a popup whose link (focused) leads to its page;
+//                  tag: a short permanent label («№ 2»)
+//   data-outline   JSON GeoJSON geometry: a territory's boundary, drawn and fitted
 //   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
@@ -84,13 +87,39 @@
     }
     map.on("zoomend", showLabels);
     var points = json(el, "data-points", []);
+    var focus = L.latLngBounds([]);
     points.forEach(function (p) {
-      L.marker([p.lat, p.lon], { keyboard: false, alt: p.label || "", title: p.label || "" })
-        .addTo(map);
+      var marker = L.marker([p.lat, p.lon], {
+        keyboard: !!p.url, alt: p.label || "", title: p.label || ""
+      }).addTo(map);
+      if (p.tag) {
+        marker.bindTooltip(escapeHtml(p.tag), {
+          permanent: true, direction: "right", className: "map-point-label", interactive: false
+        });
+      }
+      if (p.url) {
+        var link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = p.label || p.tag || p.url;
+        marker.bindPopup(link);
+        // A keyboard user lands on the link (Escape closes the popup, back to the point).
+        marker.on("popupopen", function () { link.focus(); });
+      }
+      focus.extend([p.lat, p.lon]);
     });
+    var outline = json(el, "data-outline", null);
+    if (outline) {
+      var shapeLayer = L.geoJSON(outline, {
+        interactive: false,
+        style: { color: "#1d4f91", weight: 2, fillColor: "#1d4f91", fillOpacity: 0.08 }
+      }).addTo(map);
+      focus.extend(shapeLayer.getBounds());
+    }
 
     var home = json(el, "data-home", null);
-    if (points.length) {
+    if (outline || points.length > 1) {
+      map.fitBounds(focus, { padding: [30, 30], maxZoom: Math.min(15, maxZoom) });
+    } else if (points.length) {
       map.setView([points[0].lat, points[0].lon], Math.min(15, maxZoom));
     } else if (home) {
       map.setView([home.lat, home.lon], Math.min(11, maxZoom));
