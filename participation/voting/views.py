@@ -29,7 +29,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
 from participation.core.files import register_attachment_access
-from participation.core.maps import map_point
+from participation.core.maps import centres, map_point
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.core.users import User
@@ -218,6 +218,7 @@ def show(campaign_id: int):
         refusal=refusal,
         objects=objects,
         object_points=[_object_point(campaign, o) for o in objects],
+        map_centres=centres([campaign.territory]),
         photos=object_photos([o.id for o in objects]),
         turnout=turnout,
         rule=rule_text(campaign),

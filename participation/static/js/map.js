@@ -103,7 +103,11 @@
         link.textContent = p.label || p.tag || p.url;
         marker.bindPopup(link);
         // A keyboard user lands on the link (Escape closes the popup, back to the point).
-        marker.on("popupopen", function () { link.focus(); });
+        marker.on("popupopen", function (event) {
+          var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+          if (close) { close.setAttribute("aria-label", el.getAttribute("data-text-close") || ""); }
+          link.focus();
+        });
       }
       focus.extend([p.lat, p.lon]);
     });
