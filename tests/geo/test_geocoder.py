@@ -205,3 +205,12 @@ def test_the_endpoint_is_in_the_document(app):
 )
 def test_address_of_a_nominatim_answer(answer, expected):
     assert geocoder.address_of(answer) == expected
+
+
+def test_the_endpoint_is_rate_limited_per_address(client, app, fake, monkeypatch):
+    monkeypatch.setitem(app.config, "GEOCODER_RATE_LIMIT", "2 per minute")
+    assert reverse(client, 54.1, 55.1).status_code == 200
+    assert reverse(client, 54.2, 55.2).status_code == 200
+    refused = reverse(client, 54.3, 55.3)
+    assert refused.status_code == 429
+    assert len(fake.requests) == 2  # the refused one never reached the geocoder

@@ -74,7 +74,7 @@
       }).addTo(map);
       var label = L.tooltip({
         permanent: true, direction: "right", className: "map-centre-label", interactive: false
-      }).setContent(c.name);
+      }).setContent(escapeHtml(c.name));
       dot.bindTooltip(label);
       if (!c.major) { minor.push(dot); }
       bounds.push([c.lat, c.lon]);
