@@ -181,7 +181,7 @@ def test_the_operators_form_picks_the_point_and_the_geocoder_fills_the_address(
         )
         _click_at(page, "appeal-map", UFA[0] + 0.003, UFA[1] + 0.004)
         _expect(page.locator("#longitude")).not_to_have_value(f"{lon:.6f}")
-        page.wait_for_timeout(300)  # let a (wrong) answer arrive, if one were asked for
+        page.wait_for_timeout(1000)  # past the 400 ms pause: a (wrong) request would be out
         assert page.input_value("#address") == "ул. Ленина, напротив дома 24"
         assert len(fake.requests) == 1
         _clean(page, base, requests)

@@ -208,9 +208,16 @@
     }
 
     // The optional geocoder (GEOCODER_URL) names the point; the person's own words win.
+    // Asked once the point rests (arrow keys move it in steps): one request, not one a step.
+    var addressTimer = null;
     function findAddress(latlng) {
       if (!address || !reverseUrl || !window.fetch || typedAddress()) { return; }
       var ticket = ++askedAddress;
+      clearTimeout(addressTimer);
+      addressTimer = setTimeout(function () { askAddress(latlng, ticket); }, 400);
+    }
+
+    function askAddress(latlng, ticket) {
       var url = reverseUrl + (reverseUrl.indexOf("?") < 0 ? "?" : "&") +
         "lat=" + encodeURIComponent(round(latlng.lat)) +
         "&lon=" + encodeURIComponent(round(latlng.lng));
