@@ -52,7 +52,8 @@ def territory_outline(territory: Territory) -> dict | None:
 def territory_map(territory: Territory) -> dict | None:
     """What a page's map of one territory shows: its centre (labelled) and its outline, or
     None when neither is known."""
-    centre = map_point(territory.latitude, territory.longitude, short_name(territory.name))
+    name = short_name(territory.name)
+    centre = map_point(territory.latitude, territory.longitude, name, tag=name)
     outline = territory_outline(territory)
     if centre is None and outline is None:
         return None

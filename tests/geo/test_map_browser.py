@@ -138,6 +138,7 @@ def test_a_hearing_shows_its_territory_and_boundary(base, browser, axe_source): 
     page.wait_for_selector("#hearing-map.leaflet-container")
     _expect(page.locator("#hearing-map .leaflet-overlay-pane path")).to_have_count(1)
     _expect(page.locator("#hearing-map .leaflet-marker-icon")).to_have_count(1)
+    _expect(page.locator("#hearing-map .map-point-label")).to_have_text("город Уфа")
     assert "Подложка карты не настроена" in page.inner_text("#hearing-map + .map-note")
     shot(page, FOLDER, "hearing-territory")
     _clean(page, base, requests)

@@ -30,7 +30,7 @@ def test_the_hearing_page_shows_its_territory_centre_and_boundary(client, discus
     attrs = _map_attrs(page)
     assert "городской округ город Уфа" in attrs["aria-label"]
     assert json.loads(attrs["data-points"]) == [
-        {"lat": 54.7348, "lon": 55.9579, "label": "город Уфа"}
+        {"lat": 54.7348, "lon": 55.9579, "label": "город Уфа", "tag": "город Уфа"}
     ]
     assert "data-outline" not in attrs  # no boundary imported yet
 
