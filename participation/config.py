@@ -177,6 +177,42 @@ def _map_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "MAP_TILE_ORIGIN": tile_origin,
         "MAP_ATTRIBUTION": (env.get("MAP_ATTRIBUTION") or "").strip(),
         "MAP_MAX_ZOOM": max_zoom,
+        **_geocoder_settings(env),
+    }
+
+
+def _geocoder_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Reverse geocoding (participation/geo/geocoder.py): off unless GEOCODER_URL names a
+    Nominatim-compatible service (the region's own, or one whose usage policy allows it)."""
+    url = (env.get("GEOCODER_URL") or "").strip().rstrip("/")
+    if url:
+        parts = urlsplit(url)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.netloc
+            or parts.query
+            or parts.fragment
+            or "{" in url
+        ):
+            raise ConfigError(
+                f"GEOCODER_URL={url!r}: ожидается адрес сервиса, совместимого с Nominatim, "
+                "без параметров, например https://nominatim.example.ru (запросы идут на "
+                "…/reverse)"
+            )
+    timeout = _positive_int(env, "GEOCODER_TIMEOUT_SECONDS", 3)
+    if timeout > 30:
+        raise ConfigError(f"GEOCODER_TIMEOUT_SECONDS={timeout}: не больше 30")
+    user_agent = (env.get("GEOCODER_USER_AGENT") or "").strip()
+    if any(ord(c) < 32 or ord(c) > 126 for c in user_agent):
+        raise ConfigError("GEOCODER_USER_AGENT: только латинские буквы, цифры и знаки ASCII")
+    return {
+        "GEOCODER_URL": url,
+        "GEOCODER_TIMEOUT_SECONDS": timeout,
+        # Nominatim's usage policy asks for an identifying User-Agent; None: built from
+        # PUBLIC_BASE_URL at the call.
+        "GEOCODER_USER_AGENT": user_agent or None,
+        "GEOCODER_CACHE_SECONDS": _positive_int(env, "GEOCODER_CACHE_SECONDS", 30 * 24 * 3600),
+        "GEOCODER_RATE_LIMIT": _rate_limit(env, "GEOCODER_RATE_LIMIT", "20 per minute"),
     }
 
 

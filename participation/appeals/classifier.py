@@ -68,11 +68,19 @@ class Subcategory(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Words and phrases residents use for this topic, one per line (topic suggestion).
     keywords: Mapped[str] = mapped_column(sa.Text, default="")
+    # «Похожие сообщения рядом» look this far (metres); None: the platform's default (geo).
+    nearby_radius_m: Mapped[int | None] = mapped_column(sa.Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(back_populates="subcategories")
 
-    __table_args__ = (sa.UniqueConstraint("category_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("category_id", "name"),
+        sa.CheckConstraint(
+            "nearby_radius_m IS NULL OR nearby_radius_m BETWEEN 1 AND 2000",
+            name="nearby_radius_range",
+        ),
+    )
 
     def __repr__(self) -> str:
         return f"<Subcategory {self.code}>"

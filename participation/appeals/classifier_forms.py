@@ -75,6 +75,21 @@ class SubcategoryEditForm(Form):
     keywords = _keywords_field()
 
 
+class NearbyRadiusForm(Form):
+    """The radius of «Похожие сообщения рядом»; checked by geo.services.set_nearby_radius."""
+
+    nearby_radius_m = StringField(
+        _l("Радиус поиска похожих сообщений, метров"),
+        description=_l(
+            "Целое число от 1 до 2000. Оставьте пустым, чтобы действовал общий радиус 150 м. "
+            "Для ям на дороге хватает 150 м, для протяжённых проблем (свалка, освещение улицы) "
+            "радиус можно увеличить."
+        ),
+        validators=[Length(max=10, message=_l("Радиус — целое число метров от 1 до 2000."))],
+        filters=[_strip],
+    )
+
+
 class ToggleForm(Form):
     """One switch: the value to set ("1" on, "0" off) travels in a hidden field."""
 

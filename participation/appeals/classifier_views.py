@@ -32,6 +32,7 @@ from participation.appeals.classifier import (
 from participation.appeals.classifier_forms import (
     CategoryForm,
     CategoryRenameForm,
+    NearbyRadiusForm,
     RegionFastTrackForm,
     SubcategoryEditForm,
     SubcategoryForm,
@@ -44,6 +45,7 @@ from participation.core.organizations import Organization
 from participation.core.permissions import require
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db, limiter
+from participation.geo.services import NEARBY_RADIUS_M, set_nearby_radius
 
 bp = Blueprint("classifier", __name__, url_prefix="/admin/classifier")
 bp.before_request(staff_gate)
@@ -229,11 +231,46 @@ def subcategory(subcategory_id: int):
     return _render_subcategory(subcategory, form), 400
 
 
-def _render_subcategory(subcategory: Subcategory, form: SubcategoryEditForm):
+@bp.post("/subcategories/<int:subcategory_id>/nearby-radius")
+def subcategory_nearby_radius(subcategory_id: int):
+    subcategory = _subcategory_or_404(subcategory_id)
+    form = NearbyRadiusForm()
+    if form.validate_on_submit():
+        try:
+            set_nearby_radius(subcategory, form.nearby_radius_m.data, current_user)
+        except FieldError as exc:
+            _apply(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "«%(name)s»: похожие сообщения ищутся в радиусе %(radius)d м.",
+                    name=subcategory.name,
+                    radius=subcategory.nearby_radius_m or NEARBY_RADIUS_M,
+                ),
+                "success",
+            )
+            return redirect(url_for("classifier.subcategory", subcategory_id=subcategory.id))
+    edit = SubcategoryEditForm(formdata=None, name=subcategory.name, keywords=subcategory.keywords)
+    return _render_subcategory(subcategory, edit, radius_form=form), 400
+
+
+def _render_subcategory(
+    subcategory: Subcategory,
+    form: SubcategoryEditForm,
+    radius_form: NearbyRadiusForm | None = None,
+):
+    if radius_form is None:
+        value = subcategory.nearby_radius_m
+        radius_form = NearbyRadiusForm(
+            formdata=None, nearby_radius_m="" if value is None else str(value)
+        )
     return render_template(
         "appeals/classifier/subcategory.html",
         subcategory=subcategory,
         form=form,
+        radius_form=radius_form,
+        default_radius=NEARBY_RADIUS_M,
         fast_toggle=ToggleForm(formdata=None, value="0" if subcategory.fast_track else "1"),
         active_toggle=ToggleForm(formdata=None, value="0" if subcategory.active else "1"),
     )

@@ -51,8 +51,10 @@ from participation.appeals.workflow import Action
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
 from participation.core.errors import DomainError, FieldError
 from participation.core.files import Attachment, keep_for_retry, staged_uploads
+from participation.core.maps import home_view, municipal_centres
 from participation.core.organizations import Organization
 from participation.core.permissions import require
+from participation.core.territories import TerritoryLevel
 from participation.core.users import Role
 from participation.extensions import db
 
@@ -426,11 +428,17 @@ def operator_new():
         staged = _keep_files(staged, form)
     form.subcategory_id.choices = _topic_choices(None)
     form.territory_id.choices = _territory_choices(None, form.subcategory_id.data)
+    # The map opens on the operator's own region (a national operator: no region to locate in).
+    region = organization.territory.region() if organization.territory else None
+    region = region if region is not None and region.level == TerritoryLevel.REGION else None
     return render_template(
         "appeals/backoffice/operator_new.html",
         form=form,
         organization=organization,
         staged=staged,
+        map_region=region,
+        map_centres=municipal_centres(region),
+        map_home=home_view(organization.territory),
     ), (400 if form.errors else 200)
 
 

@@ -31,10 +31,15 @@ class PointQuery(ma.Schema):
 class NearbyQuery(PointQuery):
     radius = ma.fields.Integer(
         strict=False,
-        load_default=NEARBY_RADIUS_M,
+        load_default=None,
         validate=ma.validate.Range(min=1, max=NEARBY_MAX_RADIUS_M, error=RADIUS_ERROR),
         error_messages={"invalid": RADIUS_ERROR},
-        metadata={"description": f"Радиус поиска, метров (по умолчанию {NEARBY_RADIUS_M})"},
+        metadata={
+            "description": (
+                "Радиус поиска, метров, от 1 до 2000. Без него — радиус подкатегории, "
+                f"заданный в классификаторе, а если он не задан — {NEARBY_RADIUS_M}"
+            )
+        },
     )
     service_code = ma.fields.String(
         required=True,
@@ -70,7 +75,9 @@ class NearbyMessageOut(ma.Schema):
 
 
 class NearbyOut(ma.Schema):
-    radius = ma.fields.Integer(required=True)
+    radius = ma.fields.Integer(
+        required=True, metadata={"description": "Радиус, по которому искали, метров"}
+    )
     days = ma.fields.Integer(
         required=True, metadata={"description": f"Глубина поиска, дней ({NEARBY_DAYS})"}
     )
@@ -102,4 +109,20 @@ class LocateOut(ma.Schema):
         metadata={
             "description": "boundary — по границе территории, nearest — по ближайшему центру"
         },
+    )
+
+
+class ReverseOut(ma.Schema):
+    address = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Адрес точки по данным геокодера, или null: геокодер не настроен, по точке "
+                "ничего не нашлось или он не ответил"
+            )
+        },
+    )
+    enabled = ma.fields.Boolean(
+        required=True, metadata={"description": "Настроен ли геокодер (GEOCODER_URL)"}
     )

@@ -6,15 +6,30 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
+from participation.api.auth import rate_limit_key
 from participation.api.openapi import ApiBlueprint
 from participation.api.problems import Problem
 from participation.appeals.classifier import Subcategory
 from participation.core.errors import FieldError
-from participation.extensions import db
-from participation.geo.api_schemas import LocateOut, LocateQuery, NearbyOut, NearbyQuery
-from participation.geo.services import NEARBY_DAYS, locate_point, nearby_appeals
+from participation.extensions import db, limiter
+from participation.geo.api_schemas import (
+    LocateOut,
+    LocateQuery,
+    NearbyOut,
+    NearbyQuery,
+    PointQuery,
+    ReverseOut,
+)
+from participation.geo.geocoder import geocoder_enabled, reverse_geocode
+from participation.geo.services import (
+    NEARBY_DAYS,
+    locate_point,
+    nearby_appeals,
+    nearby_radius_of,
+)
 
 bp = ApiBlueprint(
     "api_geo",
@@ -22,7 +37,8 @@ bp = ApiBlueprint(
     url_prefix="/api/v1",
     description=(
         "География, без ключа и токена: открытые сообщения рядом с точкой (ничего "
-        "персонального: номер, тема, статус, расстояние, дата) и территория, в которой точка."
+        "персонального: номер, тема, статус, расстояние, дата), территория, в которой точка, "
+        "и адрес точки (если настроен геокодер)."
     ),
 )
 
@@ -51,19 +67,22 @@ def _as_problem(call: Callable[[], Any]) -> Any:
 @bp.arguments(NearbyQuery, location="query", as_kwargs=True)
 @bp.response(200, NearbyOut)
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def nearby(lat: float, lon: float, radius: int, service_code: str):
+def nearby(lat: float, lon: float, radius: int | None, service_code: str):
     """Открытые сообщения рядом с точкой
 
     Сообщения в работе (от модерации до «отложено»; отклонённые, с ответом и закрытые — нет)
     той же подкатегории или другой подкатегории той же категории (`related: true`), за
-    последние 30 дней, в радиусе `radius` метров (по умолчанию 150, не больше 2000), ближние
-    первыми, не больше 20. Ничего персонального: ни автора, ни текста, ни точных координат.
+    последние 30 дней, в радиусе `radius` метров (по умолчанию — радиус подкатегории из
+    классификатора, а если он не задан — 150; не больше 2000), ближние первыми, не больше 20.
+    Ничего персонального: ни автора, ни текста, ни точных координат.
     """
-    topic_id = db.session.scalar(sa.select(Subcategory.id).where(Subcategory.code == service_code))
-    if topic_id is None:
+    topic = db.session.scalar(sa.select(Subcategory).where(Subcategory.code == service_code))
+    if topic is None:
         message = _("Услуги (подкатегории) с кодом «%(code)s» нет.", code=service_code)
         raise Problem(422, message, kind="validation", errors={"query.service_code": [message]})
-    found = _as_problem(lambda: nearby_appeals(lat, lon, topic_id, radius_m=radius))
+    if radius is None:
+        radius = nearby_radius_of(topic)
+    found = _as_problem(lambda: nearby_appeals(lat, lon, topic.id, radius_m=radius))
     return {
         "radius": radius,
         "days": NEARBY_DAYS,
@@ -109,3 +128,23 @@ def locate(lat: float, lon: float, region: int):
         },
         "method": found.method,
     }
+
+
+def _geocoder_rate_limit() -> str:
+    return current_app.config["GEOCODER_RATE_LIMIT"]
+
+
+@bp.route("/geo/reverse")
+@limiter.limit(_geocoder_rate_limit, key_func=rate_limit_key)
+@bp.arguments(PointQuery, location="query", as_kwargs=True)
+@bp.response(200, ReverseOut)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def reverse(lat: float, lon: float):
+    """Адрес точки (обратное геокодирование)
+
+    Форма сообщения подставляет его в поле «Адрес», если житель его ещё не заполнил. Работает,
+    только когда платформа настроена на геокодер, совместимый с Nominatim (`GEOCODER_URL`);
+    иначе, а также если геокодер не ответил или ничего не нашёл, `address` — null (не ошибка).
+    Ответы кешируются по точке.
+    """
+    return {"address": reverse_geocode(lat, lon), "enabled": geocoder_enabled()}

@@ -16,8 +16,9 @@ is 300 km from the nearest Bashkortostan centre.
 Nearby (`nearby_appeals`): open messages (workflow.OPEN_STATES: from moderation to postponed;
 rejected, answered, closed and escalated ones are left out) of the same subcategory or a
 related one — "related" is another subcategory of the same category — registered in the last
-NEARBY_DAYS (30) days, within the radius (NEARBY_RADIUS_M = 150 m by default, one constant for
-every subcategory for now; at most NEARBY_MAX_RADIUS_M = 2 km), nearest first. A bounding box on
+NEARBY_DAYS (30) days, within the radius (the subcategory's own `nearby_radius_m`, set in the
+classifier administration, else NEARBY_RADIUS_M = 150 m; at most NEARBY_MAX_RADIUS_M = 2 km),
+nearest first. A bounding box on
 the indexed point (ix_appeals_point) finds the candidates, the exact distance filters them.
 Nothing personal is returned: number, topic, state, distance and the registration date.
 """
@@ -42,6 +43,7 @@ from shapely.prepared import PreparedGeometry, prep
 from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal
 from participation.appeals.workflow import OPEN_STATES, RESIDENT_STATE_LABELS, AppealState
+from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
 from participation.core.territories import Territory, TerritoryLevel
@@ -285,32 +287,73 @@ def check_radius(radius_m: Any) -> int:
     return radius_m
 
 
+def nearby_radius_of(subcategory: Subcategory) -> int:
+    """The radius of the subcategory's nearby search: its own, else the default (150 m)."""
+    return subcategory.nearby_radius_m or NEARBY_RADIUS_M
+
+
+def set_nearby_radius(subcategory: Subcategory, raw: Any, actor: Any) -> Subcategory:
+    """Set (or, with an empty value, reset to the default) a subcategory's nearby radius."""
+    text = "" if raw is None else str(raw).strip()
+    radius = None
+    if text:
+        error = FieldError(
+            "nearby_radius_m",
+            _(
+                "Радиус — целое число метров от 1 до %(max)d, или оставьте поле пустым "
+                "(по умолчанию %(default)d м).",
+                max=NEARBY_MAX_RADIUS_M,
+                default=NEARBY_RADIUS_M,
+            ),
+        )
+        if not text.isdigit() or not text.isascii():
+            raise error
+        radius = int(text)
+        if not 1 <= radius <= NEARBY_MAX_RADIUS_M:
+            raise error
+    if radius != subcategory.nearby_radius_m:
+        old, subcategory.nearby_radius_m = subcategory.nearby_radius_m, radius
+        db.session.flush()
+        audit.record(
+            "classifier.subcategory_nearby_radius",
+            subcategory,
+            actor_id=actor.id,
+            old_radius_m=old,
+            new_radius_m=radius,
+        )
+    return subcategory
+
+
 def nearby_appeals(
     latitude: Any,
     longitude: Any,
     subcategory_id: int,
     *,
-    radius_m: Any = NEARBY_RADIUS_M,
+    radius_m: Any = None,
     days: int = NEARBY_DAYS,
     limit: int = NEARBY_LIMIT,
     now: datetime | None = None,
 ) -> list[NearbyAppeal]:
-    """Open messages of the same or a related subcategory within the radius, nearest first."""
+    """Open messages of the same or a related subcategory within the radius (None: the
+    subcategory's own), nearest first."""
     lat, lon = check_point(latitude, longitude)
-    radius = check_radius(radius_m)
+    if radius_m is not None:
+        check_radius(radius_m)
     category = (
         sa.select(Subcategory.category_id).where(Subcategory.id == subcategory_id).scalar_subquery()
     )
     related = {
         r.id: r
         for r in db.session.execute(
-            sa.select(Subcategory.id, Subcategory.code, Subcategory.name).where(
-                Subcategory.category_id == category
-            )
+            sa.select(
+                Subcategory.id, Subcategory.code, Subcategory.name, Subcategory.nearby_radius_m
+            ).where(Subcategory.category_id == category)
         )
     }
     if subcategory_id not in related:
         raise FieldError("subcategory", _("Такой подкатегории нет."))
+    own = related[subcategory_id].nearby_radius_m or NEARBY_RADIUS_M
+    radius = check_radius(own if radius_m is None else radius_m)
     south, north, west, east = bounding_box(lat, lon, radius)
     since = (now or utcnow()) - timedelta(days=days)
     a = Appeal

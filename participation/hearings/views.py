@@ -13,6 +13,7 @@ from participation.auth.eligibility import rule_description
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
 from participation.core.files import register_attachment_access
+from participation.core.maps import territory_map
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.extensions import db, login_manager
@@ -116,6 +117,7 @@ def show(hearing_id: int):
         participant=services.participant_of(hearing, current_user),
         form=_remark_form(hearing) if decision else None,
         can_manage=can_manage(current_user, hearing),
+        territory_map=territory_map(hearing.territory),
     )
 
 

@@ -29,6 +29,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import FieldError
 from participation.core.files import register_attachment_access
+from participation.core.maps import centres, map_point
 from participation.core.pagination import paginate
 from participation.core.permissions import require
 from participation.core.users import User
@@ -216,6 +217,8 @@ def show(campaign_id: int):
         voted=voted,
         refusal=refusal,
         objects=objects,
+        object_points=[_object_point(campaign, o) for o in objects],
+        map_centres=centres([campaign.territory]),
         photos=object_photos([o.id for o in objects]),
         turnout=turnout,
         rule=rule_text(campaign),
@@ -223,6 +226,17 @@ def show(campaign_id: int):
         period=period_text(campaign),
         can_manage=can_manage(current_user, campaign),
         can_assist=can_assist(current_user, campaign) and status == CampaignStatus.OPEN,
+    )
+
+
+def _object_point(campaign: Campaign, obj: VotingObject) -> dict | None:
+    """The object on the vote's map: its number next to it, a link to its page."""
+    return map_point(
+        obj.latitude,
+        obj.longitude,
+        _("№ %(number)d. %(title)s", number=obj.number, title=obj.title),
+        url=url_for("voting.object_card", campaign_id=campaign.id, object_id=obj.id),
+        tag=_("№ %(number)d", number=obj.number),
     )
 
 

@@ -15,6 +15,7 @@ from participation.appeals.models import Appeal
 from participation.config import ConfigError, load_config
 from participation.core.maps import home_view, municipal_centres, short_name
 from participation.core.territories import TerritoryLevel
+from participation.core.users import Role
 from participation.extensions import db
 from tests import factories as f
 from tests.appeals.conftest import submit
@@ -151,3 +152,67 @@ def test_a_message_without_a_point_has_no_map_on_its_card(client, world):
     login_as(client, world.resident)
     page = client.get(f"/my/appeals/{appeal.id}").get_data(as_text=True)
     assert "data-map" not in page and "leaflet.js" not in page
+
+
+# --- the operator's form (со слов заявителя) ----------------------------------------------------
+
+
+def test_the_operators_form_has_the_same_map_picker(client, world, app, monkeypatch):
+    world.city.latitude, world.city.longitude = Decimal("54.7348"), Decimal("55.9579")
+    db.session.flush()
+    operator = f.staff(world.cur, Role.OPERATOR)
+    login_as(client, operator)
+    page = client.get("/backoffice/appeals/new").get_data(as_text=True)
+    attrs = _map_attrs(page)
+    assert attrs["data-region"] == str(world.region.id)  # the ЦУР's region
+    assert attrs["data-locate-url"] == "/api/v1/geo/locate"
+    assert attrs["data-lat-input"] == "latitude" and attrs["data-lon-input"] == "longitude"
+    assert attrs["data-territory-select"] == "territory_id"
+    assert attrs["role"] == "application" and "data-editable" in page
+    assert json.loads(attrs["data-centres"]) == municipal_centres(world.region)
+    assert "data-reverse-url" not in attrs  # no geocoder configured
+    assert "vendor/leaflet/leaflet.js" in page and "js/map.js" in page
+    assert 'id="latitude"' in page and 'id="address"' in page  # without JavaScript
+
+    monkeypatch.setitem(app.config, "GEOCODER_URL", "http://127.0.0.1:9")
+    attrs = _map_attrs(client.get("/backoffice/appeals/new").get_data(as_text=True))
+    assert attrs["data-reverse-url"] == "/api/v1/geo/reverse"
+    assert attrs["data-address-input"] == "address"
+
+
+def test_the_residents_form_asks_the_geocoder_only_when_one_is_configured(
+    client, world, app, monkeypatch
+):
+    login_as(client, world.resident)
+    attrs = _map_attrs(client.get("/appeals/new").get_data(as_text=True))
+    assert "data-reverse-url" not in attrs and "data-address-input" not in attrs
+    monkeypatch.setitem(app.config, "GEOCODER_URL", "http://127.0.0.1:9")
+    attrs = _map_attrs(client.get("/appeals/new").get_data(as_text=True))
+    assert attrs["data-reverse-url"] == "/api/v1/geo/reverse"
+    assert attrs["data-address-input"] == "address"
+
+
+def test_the_operators_point_is_saved_with_the_message(client, world):
+    operator = f.staff(world.cur, Role.OPERATOR)
+    login_as(client, operator)
+    page = client.get("/backoffice/appeals/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)[1]
+    key = re.search(r'name="submission_key"(?: type="hidden")? value="([^"]+)"', page)[1]
+    response = client.post(
+        "/backoffice/appeals/new",
+        data={
+            "csrf_token": token,
+            "submission_key": key,
+            "caller_name": "Петров Пётр",
+            "caller_phone": "+7 917 000-00-00",
+            "text": "Яма на дороге у дома 24 по улице Ленина, глубокая, колёса пробивают.",
+            "subcategory_id": world.potholes.id,
+            "territory_id": world.city.id,
+            "address": "",
+            "latitude": "54.7388",
+            "longitude": "55.9721",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    appeal = db.session.scalar(sa.select(Appeal).order_by(Appeal.id.desc()).limit(1))
+    assert (appeal.latitude, appeal.longitude) == (Decimal("54.738800"), Decimal("55.972100"))

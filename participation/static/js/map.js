@@ -3,11 +3,16 @@
 //   data-tile-url, data-attribution, data-max-zoom  the base map (none: a plain background)
 //   data-centres   JSON [{name, lat, lon, major}]  the region's municipal centres, labelled
 //                  (cities always, districts from zoom 9)
-//   data-points    JSON [{lat, lon, label}] read-only points
+//   data-points    JSON [{lat, lon, label, url?, tag?}] read-only points; with url the point
+//                  is focusable and opens a popup whose link (focused) leads to its page;
+//                  tag: a short permanent label («№ 2»)
+//   data-outline   JSON GeoJSON geometry: a territory's boundary, drawn and fitted
 //   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
-//                  (the territory list filled from the point), data-text-* (the words)
+//                  (the territory list filled from the point), data-address-input +
+//                  data-reverse-url (the address field filled from the point by the optional
+//                  geocoder while the person has not typed one), data-text-* (the words)
 // Without JavaScript the block stays hidden and the form's text fields do the work.
 (function () {
   "use strict";
@@ -69,7 +74,7 @@
       }).addTo(map);
       var label = L.tooltip({
         permanent: true, direction: "right", className: "map-centre-label", interactive: false
-      }).setContent(c.name);
+      }).setContent(escapeHtml(c.name));
       dot.bindTooltip(label);
       if (!c.major) { minor.push(dot); }
       bounds.push([c.lat, c.lon]);
@@ -82,13 +87,43 @@
     }
     map.on("zoomend", showLabels);
     var points = json(el, "data-points", []);
+    var focus = L.latLngBounds([]);
     points.forEach(function (p) {
-      L.marker([p.lat, p.lon], { keyboard: false, alt: p.label || "", title: p.label || "" })
-        .addTo(map);
+      var marker = L.marker([p.lat, p.lon], {
+        keyboard: !!p.url, alt: p.label || "", title: p.label || ""
+      }).addTo(map);
+      if (p.tag) {
+        marker.bindTooltip(escapeHtml(p.tag), {
+          permanent: true, direction: "right", className: "map-point-label", interactive: false
+        });
+      }
+      if (p.url) {
+        var link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = p.label || p.tag || p.url;
+        marker.bindPopup(link);
+        // A keyboard user lands on the link (Escape closes the popup, back to the point).
+        marker.on("popupopen", function (event) {
+          var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+          if (close) { close.setAttribute("aria-label", el.getAttribute("data-text-close") || ""); }
+          link.focus();
+        });
+      }
+      focus.extend([p.lat, p.lon]);
     });
+    var outline = json(el, "data-outline", null);
+    if (outline) {
+      var shapeLayer = L.geoJSON(outline, {
+        interactive: false,
+        style: { color: "#1d4f91", weight: 2, fillColor: "#1d4f91", fillOpacity: 0.08 }
+      }).addTo(map);
+      focus.extend(shapeLayer.getBounds());
+    }
 
     var home = json(el, "data-home", null);
-    if (points.length) {
+    if (outline || points.length > 1) {
+      map.fitBounds(focus, { padding: [30, 30], maxZoom: Math.min(15, maxZoom) });
+    } else if (points.length) {
       map.setView([points[0].lat, points[0].lon], Math.min(15, maxZoom));
     } else if (home) {
       map.setView([home.lat, home.lon], Math.min(11, maxZoom));
@@ -115,6 +150,11 @@
     var block = el.closest(".map-block") || el.parentNode;
     var status = block.querySelector("[data-map-status]");
     var locateButton = block.querySelector("[data-map-geolocate]");
+    var address = document.getElementById(el.getAttribute("data-address-input") || "");
+    var reverseUrl = el.getAttribute("data-reverse-url");
+    var addressStatus = block.querySelector("[data-map-address-status]");
+    var filledAddress = null;  // what the map last put in the address field
+    var askedAddress = 0;
     var marker = null;
     var asked = 0;
 
@@ -162,6 +202,38 @@
         .catch(function () { /* the resident chooses the territory from the list */ });
     }
 
+    function typedAddress() {
+      var value = address.value.trim();
+      return value !== "" && value !== filledAddress;
+    }
+
+    // The optional geocoder (GEOCODER_URL) names the point; the person's own words win.
+    // Asked once the point rests (arrow keys move it in steps): one request, not one a step.
+    var addressTimer = null;
+    function findAddress(latlng) {
+      if (!address || !reverseUrl || !window.fetch || typedAddress()) { return; }
+      var ticket = ++askedAddress;
+      clearTimeout(addressTimer);
+      addressTimer = setTimeout(function () { askAddress(latlng, ticket); }, 400);
+    }
+
+    function askAddress(latlng, ticket) {
+      var url = reverseUrl + (reverseUrl.indexOf("?") < 0 ? "?" : "&") +
+        "lat=" + encodeURIComponent(round(latlng.lat)) +
+        "&lon=" + encodeURIComponent(round(latlng.lng));
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (ticket !== askedAddress || !body || !body.address || typedAddress()) { return; }
+          address.value = body.address;
+          filledAddress = body.address;
+          if (addressStatus) {
+            addressStatus.textContent = say("address").replace("{address}", body.address);
+          }
+        })
+        .catch(function () { /* no address: the person types it */ });
+    }
+
     function place(latlng, options) {
       options = options || {};
       latlng = L.latLng(round(latlng.lat), round(latlng.lng));
@@ -196,6 +268,7 @@
       tell(say("placed").replace("{lat}", latlng.lat.toFixed(6))
         .replace("{lon}", latlng.lng.toFixed(6)), false);
       findTerritory(latlng);
+      if (!options.initial) { findAddress(latlng); }
       // The form listens (appeals.js: «Похожие сообщения рядом»).
       el.dispatchEvent(new CustomEvent("map:point", { bubbles: true }));
     }
@@ -225,7 +298,7 @@
       var a = parseCoordinate(lat.value), b = parseCoordinate(lon.value);
       if (a !== null && b !== null) {
         map.setView([a, b], Math.min(15, map.getMaxZoom()));
-        place(L.latLng(a, b), { fromInputs: true });
+        place(L.latLng(a, b), { fromInputs: true, initial: true });
       }
     }
 
