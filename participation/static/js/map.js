@@ -5,6 +5,9 @@
 //                  (cities always, districts from zoom 9)
 //   data-points    JSON [{lat, lon, label}] read-only points
 //   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
+//   data-cells     JSON [{south, west, north, east, count, level}] a heat-map layer: rectangles
+//                  shaded by level 1…5 (CSS classes map-heat-N, the legend's too);
+//                  data-text-cell says a cell's count ("{count}")
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
 //                  (the territory list filled from the point), data-text-* (the words)
@@ -87,8 +90,21 @@
         .addTo(map);
     });
 
+    var cells = json(el, "data-cells", []);
+    var cellBounds = null;
+    cells.forEach(function (c) {
+      var box = [[c.south, c.west], [c.north, c.east]];
+      L.rectangle(box, {
+        className: "map-cell map-heat-" + c.level, weight: 1, fillOpacity: 0.6
+      }).bindTooltip((el.getAttribute("data-text-cell") || "{count}")
+        .replace("{count}", c.count), { sticky: true }).addTo(map);
+      cellBounds = cellBounds ? cellBounds.extend(box) : L.latLngBounds(box);
+    });
+
     var home = json(el, "data-home", null);
-    if (points.length) {
+    if (cellBounds) {
+      map.fitBounds(cellBounds, { padding: [20, 20], maxZoom: 14 });
+    } else if (points.length) {
       map.setView([points[0].lat, points[0].lon], Math.min(15, maxZoom));
     } else if (home) {
       map.setView([home.lat, home.lon], Math.min(11, maxZoom));
