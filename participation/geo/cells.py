@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -180,14 +181,14 @@ def count_cells(
     rows = None
     if box is not None:
         whole = grid.snap(box)
-        # The index range of the box's whole cells; the range on the indexed columns (six
-        # decimals, a micro-degree of margin) lets the database use ix_appeals_point.
+        # The index range of the box's whole cells; the range on the indexed columns, in
+        # their own six decimals (a float would cast the column and miss ix_appeals_point).
         rows = grid.rows(whole)
         conditions += [
-            a.latitude >= round(whole.south, 6) - 1e-6,
-            a.latitude <= round(whole.north, 6) + 1e-6,
-            a.longitude >= round(whole.west, 6) - 1e-6,
-            a.longitude <= round(whole.east, 6) + 1e-6,
+            a.latitude >= _six(whole.south, ROUND_FLOOR),
+            a.latitude <= _six(whole.north, ROUND_CEILING),
+            a.longitude >= _six(whole.west, ROUND_FLOOR),
+            a.longitude <= _six(whole.east, ROUND_CEILING),
         ]
     counted = sa.func.count().label("n")
     query = (
@@ -212,6 +213,10 @@ def count_cells(
         if rows is None or (rows[0] <= i < rows[1] and rows[2] <= j < rows[3]):
             cells.append(cell)
     return cells
+
+
+def _six(x: float, rounding: str) -> Decimal:
+    return Decimal(repr(x)).quantize(Decimal("0.000001"), rounding=rounding)
 
 
 def level(count: int, peak: int) -> int:
