@@ -90,9 +90,13 @@ def main() -> None:
     app = _common.quiet_app(_common.app_env(name, instance, _common.DEVELOPMENT))
     with app.app_context():
         total, pointed, newest = db.session.execute(
-            sa.select(sa.func.count(), sa.func.count(Appeal.latitude), sa.func.max(Appeal.registered_at))
+            sa.select(
+                sa.func.count(), sa.func.count(Appeal.latitude), sa.func.max(Appeal.registered_at)
+            )
         ).one()
-        region = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.BASHKORTOSTAN))
+        region = db.session.scalar(
+            sa.select(Territory).where(Territory.oktmo == data.BASHKORTOSTAN)
+        )
         ufa = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.UFA))
         centre = (float(ufa.latitude), float(ufa.longitude))
     print(f"  messages: {total:,}, with a point: {pointed:,}")

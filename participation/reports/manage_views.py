@@ -14,13 +14,13 @@ from participation.backoffice.gate import current_organization, staff_context, s
 from participation.core.errors import FieldError
 from participation.core.maps import municipal_centres
 from participation.core.organizations import Organization
-from participation.core.territories import Territory
 from participation.core.pagination import paginate
 from participation.core.permissions import require
+from participation.core.territories import Territory
 from participation.extensions import db
 from participation.geo import cells as grid
-from participation.reports import presenters as p
 from participation.reports import heatmap, services
+from participation.reports import presenters as p
 from participation.reports.definitions import BY_CODE
 from participation.reports.permissions import (
     can_view_dashboards,
@@ -56,9 +56,7 @@ def _heat_map(filters: p.Filters) -> dict:
             size = grid.check_cell_size(int(asked) if asked.isdigit() else asked)
         except FieldError as exc:
             error = exc.message
-    found = heatmap.heat_cells(
-        filters.scope, filters.period, size, limit=heatmap.DASHBOARD_CELLS
-    )
+    found = heatmap.heat_cells(filters.scope, filters.period, size, limit=heatmap.DASHBOARD_CELLS)
     centres = municipal_centres(db.session.get(Territory, filters.scope.region_id))
     view_args = request.view_args or {}
     return {
@@ -66,7 +64,11 @@ def _heat_map(filters: p.Filters) -> dict:
         "cell": size,
         "cell_label": p.cell_size_label(size),
         "sizes": [
-            (s, p.cell_size_label(s), url_for(request.endpoint, **view_args, **filters.args, cell=s))
+            (
+                s,
+                p.cell_size_label(s),
+                url_for(request.endpoint, **view_args, **filters.args, cell=s),
+            )
             for s in grid.CELL_SIZES
         ],
         "cells": [

@@ -29,7 +29,7 @@ def test_the_endpoint_is_public_and_in_the_document(app):
     assert {"200", "404", "422"} <= set(operation["responses"])
 
 
-def test_cells_of_a_city_box(client, heat):
+def test_cells_of_a_city_box(client, heat):  # noqa: F811
     response = client.get(url(heat.region.id, bbox=CITY))
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -39,15 +39,17 @@ def test_cells_of_a_city_box(client, heat):
     home = body["cells"][0]
     assert home["count"] == 7
     assert home["south"] == pytest.approx(HOME[0] * GRID.dlat, abs=1e-6)
-    west, south, east, north = body["bbox"]
+    west, _south, _east, north = body["bbox"]
     assert west <= UFA[1] - 0.15 and north >= UFA[0] + 0.09
     text = response.get_data(as_text=True)
     assert heat.resident.last_name not in text and "яма" not in text.lower()
-    again = client.get(url(heat.region.id, bbox=CITY), headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        url(heat.region.id, bbox=CITY), headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 
-def test_whole_region_in_big_cells_period_and_category(client, heat):
+def test_whole_region_in_big_cells_period_and_category(client, heat):  # noqa: F811
     whole = client.get(url(heat.region.id)).get_json()
     assert whole["grid"]["cell"] == 4000 and whole["bbox"] is None
     assert sum(x["count"] for x in whole["cells"]) == 16
@@ -74,7 +76,7 @@ def test_whole_region_in_big_cells_period_and_category(client, heat):
         ({"category": 999_999}, "query.category", "Категории с таким номером нет"),
     ],
 )
-def test_bad_input_is_a_problem_in_russian(client, heat, params, field, words):
+def test_bad_input_is_a_problem_in_russian(client, heat, params, field, words):  # noqa: F811
     response = client.get(url(heat.region.id, **params))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -84,6 +86,6 @@ def test_bad_input_is_a_problem_in_russian(client, heat, params, field, words):
         assert words in " ".join(body["errors"][field]), body
 
 
-def test_an_unknown_region_is_not_found(client, heat):
+def test_an_unknown_region_is_not_found(client, heat):  # noqa: F811
     assert client.get(url(heat.city.id)).status_code == 404
     assert client.get(url(999_999)).status_code == 404

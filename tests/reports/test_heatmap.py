@@ -100,7 +100,9 @@ def test_bigger_cells_gather_more_and_smaller_ones_suppress_more(heat):
 def test_period_filter(heat):
     april = heat_cells(Scope(region_id=heat.region.id), Period(date(2026, 4, 1), date(2026, 4, 30)))
     assert counts(april) == {HOME: 6}
-    spring = heat_cells(Scope(region_id=heat.region.id), Period(date(2026, 3, 1), date(2026, 4, 30)))
+    spring = heat_cells(
+        Scope(region_id=heat.region.id), Period(date(2026, 3, 1), date(2026, 4, 30))
+    )
     assert counts(spring)[HOME] == 13
 
 

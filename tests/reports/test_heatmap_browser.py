@@ -12,8 +12,8 @@ from participation.extensions import db
 from tests import factories as f
 from tests.browser import check_axe, esia_login, serve_platform, shot
 from tests.core.test_accessibility_browser import DESKTOP, PHONE
-from tests.reports.test_heatmap import geo, heat  # noqa: F401  (the fixtures)
 from tests.reports.test_dashboards import NOW
+from tests.reports.test_heatmap import geo, heat  # noqa: F401  (the fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.committed]
 FOLDER = "reports"
