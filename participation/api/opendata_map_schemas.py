@@ -17,9 +17,6 @@ CELL_ERROR = _l("Размер ячейки — 250, 1000 или 4000 метро�
 
 
 class OpenHeatmapQuery(OpenPeriodQuery):
-    class Meta:
-        exclude = ("format",)  # JSON only: cells are for maps
-
     cell = ma.fields.Integer(
         strict=False,
         validate=ma.validate.OneOf(CELL_SIZES, error=CELL_ERROR),

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import Response, stream_with_context
 from flask_babel import gettext as _
 
+from participation.api import opendata_csv as tables
 from participation.api import opendata_presenters as p
 from participation.api.openapi import ApiBlueprint
 from participation.api.opendata_map_schemas import OpenHeatmapOut, OpenHeatmapQuery
 from participation.api.problems import Problem
 from participation.appeals.classifier import Category
 from participation.core.errors import FieldError
+from participation.core.exports import CSV_MIMETYPE, content_disposition, stream_csv
 from participation.extensions import db
 from participation.geo import cells as c
 from participation.reports import rating as r
@@ -43,10 +46,21 @@ def _in_query(exc: FieldError) -> FieldError:
 @bp.etag
 @bp.arguments(OpenHeatmapQuery, location="query", as_kwargs=True)
 @bp.response(200, OpenHeatmapOut)
+@bp.alt_response(
+    200,
+    schema={"type": "string"},
+    content_type=CSV_MIMETYPE,
+    description=(
+        "JSON, а с `?format=csv` — CSV ячеек (юг, запад, север, восток, сообщений): UTF-8 с "
+        "BOM, разделитель «;», строки CRLF, заголовки по-русски, дробные числа с запятой."
+    ),
+    success=True,
+)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def heatmap(
     region_id: int,
+    format: str,
     grain: str,
     day: date | None = None,
     cell: int | None = None,
@@ -92,7 +106,7 @@ def heatmap(
     except FieldError as exc:
         raise _in_query(exc) from None
     whole = found.grid.snap(box) if box is not None else None
-    return {
+    data = {
         "region": p.place(region),
         "period": p.period_out(period),
         "grid": {"cell": size, "lat_step": found.grid.dlat, "lon_step": found.grid.dlon},
@@ -105,3 +119,18 @@ def heatmap(
             for x in found.cells
         ],
     }
+    if format != "csv":
+        return data
+    bp.set_etag(["csv", data])  # 304 here when the client has it
+    response = Response(
+        stream_with_context(stream_csv(tables.heatmap(data))), mimetype=CSV_MIMETYPE
+    )
+    response.headers["Content-Disposition"] = content_disposition(
+        _(
+            "Тепловая карта %(region)s %(period)s.csv",
+            region=region.name,
+            period=data["period"]["text"],
+        ),
+        f"heatmap-{region.oktmo}-{period.start.isoformat()}-{size}.csv",
+    )
+    return response

@@ -25,7 +25,7 @@ def test_the_endpoint_is_public_and_in_the_document(app):
     operation = spec_document()["paths"][PATH.replace("{id}", "{region_id}")]["get"]
     assert "security" not in operation
     names = {p.get("name") for p in operation["parameters"]}
-    assert {"grain", "day", "cell", "bbox", "category"} <= names and "format" not in names
+    assert {"format", "grain", "day", "cell", "bbox", "category"} <= names
     assert {"200", "404", "422"} <= set(operation["responses"])
 
 
@@ -47,6 +47,16 @@ def test_cells_of_a_city_box(client, heat):  # noqa: F811
         url(heat.region.id, bbox=CITY), headers={"If-None-Match": response.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_the_cells_as_csv(client, heat):  # noqa: F811
+    response = client.get(url(heat.region.id, bbox=CITY, format="csv"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "Юг;Запад;Север;Восток;Сообщений"
+    assert [line.rsplit(";", 1)[1] for line in lines[1:]] == ["7", "5"]
+    assert ".csv" in response.headers["Content-Disposition"]
 
 
 def test_whole_region_in_big_cells_period_and_category(client, heat):  # noqa: F811
