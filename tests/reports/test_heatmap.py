@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
+import sqlalchemy as sa
 
 from participation.appeals.workflow import AppealState
 from participation.core.errors import FieldError
@@ -212,3 +213,24 @@ def test_no_cells_says_so(client, geo):  # noqa: F811
     page = client.get("/reports/hotspots?grain=month&day=2026-03-15").get_data(as_text=True)
     assert _cells_on(page) == []
     assert "Нет ячеек" in page
+
+
+def test_the_demo_history_has_points_and_its_heat_map_has_cells(db_session):
+    from participation.appeals.models import Appeal
+    from participation.core.territories import territory_by_oktmo
+    from participation.demo import data
+    from participation.demo.seed import seed_demo
+    from participation.reports.demo import KEY_PREFIX, seed_history
+
+    seed_demo()
+    seed_history(date(2026, 3, 15), per_year=600)
+    ours = Appeal.submission_key.like(f"{KEY_PREFIX}%")
+    total, pointed = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(Appeal.latitude)).where(ours)
+    ).one()
+    assert total and pointed == total
+    region = territory_by_oktmo(data.BASHKORTOSTAN)
+    year = Period(date(2025, 3, 1), date(2026, 2, 28))
+    found = heat_cells(Scope(region_id=region.id), year, 1000)
+    assert found.cells and all(x.count >= 5 for x in found.cells)
+    assert sum(x.count for x in found.cells) <= total
