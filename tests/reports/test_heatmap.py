@@ -191,6 +191,7 @@ def test_region_dashboard_draws_the_cells_and_lists_the_busiest(client, heat):
     # Bigger cells by a link that keeps the filter.
     bigger = client.get("/reports/region?grain=month&day=2026-03-15&cell=4000")
     assert sum(x["count"] for x in _cells_on(bigger.get_data(as_text=True))) == 16
+    assert '<input type="hidden" name="cell" value="4000">' in bigger.get_data(as_text=True)
     bad = client.get("/reports/region?grain=month&day=2026-03-15&cell=7")
     assert bad.status_code == 200
     assert "Размер ячейки" in bad.get_data(as_text=True)
