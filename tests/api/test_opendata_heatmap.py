@@ -91,6 +91,7 @@ def test_bad_input_is_a_problem_in_russian(client, heat, params, field, words): 
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
+    assert body["status"] == 422 and any("а" <= ch <= "я" for ch in body["detail"].lower())
     assert field in body["errors"], body
     if words:
         assert words in " ".join(body["errors"][field]), body
