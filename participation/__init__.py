@@ -132,6 +132,7 @@ BLUEPRINTS = (
 API_BLUEPRINTS = (
     "participation.api.views:bp",
     "participation.api.opendata_views:bp",
+    "participation.api.opendata_map_views:bp",
     "participation.api.resident_views:bp",
     "participation.api.resident_vote_views:bp",
     "participation.api.organization_views:bp",

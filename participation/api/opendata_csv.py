@@ -319,3 +319,9 @@ def rating(data: dict[str, Any]) -> Rows:
             *(cell["shown"] for cell in row["cells"]),
             " ".join(row["notes"]),
         ]
+
+
+def heatmap(data: dict[str, Any]) -> Rows:
+    yield [_("Юг"), _("Запад"), _("Север"), _("Восток"), _("Сообщений")]
+    for cell in data["cells"]:
+        yield [cell["south"], cell["west"], cell["north"], cell["east"], cell["count"]]

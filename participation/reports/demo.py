@@ -15,11 +15,14 @@ about events of last spring. A second run adds nothing (the messages' form keys 
 
 from __future__ import annotations
 
+import math
 import random
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -331,6 +334,24 @@ class Life:
         self.row["holder_organization_id"] = to_organization_id
 
 
+def _point(territory: Territory, street: str, house: str) -> tuple[Decimal | None, Decimal | None]:
+    """A demo message's point: each street a fixed spot 0.3–3 km from the place's centre, the
+    house within ~150 m of it (from hashes of the names, not from the history's random
+    sequence, so the history is the same with or without points; busy streets make the heat
+    map's busy cells)."""
+    if territory.latitude is None or territory.longitude is None:
+        return None, None
+    spot = random.Random(zlib.crc32(f"{territory.oktmo}:{street}".encode()))  # noqa: S311
+    house_at = random.Random(zlib.crc32(f"{territory.oktmo}:{street}:{house}".encode()))  # noqa: S311
+    angle, metres = spot.uniform(0, 2 * math.pi), spot.uniform(300, 3_000)
+    north = metres * math.cos(angle) + house_at.uniform(-150, 150)
+    east = metres * math.sin(angle) + house_at.uniform(-150, 150)
+    lat = float(territory.latitude) + north / 111_195
+    lon = float(territory.longitude) + east / (111_195 * math.cos(math.radians(lat)))
+    six = Decimal("0.000001")
+    return Decimal(repr(lat)).quantize(six), Decimal(repr(lon)).quantize(six)
+
+
 def _appeal_row(**values: Any) -> dict[str, Any]:
     """Every column of an appeals row (multi-row INSERTs need the same keys in each)."""
     row = {
@@ -458,6 +479,7 @@ class Planner:
         street = rng.choice(place.streets)
         house = str(rng.randint(1, 180))
         text = rng.choice(topic.texts).format(street=street, house=house)
+        latitude, longitude = _point(territory, street, house)
         row = _appeal_row(
             submission_key=f"{KEY_PREFIX}{n:05d}",
             channel=channel,
@@ -468,6 +490,8 @@ class Planner:
             ),
             text=text,
             address=f"{place.locality}, {street}, д. {house}",
+            latitude=latitude,
+            longitude=longitude,
             territory_id=territory.id,
             region_id=w.region.id,
             applicant_region_id=w.region.id,

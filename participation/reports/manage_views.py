@@ -3,7 +3,7 @@ and «Проблемные точки»."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -11,12 +11,16 @@ from sqlalchemy.orm import selectinload
 from participation.appeals.models import Appeal
 from participation.appeals.presenters import register_presenters
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.core.errors import FieldError
+from participation.core.maps import municipal_centres
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
 from participation.core.permissions import require
+from participation.core.territories import Territory
 from participation.extensions import db
+from participation.geo import cells as grid
+from participation.reports import heatmap, services
 from participation.reports import presenters as p
-from participation.reports import services
 from participation.reports.definitions import BY_CODE
 from participation.reports.permissions import (
     can_view_dashboards,
@@ -39,6 +43,49 @@ def _helpers() -> dict:
         "BY_CODE": BY_CODE,
         "heat_level": p.heat_level,
         "region_page": sees_whole_region(current_user, g.get("staff_organization")),
+    }
+
+
+def _heat_map(filters: p.Filters) -> dict:
+    """The heat-map layer of a dashboard: its cells at the size the page asks for (?cell=),
+    the legend, and the busiest cells for the table beside the map."""
+    error, size = None, grid.DEFAULT_CELL
+    asked = request.args.get("cell")
+    if asked:
+        try:
+            size = grid.check_cell_size(int(asked) if asked.isdigit() else asked)
+        except FieldError as exc:
+            error = exc.message
+    found = heatmap.heat_cells(filters.scope, filters.period, size, limit=heatmap.DASHBOARD_CELLS)
+    centres = municipal_centres(db.session.get(Territory, filters.scope.region_id))
+    view_args = request.view_args or {}
+    return {
+        "error": error,
+        "cell": size,
+        "cell_label": p.cell_size_label(size),
+        "sizes": [
+            (
+                s,
+                p.cell_size_label(s),
+                url_for(request.endpoint, **view_args, **filters.args, cell=s),
+            )
+            for s in grid.CELL_SIZES
+        ],
+        "cells": [
+            {
+                "south": x.south,
+                "west": x.west,
+                "north": x.north,
+                "east": x.east,
+                "count": x.count,
+                "level": found.level(x),
+            }
+            for x in found.cells
+        ],
+        "legend": found.legend,
+        "truncated": found.truncated,
+        "busiest": heatmap.busiest(found, centres),
+        "centres": centres,
     }
 
 
@@ -100,6 +147,7 @@ def _organization_page(target: Organization):
                 )
             ),
             "worst": p.worst_subcategories(by_topic),
+            "heat": _heat_map(filters),
         }
     return render_template(
         "reports/dashboard.html",
@@ -137,8 +185,11 @@ def region():
             "municipality_name": {c.value: c.label for c in filters.form.municipality.choices}.get(
                 scope.municipality_id
             ),
+            "heat": _heat_map(filters),
         }
-    return render_template("reports/region.html", filters=filters, **data)
+    return render_template(
+        "reports/region.html", filters=filters, endpoint=request.endpoint, **data
+    )
 
 
 @bp.get("/hotspots")
@@ -164,8 +215,11 @@ def hotspots():
                 "hot-territories", _("Территории с наибольшим числом сообщений"), territories
             ),
             "growth_text": p.growth_text,
+            "heat": _heat_map(filters),
         }
-    return render_template("reports/hotspots.html", filters=filters, **data)
+    return render_template(
+        "reports/hotspots.html", filters=filters, endpoint=request.endpoint, **data
+    )
 
 
 @bp.get("/messages")

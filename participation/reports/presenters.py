@@ -354,6 +354,13 @@ def heat_level(count: int, peak: int) -> int:
     return max(1, min(5, -(-count * 5 // peak)))
 
 
+def cell_size_label(metres: int) -> str:
+    """«250 м», «1 км», «4 км»: a heat-map cell's side."""
+    if metres % 1000 == 0:
+        return _("%(n)s км", n=metres // 1000)
+    return _("%(n)s м", n=metres)
+
+
 def growth_text(spot) -> str:
     if spot.growth is None:
         return _("новое: в прошлом периоде не было") if spot.count else "—"

@@ -35,6 +35,7 @@ def test_every_open_operation_is_documented_public_in_russian_with_csv_and_etag(
         "/api/v1/open/statistics/regions/{region_id}/hotspots",
         "/api/v1/open/statistics/regions/{region_id}/rating",
         "/api/v1/open/statistics/regions/{region_id}/daily",
+        "/api/v1/open/statistics/regions/{region_id}/heatmap",
     }
     for path, operation in operations.items():
         assert CYRILLIC.search(operation["summary"]), path

@@ -8,6 +8,9 @@
 //                  tag: a short permanent label («№ 2»)
 //   data-outline   JSON GeoJSON geometry: a territory's boundary, drawn and fitted
 //   data-home      JSON {lat, lon}  where to open without a point (else: fit the centres) (a message's point)
+//   data-cells     JSON [{south, west, north, east, count, level}] a heat-map layer: rectangles
+//                  shaded by level 1…5 (CSS classes map-heat-N, the legend's too);
+//                  data-text-cell says a cell's count ("{count}")
 //   data-editable  a point picker: data-lat-input / data-lon-input (ids of the text fields
 //                  it fills and follows), data-locate-url + data-region + data-territory-select
 //                  (the territory list filled from the point), data-address-input +
@@ -120,8 +123,21 @@
       focus.extend(shapeLayer.getBounds());
     }
 
+    var cells = json(el, "data-cells", []);
+    var cellBounds = null;
+    cells.forEach(function (c) {
+      var box = [[c.south, c.west], [c.north, c.east]];
+      L.rectangle(box, {
+        className: "map-cell map-heat-" + c.level, weight: 1, fillOpacity: 0.6
+      }).bindTooltip((el.getAttribute("data-text-cell") || "{count}")
+        .replace("{count}", c.count), { sticky: true }).addTo(map);
+      cellBounds = cellBounds ? cellBounds.extend(box) : L.latLngBounds(box);
+    });
+
     var home = json(el, "data-home", null);
-    if (outline || points.length > 1) {
+    if (cellBounds) {
+      map.fitBounds(cellBounds, { padding: [20, 20], maxZoom: 14 });
+    } else if (outline || points.length > 1) {
       map.fitBounds(focus, { padding: [30, 30], maxZoom: Math.min(15, maxZoom) });
     } else if (points.length) {
       map.setView([points[0].lat, points[0].lon], Math.min(15, maxZoom));
