@@ -12,6 +12,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from participation.appeals.models import Appeal
 from participation.appeals.workflow import AppealState
 from participation.core.errors import FieldError
 from participation.extensions import db
@@ -235,3 +236,23 @@ def test_the_demo_history_has_points_and_its_heat_map_has_cells(db_session):
     found = heat_cells(Scope(region_id=region.id), year, 1000)
     assert found.cells and all(x.count >= 5 for x in found.cells)
     assert sum(x.count for x in found.cells) <= total
+
+
+def test_duplicates_following_a_message_are_counted_once(heat):
+    """Two of the north-east cell's five become duplicates of a third: the cell holds 3 messages
+    now, under 5, and is no longer shown."""
+    from participation.appeals.models import MergeKind
+
+    scope = Scope(region_id=heat.region.id)
+    before = counts(heat_cells(scope, MARCH, 1000))
+    i, j = HOME
+    assert before[(i + 1, j + 1)] == 5
+    cell = db.session.scalars(
+        sa.select(Appeal).where(Appeal.subcategory_id == heat.benches.id).order_by(Appeal.id)
+    ).all()
+    for duplicate in cell[1:3]:
+        duplicate.merged_into_id, duplicate.merge_kind = cell[0].id, MergeKind.MERGED
+        duplicate.set_state(AppealState.MERGED)
+    db.session.flush()
+    after = counts(heat_cells(scope, MARCH, 1000))
+    assert (i + 1, j + 1) not in after and after[(i, j)] == before[(i, j)]
