@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from participation.core.forms import Form
+from participation.core.limits import parse_id
 from participation.core.moderation import REJECTION_LABELS, RejectionReason
 
 SCORE_LABELS = [
@@ -197,6 +198,6 @@ class MergeForm(Form):
         value = (field.data or "").strip().lstrip("№").strip()
         if not value:
             raise ValidationError(_l("Укажите номер основного сообщения."))
-        if not value.isdigit() or len(value) > 12:
+        if parse_id(value) is None:
             raise ValidationError(_l("Номер сообщения — целое число, например 1234."))
         field.data = value

@@ -45,7 +45,7 @@ from participation.core.files import (
     staged_uploads,
 )
 from participation.core.i18n import local_date
-from participation.core.limits import fits_db_int
+from participation.core.limits import arg_id, fits_db_int, parse_id
 from participation.core.maps import home_view, municipal_centres
 from participation.core.organizations import Organization
 from participation.core.pagination import paginate
@@ -241,11 +241,8 @@ def _nearby(latitude: Any, longitude: Any, subcategory_id: Any) -> list[services
 
 def _join(form: SubmitForm, raw_id: str) -> tuple[Any, str | None]:
     """The resident joins a message from «Похожие сообщения рядом» instead of sending theirs."""
-    main = (
-        db.session.get(Appeal, int(raw_id))
-        if raw_id.isdigit() and fits_db_int(int(raw_id))
-        else None
-    )
+    main_id = parse_id(raw_id)
+    main = db.session.get(Appeal, main_id) if main_id else None
     if main is None:
         return None, _("Такого сообщения нет: выберите из списка «Похожие сообщения рядом».")
     try:
@@ -283,12 +280,12 @@ def _join(form: SubmitForm, raw_id: str) -> tuple[Any, str | None]:
 @login_required
 def nearby():
     """The form's «Похожие сообщения рядом» as HTML (the page's script asks as the point moves)."""
-    raw = request.args.get("subcategory_id", "").strip()
-    if not raw.isdigit() or not fits_db_int(int(raw)):
+    subcategory_id = arg_id("subcategory_id")
+    if subcategory_id is None:
         return render_error(400, _("Параметр subcategory_id — номер темы."))
     try:
         found = services.nearby_for(
-            current_user, request.args.get("lat"), request.args.get("lon"), int(raw)
+            current_user, request.args.get("lat"), request.args.get("lon"), subcategory_id
         )
     except FieldError as exc:
         return render_error(400, exc.message)
