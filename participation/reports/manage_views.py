@@ -48,29 +48,33 @@ def _helpers() -> dict:
 
 def _heat_map(filters: p.Filters) -> dict:
     """The heat-map layer of a dashboard: its cells at the size the page asks for (?cell=),
-    the legend, and the busiest cells for the table beside the map."""
+    the legend, and the busiest cells for the table beside the map. Built only when asked:
+    a year of a region's points is the costliest query of the page (bench/geo_heatmap.py), and
+    the dashboards' figures should not wait for it."""
     error, size = None, grid.DEFAULT_CELL
     asked = request.args.get("cell")
     if asked:
         try:
-            size = grid.check_cell_size(int(asked) if asked.isdigit() else asked)
+            size = grid.check_cell_size(
+                int(asked) if asked.isascii() and asked.isdigit() else asked
+            )
         except FieldError as exc:
             error = exc.message
+    view_args = request.view_args or {}
+    sizes = [
+        (s, p.cell_size_label(s), url_for(request.endpoint, **view_args, **filters.args, cell=s))
+        for s in grid.CELL_SIZES
+    ]
+    if not asked or error:
+        return {"shown": False, "error": error, "cell": None, "sizes": sizes}
     found = heatmap.heat_cells(filters.scope, filters.period, size, limit=heatmap.DASHBOARD_CELLS)
     centres = municipal_centres(db.session.get(Territory, filters.scope.region_id))
-    view_args = request.view_args or {}
     return {
+        "shown": True,
         "error": error,
         "cell": size,
         "cell_label": p.cell_size_label(size),
-        "sizes": [
-            (
-                s,
-                p.cell_size_label(s),
-                url_for(request.endpoint, **view_args, **filters.args, cell=s),
-            )
-            for s in grid.CELL_SIZES
-        ],
+        "sizes": sizes,
         "cells": [
             {
                 "south": x.south,

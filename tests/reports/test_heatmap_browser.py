@@ -37,7 +37,7 @@ def test_the_heat_map_layer_is_drawn_and_accessible(
     db.session.commit()
     db.session.close()
     pages = (
-        ("/reports/region?grain=month&day=2026-03-15", "heatmap-region"),
+        ("/reports/region?grain=month&day=2026-03-15&cell=1000", "heatmap-region"),
         ("/reports/hotspots?grain=month&day=2026-03-15&cell=4000", "heatmap-hotspots"),
     )
     with time_machine.travel(NOW, tick=True), serve_platform(app, monkeypatch, tmp_path) as base:
