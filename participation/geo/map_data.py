@@ -1,0 +1,374 @@
+"""Map data: a region's public map of problems (points, counts, its settings) and the staff
+inbox's map mode. Both read a bounding box of the visible map off ix_appeals_point and return at
+most a capped number of points, saying when they capped.
+
+The public map shows messages once they are public: past moderation (not on moderation, not
+rejected, nor in any state added later unless listed here), of the region, with a point. Each
+point carries its category, subcategory and a status group with its colour; never the author,
+and the text and the address only when the region publishes texts (e-mails and phone numbers
+in them masked). Its coordinates are rounded to 4 decimals (about 10 m): the place of a
+problem, not of a doorway.
+
+When the box holds more points than the cap, the public map spreads them: the box is cut into
+SPREAD_GRID × SPREAD_GRID cells and each cell gives at most its share, each cell one short
+index range scan (one UNION ALL statement), so a city-sized box costs the same at any data
+size and the points are not all taken from one edge of the box.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from participation.appeals.classifier import Category, Subcategory
+from participation.appeals.inbox import Filters, folder_query
+from participation.appeals.models import Appeal
+from participation.appeals.workflow import STATE_LABELS, AppealState
+from participation.core import audit
+from participation.core.errors import FieldError
+from participation.core.organizations import Organization, OrganizationKind
+from participation.core.territories import Territory, TerritoryLevel
+from participation.extensions import db
+from participation.geo.models import RegionMapSettings
+
+MAP_POINT_LIMIT = 500
+MAP_MAX_LIMIT = 2_000
+INBOX_POINT_LIMIT = 1_000
+SPREAD_GRID = 4
+PUBLIC_PLACES = Decimal("0.0001")
+_SIX_PLACES = Decimal("0.000001")
+TEXT_LIMIT = 500
+
+S = AppealState
+# Public status groups, in the legend's order; a state not listed here is not on the map.
+STATUS_GROUPS: dict[str, tuple[AppealState, ...]] = {
+    "in_work": (S.COORDINATION, S.ASSIGNMENT, S.IN_WORK, S.APPROVAL),
+    "postponed": (S.POSTPONED,),
+    "answered": (S.ANSWERED, S.CLOSED),
+    "escalated": (S.ESCALATED,),
+}
+STATUS_LABELS = {
+    "in_work": _l("В работе"),
+    "postponed": _l("Решение отложено"),
+    "answered": _l("Дан ответ"),
+    "escalated": _l("На рассмотрении вышестоящей организации"),
+}
+STATUS_OF = {state: group for group, states in STATUS_GROUPS.items() for state in states}
+PUBLIC_STATES = frozenset(STATUS_OF)
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(\+?\d[\d\s()‐-]{8,}\d)(?!\d)")
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BBox:
+    """The visible map: south, west, north, east in the columns' six decimals."""
+
+    south: Decimal
+    west: Decimal
+    north: Decimal
+    east: Decimal
+
+    def clauses(self) -> list[Any]:
+        return [
+            Appeal.latitude.between(self.south, self.north),
+            Appeal.longitude.between(self.west, self.east),
+        ]
+
+
+def parse_bbox(raw: Any) -> BBox:
+    """«south,west,north,east» in degrees, or FieldError saying what is wrong (in Russian)."""
+    message = _(
+        "Область карты (bbox) — четыре числа через запятую: юг, запад, север, восток "
+        "(широта от −90 до 90, долгота от −180 до 180, юг не севернее севера, запад не "
+        "восточнее востока)."
+    )
+    parts = str(raw or "").split(",")
+    if len(parts) != 4:
+        raise FieldError("bbox", message)
+    try:
+        south, west, north, east = (float(p.strip()) for p in parts)
+    except ValueError:
+        raise FieldError("bbox", message) from None
+    numbers = (south, west, north, east)
+    if not all(math.isfinite(x) for x in numbers):
+        raise FieldError("bbox", message)
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
+        raise FieldError("bbox", message)
+
+    def down(x: float) -> Decimal:
+        return Decimal(repr(x)).quantize(_SIX_PLACES, rounding=ROUND_FLOOR)
+
+    def up(x: float) -> Decimal:
+        return Decimal(repr(x)).quantize(_SIX_PLACES, rounding=ROUND_CEILING)
+
+    return BBox(down(south), down(west), up(north), up(east))
+
+
+def check_limit(raw: Any, default: int = MAP_POINT_LIMIT) -> int:
+    """The number of points asked for, 1 … MAP_MAX_LIMIT, or FieldError."""
+    if raw is None or raw == "":
+        return default
+    text = str(raw).strip()
+    if not text.isdecimal() or not 1 <= int(text) <= MAP_MAX_LIMIT:
+        raise FieldError(
+            "limit", _("Число точек (limit) — целое от 1 до %(max)d.", max=MAP_MAX_LIMIT)
+        )
+    return int(text)
+
+
+def mask_personal(text: str) -> str:
+    """The text with e-mail addresses and phone numbers replaced by «[скрыто]»."""
+    hidden = _("[скрыто]")
+    return _PHONE.sub(hidden, _EMAIL.sub(hidden, text))
+
+
+# --- the region's settings --------------------------------------------------------------------
+
+
+def map_settings(region_id: int) -> RegionMapSettings | None:
+    """The region's saved settings, None when its curator never saved them (both off)."""
+    return db.session.scalar(
+        sa.select(RegionMapSettings).where(RegionMapSettings.territory_id == region_id)
+    )
+
+
+def curated_region(organization: Organization) -> Territory | None:
+    """The region whose public map this organization's curators decide on: a ЦУР's own."""
+    if organization.kind != OrganizationKind.REGIONAL_CENTRE:
+        return None
+    region = organization.territory
+    return region if region.level == TerritoryLevel.REGION else None
+
+
+def set_public_map(
+    region: Territory, *, enabled: bool, publish_texts: bool, actor_id: int
+) -> RegionMapSettings:
+    """Turn the region's public map (and its texts) on or off; audit-logged when it changes."""
+    if region.level != TerritoryLevel.REGION:
+        raise FieldError("region", _("Публичная карта включается для субъекта РФ."))
+    row = map_settings(region.id)
+    before = (row.public_map, row.publish_texts) if row else (False, False)
+    if row is None:
+        row = RegionMapSettings(territory_id=region.id)
+        db.session.add(row)
+    row.public_map, row.publish_texts = bool(enabled), bool(publish_texts)
+    row.updated_by_id = actor_id
+    db.session.flush()
+    if before != (row.public_map, row.publish_texts):
+        audit.record(
+            "geo.public_map_changed",
+            row,
+            actor_id=actor_id,
+            region_id=region.id,
+            public_map=row.public_map,
+            publish_texts=row.publish_texts,
+            before={"public_map": before[0], "publish_texts": before[1]},
+        )
+    return row
+
+
+def public_map_region(region_id: int) -> tuple[Territory, RegionMapSettings] | None:
+    """The region and its settings when its public map is on; None otherwise (→ 404)."""
+    region = db.session.get(Territory, region_id)
+    if region is None or region.level != TerritoryLevel.REGION:
+        return None
+    settings = map_settings(region.id)
+    if settings is None or not settings.public_map:
+        return None
+    return region, settings
+
+
+# --- points -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """One point: on the public map nothing of its author; text and address only if published."""
+
+    id: int
+    lat: float
+    lon: float
+    status: str  # a STATUS_GROUPS key on the public map, the state itself for staff
+    status_label: str
+    category: str
+    subcategory: str
+    text: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class MapPoints:
+    points: list[MapPoint]
+    capped: bool  # the box holds more than `limit`: zoom in or narrow the filters
+    limit: int
+
+
+def _topics(subcategory_ids: set[int]) -> dict[int, tuple[str, str]]:
+    if not subcategory_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Subcategory.id, Subcategory.name, Category.name.label("category"))
+        .join(Category, Category.id == Subcategory.category_id)
+        .where(Subcategory.id.in_(sorted(subcategory_ids)))
+    )
+    return {r.id: (r.category, r.name) for r in rows}
+
+
+def _cells(bbox: BBox) -> list[list[Any]]:
+    """The box cut into SPREAD_GRID² cells, half-open so that no point falls in two."""
+
+    def edges(low: Decimal, high: Decimal) -> list[Decimal]:
+        step = (high - low) / SPREAD_GRID
+        inner = [(low + step * k).quantize(_SIX_PLACES) for k in range(1, SPREAD_GRID)]
+        return [low, *inner, high]
+
+    lats, lons = edges(bbox.south, bbox.north), edges(bbox.west, bbox.east)
+
+    def band(column: Any, marks: list[Decimal], k: int) -> list[Any]:
+        upper = column <= marks[k + 1] if k == SPREAD_GRID - 1 else column < marks[k + 1]
+        return [column >= marks[k], upper]
+
+    return [
+        [*band(Appeal.latitude, lats, i), *band(Appeal.longitude, lons, j)]
+        for i in range(SPREAD_GRID)
+        for j in range(SPREAD_GRID)
+    ]
+
+
+def public_map_points(
+    region: Territory, settings: RegionMapSettings, bbox: BBox, limit: int = MAP_POINT_LIMIT
+) -> MapPoints:
+    """The region's public messages with a point in the box, spread over it, at most `limit`."""
+    a = Appeal
+    columns = [a.id, a.latitude, a.longitude, a.state, a.subcategory_id]
+    if settings.publish_texts:
+        columns += [a.text, a.address]
+    common = [a.region_id == region.id, a.state.in_(sorted(PUBLIC_STATES))]
+    share = max(1, -(-limit // SPREAD_GRID**2))
+    parts = [
+        sa.select(
+            sa.select(*columns, sa.literal(k).label("cell"))
+            .where(*cell, *common)
+            .limit(share + 1)
+            .subquery()
+        )
+        for k, cell in enumerate(_cells(bbox))
+    ]
+    rows = db.session.execute(sa.union_all(*parts)).all()
+    per_cell = Counter(r.cell for r in rows)
+    capped = any(n > share for n in per_cell.values())
+    taken: Counter = Counter()
+    kept = []
+    for row in rows:
+        taken[row.cell] += 1
+        if taken[row.cell] <= share:
+            kept.append(row)
+    if len(kept) > limit:
+        kept, capped = kept[:limit], True
+    topics = _topics({r.subcategory_id for r in kept})
+    points = []
+    for row in kept:
+        group = STATUS_OF[AppealState(row.state)]
+        category, subcategory = topics[row.subcategory_id]
+        text = address = None
+        if settings.publish_texts:
+            text = mask_personal(row.text)[:TEXT_LIMIT]
+            address = mask_personal(row.address) if row.address else None
+        points.append(
+            MapPoint(
+                id=row.id,
+                lat=float(Decimal(row.latitude).quantize(PUBLIC_PLACES)),
+                lon=float(Decimal(row.longitude).quantize(PUBLIC_PLACES)),
+                status=group,
+                status_label=str(STATUS_LABELS[group]),
+                category=category,
+                subcategory=subcategory,
+                text=text,
+                address=address,
+            )
+        )
+    return MapPoints(points, capped, limit)
+
+
+@dataclass(frozen=True)
+class CountRow:
+    category: str
+    counts: dict[str, int]  # status group → messages
+    total: int
+
+
+def public_map_counts(region: Territory) -> list[CountRow]:
+    """The table next to the public map: public messages with a point, per category and status."""
+    a = Appeal
+    rows = db.session.execute(
+        sa.select(Category.name, a.state, sa.func.count())
+        .join(Subcategory, Subcategory.id == a.subcategory_id)
+        .join(Category, Category.id == Subcategory.category_id)
+        .where(
+            a.region_id == region.id,
+            a.state.in_(sorted(PUBLIC_STATES)),
+            a.latitude.is_not(None),
+        )
+        .group_by(Category.name, a.state)
+    )
+    table: dict[str, Counter] = {}
+    for name, state, n in rows:
+        table.setdefault(name, Counter())[STATUS_OF[AppealState(state)]] += n
+    return [
+        CountRow(name, {g: counts.get(g, 0) for g in STATUS_GROUPS}, sum(counts.values()))
+        for name, counts in sorted(table.items())
+    ]
+
+
+def inbox_map_points(
+    user: Any,
+    organization: Organization,
+    filters: Filters,
+    bbox: BBox,
+    limit: int = INBOX_POINT_LIMIT,
+) -> MapPoints:
+    """The inbox folder's messages with a point in the box — the list's scope, filters and
+    order — at most `limit` (the first ones of the list)."""
+    a = Appeal
+    query = (
+        folder_query(user, organization, filters)
+        .with_only_columns(a.id, a.latitude, a.longitude, a.state, a.subcategory_id)
+        .where(a.latitude.is_not(None), *bbox.clauses())
+        .limit(limit + 1)
+    )
+    rows, seen = [], set()
+    for row in db.session.execute(query):
+        if row.id not in seen:  # «Перенаправленные» may list a message twice
+            seen.add(row.id)
+            rows.append(row)
+    capped = len(rows) > limit
+    rows = rows[:limit]
+    topics = _topics({r.subcategory_id for r in rows})
+    return MapPoints(
+        [
+            MapPoint(
+                id=row.id,
+                lat=float(row.latitude),
+                lon=float(row.longitude),
+                status=AppealState(row.state).value,
+                status_label=str(STATE_LABELS[AppealState(row.state)]),
+                category=topics[row.subcategory_id][0],
+                subcategory=topics[row.subcategory_id][1],
+            )
+            for row in rows
+        ],
+        capped,
+        limit,
+    )
