@@ -12,7 +12,8 @@ problem, not of a doorway.
 When the box holds more points than the cap, the public map spreads them: the box is cut into
 SPREAD_GRID × SPREAD_GRID cells and each cell gives at most its share, each cell one short
 index range scan (one UNION ALL statement), so a city-sized box costs the same at any data
-size and the points are not all taken from one edge of the box.
+size and the points are not all taken from one edge of the box. When some cells are sparse, a
+second such statement gives the room left to the cells that held more.
 """
 
 from __future__ import annotations
@@ -247,6 +248,31 @@ def _cells(bbox: BBox) -> list[list[Any]]:
     ]
 
 
+def _take(
+    columns: list[Any], common: list[Any], cells: dict[int, list[Any]], share: int
+) -> tuple[list[Any], list[int]]:
+    """Up to `share` rows from each cell (one UNION ALL of short index range scans), and the
+    cells that held more."""
+    parts = [
+        sa.select(
+            sa.select(*columns, sa.literal(k).label("cell"))
+            .where(*cell, *common)
+            .limit(share + 1)
+            .subquery()
+        )
+        for k, cell in cells.items()
+    ]
+    rows = db.session.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    per_cell = Counter(r.cell for r in rows)
+    taken: Counter = Counter()
+    kept = []
+    for row in rows:
+        taken[row.cell] += 1
+        if taken[row.cell] <= share:
+            kept.append(row)
+    return kept, sorted(k for k, n in per_cell.items() if n > share)
+
+
 def public_map_points(
     region: Territory, settings: RegionMapSettings, bbox: BBox, limit: int = MAP_POINT_LIMIT
 ) -> MapPoints:
@@ -256,27 +282,23 @@ def public_map_points(
     if settings.publish_texts:
         columns += [a.text, a.address]
     common = [a.region_id == region.id, a.state.in_(sorted(PUBLIC_STATES))]
-    share = max(1, -(-limit // SPREAD_GRID**2))
-    parts = [
-        sa.select(
-            sa.select(*columns, sa.literal(k).label("cell"))
-            .where(*cell, *common)
-            .limit(share + 1)
-            .subquery()
+    cells = _cells(bbox)
+    share = max(1, -(-limit // len(cells)))
+    kept, full = _take(columns, common, dict(enumerate(cells)), share)
+    if full and len(kept) < limit:
+        # Some cells hold more than their share while others are empty or sparse: the room left
+        # goes to the full cells, asked again for points not taken yet.
+        extra = -(-(limit - len(kept)) // len(full))
+        taken_ids = [r.id for r in kept]
+        more, full = _take(
+            columns,
+            [*common, a.id.not_in(taken_ids)],
+            {k: cells[k] for k in full},
+            extra,
         )
-        for k, cell in enumerate(_cells(bbox))
-    ]
-    rows = db.session.execute(sa.union_all(*parts)).all()
-    per_cell = Counter(r.cell for r in rows)
-    capped = any(n > share for n in per_cell.values())
-    taken: Counter = Counter()
-    kept = []
-    for row in rows:
-        taken[row.cell] += 1
-        if taken[row.cell] <= share:
-            kept.append(row)
-    if len(kept) > limit:
-        kept, capped = kept[:limit], True
+        kept += more
+    capped = bool(full) or len(kept) > limit
+    kept = kept[:limit]
     topics = _topics({r.subcategory_id for r in kept})
     points = []
     for row in kept:
@@ -337,10 +359,11 @@ def inbox_map_points(
     organization: Organization,
     filters: Filters,
     bbox: BBox,
-    limit: int = INBOX_POINT_LIMIT,
+    limit: int | None = None,
 ) -> MapPoints:
     """The inbox folder's messages with a point in the box — the list's scope, filters and
-    order — at most `limit` (the first ones of the list)."""
+    order — at most `limit` (INBOX_POINT_LIMIT; the first ones of the list)."""
+    limit = limit or INBOX_POINT_LIMIT
     a = Appeal
     query = (
         folder_query(user, organization, filters)
