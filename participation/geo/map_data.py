@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -154,7 +155,7 @@ def curated_region(organization: Organization) -> Territory | None:
 
 
 def set_public_map(
-    region: Territory, *, enabled: bool, publish_texts: bool, actor_id: int
+    region: Territory, *, enabled: bool, publish_texts: bool, actor_id: int | None
 ) -> RegionMapSettings:
     """Turn the region's public map (and its texts) on or off; audit-logged when it changes."""
     if region.level != TerritoryLevel.REGION:
@@ -227,8 +228,8 @@ def _topics(subcategory_ids: set[int]) -> dict[int, tuple[str, str]]:
     return {r.id: (r.category, r.name) for r in rows}
 
 
-def _cells(bbox: BBox) -> list[list[Any]]:
-    """The box cut into SPREAD_GRID² cells, half-open so that no point falls in two."""
+def _edges(bbox: BBox) -> dict[str, Decimal]:
+    """The parameters of the cells' edges: s0 … sN (latitudes), w0 … wN (longitudes)."""
 
     def edges(low: Decimal, high: Decimal) -> list[Decimal]:
         step = (high - low) / SPREAD_GRID
@@ -236,39 +237,65 @@ def _cells(bbox: BBox) -> list[list[Any]]:
         return [low, *inner, high]
 
     lats, lons = edges(bbox.south, bbox.north), edges(bbox.west, bbox.east)
+    return {
+        **{f"s{k}": v for k, v in enumerate(lats)},
+        **{f"w{k}": v for k, v in enumerate(lons)},
+    }
 
-    def band(column: Any, marks: list[Decimal], k: int) -> list[Any]:
-        upper = column <= marks[k + 1] if k == SPREAD_GRID - 1 else column < marks[k + 1]
-        return [column >= marks[k], upper]
 
-    return [
-        [*band(Appeal.latitude, lats, i), *band(Appeal.longitude, lons, j)]
-        for i in range(SPREAD_GRID)
-        for j in range(SPREAD_GRID)
+@cache
+def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool, exclude: bool) -> Any:
+    """One UNION ALL of a LIMIT query per cell (half-open cells: no point falls in two),
+    built once per shape and bound with _edges(), region, share and taken (when `exclude`)."""
+    a = Appeal
+    columns = [a.id, a.latitude, a.longitude, a.state, a.subcategory_id]
+    if texts:
+        columns += [a.text, a.address]
+
+    def band(column: Any, prefix: str, k: int) -> list[Any]:
+        low = sa.bindparam(f"{prefix}{k}", type_=column.type)
+        high = sa.bindparam(f"{prefix}{k + 1}", type_=column.type)
+        return [column >= low, column <= high if k == grid - 1 else column < high]
+
+    common = [
+        a.region_id == sa.bindparam("region"),
+        a.state.in_(sorted(PUBLIC_STATES)),
     ]
+    if exclude:
+        common.append(a.id.not_in(sa.bindparam("taken", expanding=True)))
+    parts = []
+    for k in cells:
+        i, j = divmod(k, grid)
+        query = (
+            sa.select(*columns, sa.literal(k).label("cell"))
+            .where(*band(a.latitude, "s", i), *band(a.longitude, "w", j), *common)
+            .limit(sa.bindparam("share_and_one"))
+        )
+        parts.append(sa.select(query.subquery()))
+    return sa.union_all(*parts) if len(parts) > 1 else parts[0]
 
 
 def _take(
-    columns: list[Any], common: list[Any], cells: dict[int, list[Any]], share: int
+    region: Territory,
+    texts: bool,
+    bbox: BBox,
+    cells: tuple[int, ...],
+    share: int,
+    taken: list[int] | None = None,
 ) -> tuple[list[Any], list[int]]:
     """Up to `share` rows from each cell (one UNION ALL of short index range scans), and the
     cells that held more."""
-    parts = [
-        sa.select(
-            sa.select(*columns, sa.literal(k).label("cell"))
-            .where(*cell, *common)
-            .limit(share + 1)
-            .subquery()
-        )
-        for k, cell in cells.items()
-    ]
-    rows = db.session.execute(sa.union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    statement = _cells_statement(SPREAD_GRID, cells, texts, taken is not None)
+    params: dict[str, Any] = {**_edges(bbox), "region": region.id, "share_and_one": share + 1}
+    if taken is not None:
+        params["taken"] = taken
+    rows = db.session.execute(statement, params).all()
     per_cell = Counter(r.cell for r in rows)
-    taken: Counter = Counter()
+    counted: Counter = Counter()
     kept = []
     for row in rows:
-        taken[row.cell] += 1
-        if taken[row.cell] <= share:
+        counted[row.cell] += 1
+        if counted[row.cell] <= share:
             kept.append(row)
     return kept, sorted(k for k, n in per_cell.items() if n > share)
 
@@ -277,35 +304,26 @@ def public_map_points(
     region: Territory, settings: RegionMapSettings, bbox: BBox, limit: int = MAP_POINT_LIMIT
 ) -> MapPoints:
     """The region's public messages with a point in the box, spread over it, at most `limit`."""
-    a = Appeal
-    columns = [a.id, a.latitude, a.longitude, a.state, a.subcategory_id]
-    if settings.publish_texts:
-        columns += [a.text, a.address]
-    common = [a.region_id == region.id, a.state.in_(sorted(PUBLIC_STATES))]
-    cells = _cells(bbox)
+    texts = settings.publish_texts
+    cells = tuple(range(SPREAD_GRID**2))
     share = max(1, -(-limit // len(cells)))
-    kept, full = _take(columns, common, dict(enumerate(cells)), share)
+    kept, full = _take(region, texts, bbox, cells, share)
     if full and len(kept) < limit:
         # Some cells hold more than their share while others are empty or sparse: the room left
         # goes to the full cells, asked again for points not taken yet.
         extra = -(-(limit - len(kept)) // len(full))
-        taken_ids = [r.id for r in kept]
-        more, full = _take(
-            columns,
-            [*common, a.id.not_in(taken_ids)],
-            {k: cells[k] for k in full},
-            extra,
-        )
+        more, full = _take(region, texts, bbox, tuple(full), extra, [r.id for r in kept])
         kept += more
     capped = bool(full) or len(kept) > limit
     kept = kept[:limit]
     topics = _topics({r.subcategory_id for r in kept})
+    labels = {group: str(label) for group, label in STATUS_LABELS.items()}  # translated once
     points = []
     for row in kept:
-        group = STATUS_OF[AppealState(row.state)]
+        group = STATUS_OF[row.state]  # a StrEnum: its value is its key
         category, subcategory = topics[row.subcategory_id]
         text = address = None
-        if settings.publish_texts:
+        if texts:
             text = mask_personal(row.text)[:TEXT_LIMIT]
             address = mask_personal(row.address) if row.address else None
         points.append(
@@ -314,7 +332,7 @@ def public_map_points(
                 lat=float(Decimal(row.latitude).quantize(PUBLIC_PLACES)),
                 lon=float(Decimal(row.longitude).quantize(PUBLIC_PLACES)),
                 status=group,
-                status_label=str(STATUS_LABELS[group]),
+                status_label=labels[group],
                 category=category,
                 subcategory=subcategory,
                 text=text,
@@ -379,6 +397,7 @@ def inbox_map_points(
     capped = len(rows) > limit
     rows = rows[:limit]
     topics = _topics({r.subcategory_id for r in rows})
+    labels = {state: str(label) for state, label in STATE_LABELS.items()}  # translated once
     return MapPoints(
         [
             MapPoint(
@@ -386,7 +405,7 @@ def inbox_map_points(
                 lat=float(row.latitude),
                 lon=float(row.longitude),
                 status=AppealState(row.state).value,
-                status_label=str(STATE_LABELS[AppealState(row.state)]),
+                status_label=labels[AppealState(row.state)],
                 category=topics[row.subcategory_id][0],
                 subcategory=topics[row.subcategory_id][1],
             )
