@@ -96,7 +96,8 @@ def test_inbox_map_mode_clusters_the_folders_points_and_a_popup_opens_the_card(
     # At the region's zoom the points, 60 m apart, are one cluster counting all of them.
     cluster = page.locator("#inbox-map .marker-cluster")
     _expect(cluster).to_have_count(1)
-    assert cluster.inner_text().strip() == str(len(mapped))
+    assert cluster.locator("span[aria-hidden]").inner_text().strip() == str(len(mapped))
+    assert "Сообщений в группе: 4" in cluster.inner_text()
     _expect(page.locator("[data-map-status]")).to_contain_text(f"Сообщений на карте: {len(ids)}")
     shot(page, FOLDER, "inbox-map-cluster")
 

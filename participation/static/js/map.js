@@ -125,8 +125,11 @@
       iconCreateFunction: function (cluster) {
         var n = cluster.getChildCount();
         var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+        // The count is shown; the sentence is what a screen reader says of the button.
+        var hidden = escapeHtml(say("cluster").replace("{n}", n));
         var icon = L.divIcon({
-          html: "<div><span>" + n + "</span></div>",
+          html: "<div><span aria-hidden=\"true\">" + n + "</span><span class=\"visually-hidden\">" +
+            hidden + "</span></div>",
           className: "marker-cluster marker-cluster-" + size,
           iconSize: L.point(40, 40)
         });
