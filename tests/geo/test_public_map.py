@@ -229,3 +229,31 @@ def test_only_the_curator_of_the_regional_centre_may_switch_it(client, geo, who)
     assert map_settings(geo.region.id) is None
     curator_page = client.get("/backoffice/appeals/curator").get_data(as_text=True)
     assert SETTINGS not in curator_page
+
+
+def _queries(client, url: str) -> int:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_the_map_data_costs_the_same_few_queries_for_few_or_many_points(client, problems):
+    w = problems
+    turn_on(w)
+    few = _queries(client, map_url(w.region))
+    for i in range(40):
+        message(w, offset(UFA, north_m=20 * i, east_m=-30 * (i % 7)), state=S.IN_WORK)
+    many = _queries(client, map_url(w.region, limit=10))  # capped: the second pass runs too
+    assert few <= 5 and many <= few + 1, (few, many)
