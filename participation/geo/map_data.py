@@ -244,9 +244,9 @@ def _edges(bbox: BBox) -> dict[str, Decimal]:
 
 
 @cache
-def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool, exclude: bool) -> Any:
+def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool) -> Any:
     """One UNION ALL of a LIMIT query per cell (half-open cells: no point falls in two),
-    built once per shape and bound with _edges(), region, share and taken (when `exclude`)."""
+    built once per shape and bound with _edges(), region and share_and_one."""
     a = Appeal
     columns = [a.id, a.latitude, a.longitude, a.state, a.subcategory_id]
     if texts:
@@ -261,8 +261,6 @@ def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool, exclude: bo
         a.region_id == sa.bindparam("region"),
         a.state.in_(sorted(PUBLIC_STATES)),
     ]
-    if exclude:
-        common.append(a.id.not_in(sa.bindparam("taken", expanding=True)))
     parts = []
     for k in cells:
         i, j = divmod(k, grid)
@@ -280,24 +278,22 @@ def _take(
     texts: bool,
     bbox: BBox,
     cells: tuple[int, ...],
-    share: int,
-    taken: list[int] | None = None,
+    fetch: int,
+    skip: frozenset[int] = frozenset(),
 ) -> tuple[list[Any], list[int]]:
-    """Up to `share` rows from each cell (one UNION ALL of short index range scans), and the
-    cells that held more."""
-    statement = _cells_statement(SPREAD_GRID, cells, texts, taken is not None)
-    params: dict[str, Any] = {**_edges(bbox), "region": region.id, "share_and_one": share + 1}
-    if taken is not None:
-        params["taken"] = taken
+    """Up to `fetch` rows from each cell (one UNION ALL of short index range scans) less those
+    in `skip`, and the cells that hold more than `fetch`."""
+    statement = _cells_statement(SPREAD_GRID, cells, texts)
+    params = {**_edges(bbox), "region": region.id, "share_and_one": fetch + 1}
     rows = db.session.execute(statement, params).all()
     per_cell = Counter(r.cell for r in rows)
     counted: Counter = Counter()
     kept = []
     for row in rows:
         counted[row.cell] += 1
-        if counted[row.cell] <= share:
+        if counted[row.cell] <= fetch and row.id not in skip:
             kept.append(row)
-    return kept, sorted(k for k, n in per_cell.items() if n > share)
+    return kept, sorted(k for k, n in per_cell.items() if n > fetch)
 
 
 def public_map_points(
@@ -310,9 +306,11 @@ def public_map_points(
     kept, full = _take(region, texts, bbox, cells, share)
     if full and len(kept) < limit:
         # Some cells hold more than their share while others are empty or sparse: the room left
-        # goes to the full cells, asked again for points not taken yet.
+        # goes to the full cells, asked again for their first share + extra rows (the rows
+        # already taken are skipped by id; no NOT IN list goes to the database).
         extra = -(-(limit - len(kept)) // len(full))
-        more, full = _take(region, texts, bbox, tuple(full), extra, [r.id for r in kept])
+        taken = frozenset(r.id for r in kept)
+        more, full = _take(region, texts, bbox, tuple(full), share + extra, taken)
         kept += more
     capped = bool(full) or len(kept) > limit
     kept = kept[:limit]
