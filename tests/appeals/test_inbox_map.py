@@ -126,5 +126,7 @@ def test_the_inbox_switches_between_list_and_map(client, inbox):
     url = re.search(r'data-points-url="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert url.startswith(POINTS) and "channel=portal" in url and "bucket=in_work" in url
     assert "leaflet.markercluster.js" in html
-    # The filters form keeps the map mode.
+    # The filters form, the folders and «Сбросить» keep the map mode.
     assert '<input type="hidden" name="view" value="map">' in html
+    assert 'href="/backoffice/appeals/?bucket=new&amp;view=map"' in html
+    assert 'href="/backoffice/appeals/?bucket=in_work&amp;view=map">Сбросить' in html

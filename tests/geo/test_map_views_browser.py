@@ -1,10 +1,11 @@
 """The maps of many points in a real browser under the app's CSP (issue #16): the inbox's map
 mode clusters the folder's points and a point's popup links to the message card; the public
-map of problems (no login) shows status pins with a legend and passes axe-core."""
+map of problems (no login) shows status pins with a legend; both pass axe-core."""
 
 from __future__ import annotations
 
 import math
+from urllib.parse import quote
 from decimal import Decimal
 
 import pytest
@@ -69,6 +70,7 @@ def _only_own_origin(origin: str, requests: list[str]) -> None:
 def test_inbox_map_mode_clusters_the_folders_points_and_a_popup_opens_the_card(
     base,  # noqa: F811
     browser,
+    axe_source,
 ):
     seed_demo()
     ufa_admin = _organization("ufa-admin")
@@ -121,6 +123,16 @@ def test_inbox_map_mode_clusters_the_folders_points_and_a_popup_opens_the_card(
     page.wait_for_url(f"{base}/backoffice/appeals/{number}")
     assert page.evaluate("window.__csp") == []
     _only_own_origin(base, requests)
+    page.context.close()
+
+    # axe-core on the map mode (injected, so this context lets the inline script in).
+    page, _ = _new_context(browser, bypass_csp=True)
+    path = f"/backoffice/appeals/?bucket={bucket.value}&view=map"
+    page.goto(f"{base}/login?next={quote(path)}")
+    esia_login(page, "ufa-coordinator")
+    page.wait_for_url(f"{base}/backoffice/appeals/*")
+    _expect(page.locator("#inbox-map")).to_have_attribute("data-points-loaded", "1")
+    check_axe(page, axe_source, FOLDER, "inbox-map")
     page.context.close()
 
 
