@@ -5,8 +5,8 @@ map of problems (no login) shows status pins with a legend; both pass axe-core."
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
