@@ -82,6 +82,10 @@ def test_the_folder_points_are_the_lists_and_never_another_organizations(client,
         {"bucket": "in_work", "channel": "portal"},
         {"bucket": "in_work", "q": "zzz-nothing"},
         {"bucket": "new"},
+        {"bucket": "redirected"},
+        {"bucket": "done"},
+        {"bucket": "sed_in_work"},
+        {"bucket": "in_work", "sort": "received_desc", "overdue": "1"},
     ],
 )
 def test_filters_match_the_list(client, inbox, filters):
@@ -130,3 +134,14 @@ def test_the_inbox_switches_between_list_and_map(client, inbox):
     assert '<input type="hidden" name="view" value="map">' in html
     assert 'href="/backoffice/appeals/?bucket=new&amp;view=map"' in html
     assert 'href="/backoffice/appeals/?bucket=in_work&amp;view=map">Сбросить' in html
+
+
+def test_the_passed_on_folder_maps_what_the_organization_handed_over(client, inbox):
+    """«Перенаправленные» reads the hand-off log: the ЦУР passed every message on."""
+    w = inbox
+    login_as(client, w.cur_coordinator)
+    listed = numbers(client.get("/backoffice/appeals/?bucket=redirected").get_data(True))
+    mapped = [p["id"] for p in points(client, bucket="redirected")["points"]]
+    assert len(mapped) == len(set(mapped))  # a message passed on twice is one point
+    assert set(mapped) == listed - {w.no_point.id}
+    assert {w.a.id, w.foreign.id} <= set(mapped)
