@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -243,7 +243,7 @@ def _edges(bbox: BBox) -> dict[str, Decimal]:
     }
 
 
-@cache
+@lru_cache(maxsize=128)  # the first pass is one shape; the second, a few per box
 def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool) -> Any:
     """One UNION ALL of a LIMIT query per cell (half-open cells: no point falls in two),
     built once per shape and bound with _edges(), region and share_and_one."""
