@@ -64,6 +64,8 @@
       el.classList.add("map-plain");
     }
 
+    // The centres' labels lie under the points (markers 600, tooltips 650 by default).
+    map.createPane("map-labels").style.zIndex = 550;
     var bounds = [];
     var minor = [];  // districts' labels: shown from LABEL_ZOOM up, so that they do not pile up
     var LABEL_ZOOM = 9;
@@ -73,7 +75,8 @@
         fillColor: c.major ? "#1d4f91" : "#ffffff", fillOpacity: 1, interactive: false
       }).addTo(map);
       var label = L.tooltip({
-        permanent: true, direction: "right", className: "map-centre-label", interactive: false
+        permanent: true, direction: "right", className: "map-centre-label", interactive: false,
+        pane: "map-labels"
       }).setContent(c.name);
       dot.bindTooltip(label);
       if (!c.major) { minor.push(dot); }
