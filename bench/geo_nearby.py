@@ -20,7 +20,7 @@ serialisation) against GET /healthz in the same run:
   - locate a point (GET /api/v1/geo/locate), random points in the region
   - the public map's points (GET /api/v1/open/regions/<id>/map, the region's map turned on),
     a city-sized box (Уфа, ±9 km around random centres near its middle), the default cap
-    (500 points)                                                    ← target p95 ≤ 20 ms
+    (MAP_POINT_LIMIT, 300 points)                                   ← target p95 ≤ 20 ms
 and prints p50, p95 and their ratios to /healthz, then the PostgreSQL plans of one nearby
 query and of one public map query.
 
@@ -176,7 +176,7 @@ def main() -> None:
     from participation.core.territories import Territory
     from participation.demo import data
     from participation.extensions import db
-    from participation.geo.map_data import set_public_map
+    from participation.geo.map_data import MAP_POINT_LIMIT, set_public_map
 
     instance = tempfile.mkdtemp(prefix="bench-geo-")
     app = _common.quiet_app(_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
@@ -255,7 +255,7 @@ def main() -> None:
         ("nearby, radius 150 m, points in Уфа", ufa_points(150)),
         ("nearby, radius 2000 m, points in Уфа", ufa_points(2000)),
         ("locate a point in the region", locate_urls),
-        ("public map, city box (Уфа ±9 km), ≤ 500 points", city_boxes()),
+        (f"public map, city box (Уфа ±9 km), ≤ {MAP_POINT_LIMIT} points", city_boxes()),
     ]
     mapped = client.get(cases[-1][1][0]).get_json()
     print(
