@@ -21,6 +21,8 @@ serialisation) against GET /healthz in the same run:
   - the public map's points (GET /api/v1/open/regions/<id>/map, the region's map turned on),
     a city-sized box (Уфа, ±9 km around random centres near its middle), the default cap
     (MAP_POINT_LIMIT, 300 points)                                   ← target p95 ≤ 20 ms
+  - the inbox's map mode (GET /backoffice/map/inbox-points) of the organization holding the
+    most messages, its coordinator logged in, folder «В работе», the same city boxes
 and prints p50, p95 and their ratios to /healthz, then the PostgreSQL plans of one nearby
 query and of one public map query.
 
@@ -110,6 +112,7 @@ def _prepare(messages: int) -> None:
             )
         started = time.perf_counter()
         conn.execute(sa.text("DROP INDEX ix_appeals_point"))
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_appeals_inbox_point"))
         updated = conn.execute(sa.text(POINTS), {"dlat": SPREAD_LAT, "dlon": SPREAD_LON}).rowcount
         loaded = time.perf_counter() - started
         started = time.perf_counter()
@@ -117,6 +120,12 @@ def _prepare(messages: int) -> None:
             sa.text(
                 "CREATE INDEX ix_appeals_point ON appeals (latitude, longitude) "
                 "INCLUDE (subcategory_id, state, registered_at, id) WHERE latitude IS NOT NULL"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE INDEX ix_appeals_inbox_point ON appeals "
+                "(holder_organization_id, bucket, latitude, longitude) WHERE latitude IS NOT NULL"
             )
         )
         db.session.commit()
@@ -174,6 +183,7 @@ def main() -> None:
     from participation.appeals.models import Appeal
     from participation.appeals.workflow import OPEN_STATES
     from participation.core.territories import Territory
+    from participation.core.users import Membership, Role
     from participation.demo import data
     from participation.extensions import db
     from participation.geo.map_data import MAP_POINT_LIMIT, set_public_map
@@ -203,6 +213,18 @@ def main() -> None:
         set_public_map(region, enabled=True, publish_texts=False, actor_id=None)
         db.session.commit()
         region_id = region.id
+        # The inbox map mode of the organization holding the most messages, as its coordinator.
+        biggest = db.session.execute(
+            sa.select(Appeal.holder_organization_id, sa.func.count())
+            .group_by(Appeal.holder_organization_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).one()
+        coordinator = db.session.scalar(
+            sa.select(Membership.user_id).where(
+                Membership.organization_id == biggest[0], Membership.role == Role.COORDINATOR
+            )
+        )
         centres = [
             (float(t.latitude), float(t.longitude))
             for t in db.session.scalars(
@@ -243,7 +265,17 @@ def main() -> None:
             urls.append(f"/api/v1/open/regions/{region_id}/map?bbox={bbox}")
         return urls
 
+    def inbox_boxes() -> list[str]:
+        return [
+            url.replace(f"/api/v1/open/regions/{region_id}/map?", "/backoffice/map/inbox-points?")
+            + "&bucket=in_work"
+            for url in city_boxes()
+        ]
+
     client = app.test_client()
+    staff = app.test_client()  # its own cookie: the coordinator's session
+    cookie = _common.login_cookies(app, [coordinator])[0][0]
+    staff.set_cookie(*cookie.split("=", 1))
     sample = client.get(ufa_points(150)[0]).get_json()
     wide = client.get(ufa_points(2000)[0]).get_json()
     print(
@@ -263,9 +295,10 @@ def main() -> None:
         f" (capped: {mapped['capped']})"
     )
     print(f"\n{'case':48} {'p50 ms':>8} {'p95 ms':>8} {'p50/base':>9} {'p95/base':>9}")
+    cases.append((f"inbox map, «В работе», holder of {biggest[1]:,}", inbox_boxes(), staff))
     base = None
-    for label, urls in cases:
-        samples = _time(client, urls, args.repeat)
+    for label, urls, *who in cases:
+        samples = _time(who[0] if who else client, urls, args.repeat)
         p50, p95 = statistics.median(samples), _p(samples, 95)
         base = base or (p50, p95)
         print(

@@ -386,14 +386,17 @@ def inbox_map_points(
     bbox: BBox,
     limit: int | None = None,
 ) -> MapPoints:
-    """The inbox folder's messages with a point in the box — the list's scope, filters and
-    order — at most `limit` (INBOX_POINT_LIMIT; the first ones of the list)."""
+    """The inbox folder's messages with a point in the box — the list's scope and filters — at
+    most `limit` (INBOX_POINT_LIMIT; when capped, any of them: the map says so)."""
     limit = limit or INBOX_POINT_LIMIT
     a = Appeal
     query = (
         folder_query(user, organization, filters)
         .with_only_columns(a.id, a.latitude, a.longitude, a.state, a.subcategory_id)
         .where(a.latitude.is_not(None), *bbox.clauses())
+        # No order: the database stops at the first limit + 1 rows of the box, whichever index
+        # it reads (the list's order would read and sort the whole folder of a large body).
+        .order_by(None)
         .limit(limit + 1)
     )
     rows, seen = [], set()
