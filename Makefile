@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # ../shared/tools/import_circles.py prints the files that import each other (ARCHITECTURE.md).
 IMPORT_CIRCLES ?= ../shared/tools/import_circles.py
 
-.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean vendor-swagger-ui vendor-leaflet
+.PHONY: run test lint lint-check format worker sweep db-upgrade seed messages translations bench clean vendor-swagger-ui vendor-leaflet vendor-markercluster
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Нужен Python 3.11 или новее")'
@@ -87,6 +87,19 @@ vendor-leaflet:
 	  && sed -i '/sourceMappingURL/d' $(LEAFLET_DIR)/leaflet.js \
 	  && echo "leaflet $(LEAFLET_VERSION) (npm), BSD-2-Clause; refreshed by \`make vendor-leaflet\`" \
 	     > $(LEAFLET_DIR)/VERSION && rm -rf $$tmp
+
+## vendor-markercluster: refresh the map component's point clustering (Leaflet.markercluster) from npm
+MARKERCLUSTER_VERSION ?= 1.5.3
+MARKERCLUSTER_DIR := participation/static/vendor/leaflet.markercluster
+vendor-markercluster:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent leaflet.markercluster@$(MARKERCLUSTER_VERSION) >/dev/null \
+	  && tar xzf leaflet.markercluster-$(MARKERCLUSTER_VERSION).tgz && cd - >/dev/null \
+	  && rm -rf $(MARKERCLUSTER_DIR) && mkdir -p $(MARKERCLUSTER_DIR) \
+	  && cp $$tmp/package/dist/leaflet.markercluster.js $$tmp/package/dist/MarkerCluster.css \
+	     $$tmp/package/dist/MarkerCluster.Default.css $$tmp/package/MIT-LICENCE.txt $(MARKERCLUSTER_DIR)/ \
+	  && sed -i '/sourceMappingURL/d' $(MARKERCLUSTER_DIR)/leaflet.markercluster.js \
+	  && echo "leaflet.markercluster $(MARKERCLUSTER_VERSION) (npm), MIT; refreshed by \`make vendor-markercluster\`" \
+	     > $(MARKERCLUSTER_DIR)/VERSION && rm -rf $$tmp
 
 bench: translations
 	@ls bench/*.py | grep -v _common | while read b; do echo "== $$b"; $(PY) $$b || exit 1; done

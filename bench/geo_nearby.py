@@ -1,6 +1,10 @@
-"""Benchmark: «Похожие сообщения рядом» (GET /api/v1/messages/nearby) over 1 000 000 messages.
+"""Benchmark: «Похожие сообщения рядом» (GET /api/v1/messages/nearby) and the public map's data
+(GET /api/v1/open/regions/<id>/map) over 1 000 000 messages.
 
 Run by hand:  .venv/bin/python bench/geo_nearby.py [--repeat 300] [--reuse]
+A small run (its own databases, generated in seconds), to see that it works:
+              .venv/bin/python bench/geo_nearby.py --messages 20000 \
+                  --source-db bench_appeals_small --db bench_geo_small
 
 Its database `bench_geo` is a copy (CREATE DATABASE … TEMPLATE) of `bench_appeals`, the
 1 000 000 messages of bench/appeals_inbox.py (run that first; with --messages N it generates its
@@ -14,7 +18,13 @@ serialisation) against GET /healthz in the same run:
   - nearby, radius 150 m (the default), random points in Уфа       ← target p95 ≤ 20 ms
   - nearby, radius 2 000 m (the maximum), random points in Уфа
   - locate a point (GET /api/v1/geo/locate), random points in the region
-and prints the PostgreSQL plan of one nearby query.
+  - the public map's points (GET /api/v1/open/regions/<id>/map, the region's map turned on),
+    a city-sized box (Уфа, ±9 km around random centres near its middle), the default cap
+    (MAP_POINT_LIMIT, 300 points)                                   ← target p95 ≤ 20 ms
+  - the inbox's map mode (GET /backoffice/map/inbox-points) of the organization holding the
+    most messages, its coordinator logged in, folder «В работе», the same city boxes
+and prints p50, p95 and their ratios to /healthz, then the PostgreSQL plans of one nearby
+query and of one public map query.
 
 Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 """
@@ -45,6 +55,11 @@ UPDATE appeals AS a
 """
 
 
+def _names(source: str, target: str) -> None:
+    global SOURCE, DB_NAME
+    SOURCE, DB_NAME = source, target
+
+
 def _exists(name: str) -> bool:
     engine = _common.admin_engine()
     with engine.connect() as conn:
@@ -68,10 +83,13 @@ def _prepare(messages: int) -> None:
         _common.recreate_database(SOURCE)
         app = _common.quiet_app(_common.app_env(SOURCE, instance, _common.DEVELOPMENT))
         with app.app_context():
+            # The whole schema: the demo seed writes the territories' centres (0020).
             flask_migrate.upgrade()
             seed_demo()
             db.session.commit()
         appeals_inbox._generate(app, messages, SOURCE)
+        with app.app_context():
+            db.engine.dispose()  # CREATE DATABASE … TEMPLATE needs the source left alone
     print(f"Database {DB_NAME}: a copy of {SOURCE}…", flush=True)
     started = time.perf_counter()
     engine = _common.admin_engine()
@@ -94,6 +112,7 @@ def _prepare(messages: int) -> None:
             )
         started = time.perf_counter()
         conn.execute(sa.text("DROP INDEX ix_appeals_point"))
+        conn.execute(sa.text("DROP INDEX IF EXISTS ix_appeals_inbox_point"))
         updated = conn.execute(sa.text(POINTS), {"dlat": SPREAD_LAT, "dlon": SPREAD_LON}).rowcount
         loaded = time.perf_counter() - started
         started = time.perf_counter()
@@ -101,6 +120,12 @@ def _prepare(messages: int) -> None:
             sa.text(
                 "CREATE INDEX ix_appeals_point ON appeals (latitude, longitude) "
                 "INCLUDE (subcategory_id, state, registered_at, id) WHERE latitude IS NOT NULL"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE INDEX ix_appeals_inbox_point ON appeals "
+                "(holder_organization_id, bucket, latitude, longitude) WHERE latitude IS NOT NULL"
             )
         )
         db.session.commit()
@@ -138,24 +163,36 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--reuse", action="store_true", help=f"time again on {DB_NAME}")
+    parser.add_argument(
+        "--source-db",
+        default=SOURCE,
+        help="the messages to copy (generated with --messages when missing)",
+    )
+    parser.add_argument("--db", default=DB_NAME, help="the database timed")
     args = parser.parse_args()
+    _names(args.source_db, args.db)
 
     if args.reuse:
         print(f"Database {DB_NAME}: reusing a previous run", flush=True)
     else:
         _prepare(args.messages)
 
+    import flask_migrate
+
     from participation.appeals.classifier import Subcategory
     from participation.appeals.models import Appeal
     from participation.appeals.workflow import OPEN_STATES
     from participation.core.territories import Territory
+    from participation.core.users import Membership, Role
     from participation.demo import data
     from participation.extensions import db
+    from participation.geo.map_data import MAP_POINT_LIMIT, set_public_map
 
     instance = tempfile.mkdtemp(prefix="bench-geo-")
     app = _common.quiet_app(_common.app_env(DB_NAME, instance, _common.DEVELOPMENT))
     rng = random.Random(16)
     with app.app_context():
+        flask_migrate.upgrade()  # a reused database may predate the public map's settings
         total, pointed = db.session.execute(
             sa.select(sa.func.count(), sa.func.count(Appeal.latitude))
         ).one()
@@ -173,6 +210,21 @@ def main() -> None:
             .limit(1)
         ).one()[0]
         centre = (float(ufa.latitude), float(ufa.longitude))
+        set_public_map(region, enabled=True, publish_texts=False, actor_id=None)
+        db.session.commit()
+        region_id = region.id
+        # The inbox map mode of the organization holding the most messages, as its coordinator.
+        biggest = db.session.execute(
+            sa.select(Appeal.holder_organization_id, sa.func.count())
+            .group_by(Appeal.holder_organization_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).one()
+        coordinator = db.session.scalar(
+            sa.select(Membership.user_id).where(
+                Membership.organization_id == biggest[0], Membership.role == Role.COORDINATOR
+            )
+        )
         centres = [
             (float(t.latitude), float(t.longitude))
             for t in db.session.scalars(
@@ -202,7 +254,28 @@ def main() -> None:
         }
         locate_urls.append("/api/v1/geo/locate?" + urlencode(query))
 
+    def city_boxes() -> list[str]:
+        """Boxes of a city map on a screen (~18 × 18 km), centred near the middle of Уфа."""
+        urls = []
+        for _ in range(200):
+            lat = centre[0] + rng.uniform(-0.02, 0.02)
+            lon = centre[1] + rng.uniform(-0.035, 0.035)
+            box = (lat - SPREAD_LAT, lon - SPREAD_LON, lat + SPREAD_LAT, lon + SPREAD_LON)
+            bbox = ",".join(f"{x:.6f}" for x in box)
+            urls.append(f"/api/v1/open/regions/{region_id}/map?bbox={bbox}")
+        return urls
+
+    def inbox_boxes() -> list[str]:
+        return [
+            url.replace(f"/api/v1/open/regions/{region_id}/map?", "/backoffice/map/inbox-points?")
+            + "&bucket=in_work"
+            for url in city_boxes()
+        ]
+
     client = app.test_client()
+    staff = app.test_client()  # its own cookie: the coordinator's session
+    cookie = _common.login_cookies(app, [coordinator])[0][0]
+    staff.set_cookie(*cookie.split("=", 1))
     sample = client.get(ufa_points(150)[0]).get_json()
     wide = client.get(ufa_points(2000)[0]).get_json()
     print(
@@ -214,16 +287,28 @@ def main() -> None:
         ("nearby, radius 150 m, points in Уфа", ufa_points(150)),
         ("nearby, radius 2000 m, points in Уфа", ufa_points(2000)),
         ("locate a point in the region", locate_urls),
+        (f"public map, city box (Уфа ±9 km), ≤ {MAP_POINT_LIMIT} points", city_boxes()),
     ]
-    print(f"\n{'case':44} {'p50 ms':>8} {'p95 ms':>8} {'p50/base':>9}")
+    mapped = client.get(cases[-1][1][0]).get_json()
+    print(
+        f"  a city box of the public map gives {len(mapped['points'])} points"
+        f" (capped: {mapped['capped']})"
+    )
+    print(f"\n{'case':48} {'p50 ms':>8} {'p95 ms':>8} {'p50/base':>9} {'p95/base':>9}")
+    cases.append((f"inbox map, «В работе», holder of {biggest[1]:,}", inbox_boxes(), staff))
     base = None
-    for label, urls in cases:
-        samples = _time(client, urls, args.repeat)
+    for label, urls, *who in cases:
+        samples = _time(who[0] if who else client, urls, args.repeat)
         p50, p95 = statistics.median(samples), _p(samples, 95)
-        base = base or p50
-        print(f"{label:44} {p50:8.1f} {p95:8.1f} {p50 / base:9.1f}", flush=True)
-    print("\ntarget: p95 ≤ 20 ms for nearby (radius 150 m)")
+        base = base or (p50, p95)
+        print(
+            f"{label:48} {p50:8.1f} {p95:8.1f} {p50 / base[0]:9.1f} {p95 / base[1]:9.1f}",
+            flush=True,
+        )
+    print(f"\ndata: {total:,} messages, {pointed:,} with a point")
+    print("target: p95 ≤ 20 ms for nearby (radius 150 m) and for the public map's city box")
     _plan(app, centre, code)
+    _map_plan(app, region_id, centre)
 
 
 def _plan(app, centre: tuple[float, float], code: str) -> None:
@@ -250,6 +335,37 @@ def _plan(app, centre: tuple[float, float], code: str) -> None:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
         print("\nPostgreSQL plan of the nearby query (centre of Уфа, 150 m):")
         for (line,) in cursor.fetchall():
+            print("  " + line)
+
+
+def _map_plan(app, region_id: int, centre: tuple[float, float]) -> None:
+    """The public map query's plan and time (EXPLAIN ANALYZE), a city box around the centre."""
+    from sqlalchemy import event
+
+    from participation.core.territories import Territory
+    from participation.extensions import db
+    from participation.geo.map_data import map_settings, parse_bbox, public_map_points
+
+    statements: list[tuple[str, object]] = []
+    with app.app_context():
+        region = db.session.get(Territory, region_id)
+        box = (centre[0] - SPREAD_LAT, centre[1] - SPREAD_LON)
+        box += (centre[0] + SPREAD_LAT, centre[1] + SPREAD_LON)
+        bbox = parse_bbox(",".join(f"{x:.6f}" for x in box))
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            if "FROM appeals" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", capture)
+        public_map_points(region, map_settings(region_id), bbox)
+        event.remove(db.engine, "before_cursor_execute", capture)
+        statement, parameters = statements[0]
+        cursor = db.session.connection().connection.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+        lines = [line for (line,) in cursor.fetchall()]
+        print(f"\nPostgreSQL plan of the public map query (Уфа ±9 km; {len(lines)} lines):")
+        for line in lines[:14] + (["  …"] if len(lines) > 20 else []) + lines[-6:]:
             print("  " + line)
 
 

@@ -120,6 +120,8 @@ BLUEPRINTS = (
     "participation.reports.rating_views:bp",
     "participation.reports.export_views:bp",
     "participation.reports.views:bp",
+    "participation.geo.views:bp",
+    "participation.geo.manage_views:bp",
     "participation.api.oauth.views:bp",
     "participation.api.webhooks.manage_views:bp",
     "participation.api.views:docs_bp",

@@ -1,7 +1,7 @@
 """Per-subcategory radius of «Похожие сообщения рядом» (metres; NULL: the default, 150 m).
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-05 23:10:00
 
 The upper bound is the nearby search's own limit (participation.geo NEARBY_MAX_RADIUS_M).
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

@@ -330,6 +330,13 @@ def _base(
     return query, False
 
 
+def folder_query(user: Any, organization: Organization, filters: Filters) -> sa.Select:
+    """The folder's filtered query in the list's order, without a page: for other views of the
+    same list (the inbox's map mode); select the columns wanted with `with_only_columns`."""
+    base, redirected = _base(user, organization, filters, utcnow())
+    return base.order_by(*_order(filters, redirected))
+
+
 def _items(query: sa.Select, redirected: bool, extra: Sequence[Any] = ()) -> list[InboxItem]:
     query = query.options(*_load_options(), *extra)
     if redirected:

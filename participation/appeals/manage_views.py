@@ -57,6 +57,7 @@ from participation.core.permissions import require
 from participation.core.territories import TerritoryLevel
 from participation.core.users import Role
 from participation.extensions import db
+from participation.geo.permissions import can_manage_public_map
 
 bp = Blueprint("appeals_backoffice", __name__, url_prefix="/backoffice/appeals")
 bp.before_request(staff_gate)
@@ -69,6 +70,7 @@ def inbox():
     organization = current_organization()
     filters = parse_filters(request.args, start_bucket(current_user, organization))
     data = load_inbox(current_user, organization, filters)
+    map_mode = request.args.get("view") == "map"
     return render_template(
         "appeals/backoffice/inbox.html",
         organization=organization,
@@ -80,6 +82,8 @@ def inbox():
         only_assigned=sees_only_assigned(current_user, organization),
         may_enter=current_user.has_role(Role.OPERATOR, organization.id),
         is_curator=current_user.has_role(Role.CURATOR, organization.id),
+        map_mode=map_mode,
+        map_centres=municipal_centres(organization.territory.region()) if map_mode else [],
     )
 
 
@@ -453,4 +457,5 @@ def curator():
         "appeals/backoffice/curator.html",
         organization=organization,
         overview=curator_overview(organization),
+        may_set_public_map=can_manage_public_map(current_user, organization),
     )

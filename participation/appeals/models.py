@@ -249,6 +249,16 @@ class Appeal(Base):
             postgresql_where=sa.text("latitude IS NOT NULL"),
             sqlite_where=sa.text("latitude IS NOT NULL"),
         ),
+        # The inbox's map mode (participation.geo.map_data): a folder's points in a box.
+        sa.Index(
+            "ix_appeals_inbox_point",
+            "holder_organization_id",
+            "bucket",
+            "latitude",
+            "longitude",
+            postgresql_where=sa.text("latitude IS NOT NULL"),
+            sqlite_where=sa.text("latitude IS NOT NULL"),
+        ),
         sa.Index("ix_appeals_sweep", "bucket", "answer_due_at"),
         # Russian full-text search over the text; PostgreSQL only (SQLite searches with LIKE).
         sa.Index(

@@ -1,4 +1,5 @@
-"""/api/v1 geography: open messages near a point, and the territory where a point lies."""
+"""/api/v1 geography: open messages near a point, the territory where a point lies, and a
+region's public map of problems."""
 
 from __future__ import annotations
 
@@ -18,12 +19,21 @@ from participation.extensions import db, limiter
 from participation.geo.api_schemas import (
     LocateOut,
     LocateQuery,
+    MapOut,
+    MapQuery,
     NearbyOut,
     NearbyQuery,
     PointQuery,
     ReverseOut,
 )
 from participation.geo.geocoder import geocoder_enabled, reverse_geocode
+from participation.geo.map_data import (
+    STATUS_GROUPS,
+    STATUS_LABELS,
+    parse_bbox,
+    public_map_points,
+    public_map_region,
+)
 from participation.geo.services import (
     NEARBY_DAYS,
     locate_point,
@@ -38,7 +48,8 @@ bp = ApiBlueprint(
     description=(
         "География, без ключа и токена: открытые сообщения рядом с точкой (ничего "
         "персонального: номер, тема, статус, расстояние, дата), территория, в которой точка, "
-        "и адрес точки (если настроен геокодер)."
+        "адрес точки (если настроен геокодер) и публичная карта проблем региона (если регион "
+        "её включил)."
     ),
 )
 
@@ -49,6 +60,7 @@ _QUERY_FIELDS = {
     "radius": "query.radius",
     "region": "query.region",
     "subcategory": "query.service_code",
+    "bbox": "query.bbox",
 }
 
 
@@ -148,3 +160,50 @@ def reverse(lat: float, lon: float):
     Ответы кешируются по точке.
     """
     return {"address": reverse_geocode(lat, lon), "enabled": geocoder_enabled()}
+
+
+@bp.route("/open/regions/<int:region_id>/map")
+@bp.etag
+@bp.arguments(MapQuery, location="query", as_kwargs=True)
+@bp.response(200, MapOut)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def region_map(region_id: int, bbox: str, limit: int):
+    """Публичная карта проблем региона: точки в видимой области
+
+    Сообщения региона с точкой после модерации (на модерации и отклонённые — нет) в области
+    `bbox` (юг,запад,север,восток), не больше `limit` точек, распределённых по области;
+    `capped: true` — в области точек больше, приблизьте карту. У точки — категория,
+    подкатегория и группа статусов; ни автора, ни персональных данных; текст и адрес — только
+    если регион публикует тексты (e-mail и телефоны в них скрыты). Координаты округлены до
+    0,0001°. 404 — регион не включил публичную карту.
+    """
+    found = public_map_region(region_id)
+    if found is None:
+        raise Problem(
+            404, _("Публичная карта проблем этого региона не включена или такого региона нет.")
+        )
+    region, settings = found
+    box = _as_problem(lambda: parse_bbox(bbox))
+    result = public_map_points(region, settings, box, limit)
+    return {
+        "region": {"id": region.id, "name": region.name},
+        "texts_published": settings.publish_texts,
+        "limit": result.limit,
+        "capped": result.capped,
+        "statuses": [{"code": g, "label": str(STATUS_LABELS[g])} for g in STATUS_GROUPS],
+        "points": [
+            {
+                "id": p.id,
+                "lat": p.lat,
+                "lon": p.lon,
+                "status": p.status,
+                "status_label": p.status_label,
+                "category": p.category,
+                "subcategory": p.subcategory,
+                "text": p.text,
+                "address": p.address,
+            }
+            for p in result.points
+        ],
+    }

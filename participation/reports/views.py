@@ -14,6 +14,7 @@ from participation.core.charts import Bar, bar_chart_svg
 from participation.core.i18n import number
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
+from participation.geo.map_data import public_map_region
 from participation.reports import participation
 from participation.reports import rating as r
 from participation.reports.definitions import BY_CODE
@@ -116,4 +117,5 @@ def region(oktmo: str):
         rating_chart=rating_chart,
         method=r.method_text(rating),
         public_value=r.public_value,
+        public_map=public_map_region(region.id) is not None,
     )

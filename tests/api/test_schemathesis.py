@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from participation.extensions import db, limiter
+from participation.geo.map_data import set_public_map
 from participation.voting.services import cast_ballot
 from participation.voting.tasks import seal_ballot_box
 from tests.api.conftest import issue
@@ -47,11 +48,13 @@ KNOWN_IDS = frozenset({"vote_id", "campaign_id", "survey_id", "hearing_id", "reg
 # depends on the draw, so they are left out of the 2xx check (test_opendata_statistics.py
 # checks their answers).
 # So is a drawn point inside a drawn region, or a drawn service_code that names a topic
-# (tests/geo/test_api.py checks those answers).
+# (tests/geo/test_api.py checks those answers), or a drawn bbox that is four numbers in order
+# (tests/geo/test_public_map.py checks the public map's answers; its map is on in _seed).
 RARELY_VALID_QUERY = (
     "GET /api/v1/open/statistics/regions/{region_id}/",
     "GET /api/v1/geo/locate",
     "GET /api/v1/messages/nearby",
+    "GET /api/v1/open/regions/{region_id}/map",
 )
 SEEN: dict[str, list[int]] = {}  # operation → statuses answered in this run
 # The test-only probe (tests/api/probe.py) crashes on purpose there: not an API operation.
@@ -133,6 +136,7 @@ def _seed(org) -> tuple[dict[str, list[int]], object]:
     hearing = hearings.create_hearing(town.admin, town.official, hearing_input(World()))
     hearings.publish_notice(hearing, town.official, now=datetime(2026, 6, 1, 5, tzinfo=UTC))
     other_region = factories.territory(TerritoryLevel.REGION)
+    set_public_map(town.region, enabled=True, publish_texts=True, actor_id=None)
     resident = town.resident()
     db.session.commit()
     known = {

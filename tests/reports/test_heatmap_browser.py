@@ -54,7 +54,7 @@ def test_the_heat_map_layer_is_drawn_and_accessible(
             assert cells.first.evaluate("p => getComputedStyle(p).fill") != "rgb(51, 136, 255)"
             assert "Подложка карты не настроена" in page.inner_text(".map-block")
             assert page.locator(".map-centre-label").count() >= 1
-            assert page.locator(".map-legend li").count() >= 1
+            assert page.locator(".heat-legend li").count() >= 1
             assert "7" in page.inner_text("#heat-busiest + div")
         assert page.locator("#heat-map path.map-cell").count() == 1  # 4 km: one cell of 16
         assert page.evaluate("window.__csp") == []

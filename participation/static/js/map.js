@@ -16,6 +16,11 @@
 //                  (the territory list filled from the point), data-address-input +
 //                  data-reverse-url (the address field filled from the point by the optional
 //                  geocoder while the person has not typed one), data-text-* (the words)
+//   data-points-url  a JSON endpoint of many points: asked with &bbox=south,west,north,east
+//                  of the visible map whenever it moves, answering {points, capped, limit};
+//                  clustered with Leaflet.markercluster when the page loads it.
+//                  data-point-kind "staff" (the popup links to the message card) or "public"
+//                  (category, status colour, text and address when the region publishes them)
 // Without JavaScript the block stays hidden and the form's text fields do the work.
 (function () {
   "use strict";
@@ -67,6 +72,8 @@
       el.classList.add("map-plain");
     }
 
+    // The centres' labels lie under the points (markers 600, tooltips 650 by default).
+    map.createPane("map-labels").style.zIndex = 550;
     var bounds = [];
     var minor = [];  // districts' labels: shown from LABEL_ZOOM up, so that they do not pile up
     var LABEL_ZOOM = 9;
@@ -76,7 +83,8 @@
         fillColor: c.major ? "#1d4f91" : "#ffffff", fillOpacity: 1, interactive: false
       }).addTo(map);
       var label = L.tooltip({
-        permanent: true, direction: "right", className: "map-centre-label", interactive: false
+        permanent: true, direction: "right", className: "map-centre-label", interactive: false,
+        pane: "map-labels"
       }).setContent(escapeHtml(c.name));
       dot.bindTooltip(label);
       if (!c.major) { minor.push(dot); }
@@ -153,7 +161,141 @@
 
     showLabels();
     if (el.hasAttribute("data-editable")) { picker(el, map); }
+    if (el.hasAttribute("data-points-url")) { remote(el, map); }
     return map;
+  }
+
+  function clamp(value, limit) { return Math.max(-limit, Math.min(limit, round(value))); }
+
+  function remote(el, map) {
+    function say(name) { return el.getAttribute("data-text-" + name) || ""; }
+    var url = el.getAttribute("data-points-url");
+    var kind = el.getAttribute("data-point-kind") || "staff";
+    var block = el.closest(".map-block") || el.parentNode;
+    var status = block.querySelector("[data-map-status]");
+    var layer = L.markerClusterGroup ? L.markerClusterGroup({
+      showCoverageOnHover: false,
+      maxClusterRadius: 45,
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getChildCount();
+        var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+        // The count is shown; the sentence is what a screen reader says of the button.
+        var hidden = escapeHtml(say("cluster").replace("{n}", n));
+        var icon = L.divIcon({
+          html: "<div><span aria-hidden=\"true\">" + n + "</span><span class=\"visually-hidden\">" +
+            hidden + "</span></div>",
+          className: "marker-cluster marker-cluster-" + size,
+          iconSize: L.point(40, 40)
+        });
+        return icon;
+      }
+    }) : L.featureGroup();
+    layer.addTo(map);
+    var asked = 0;
+    var timer = null;
+    var fitted = false;
+    var loads = 0;
+
+    function tell(text, isError) {
+      if (!status) { return; }
+      status.textContent = text;
+      status.classList.toggle("error", !!isError);
+    }
+
+    function line(parent, text, tag) {
+      var node = document.createElement(tag || "p");
+      node.textContent = text;
+      parent.appendChild(node);
+      return node;
+    }
+
+    function popup(p) {
+      var box = document.createElement("div");
+      box.className = "map-popup";
+      if (kind === "staff") {
+        var title = document.createElement("p");
+        var link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = say("number").replace("{number}", p.number);
+        title.appendChild(link);
+        box.appendChild(title);
+        line(box, p.category + " › " + p.subcategory);
+        line(box, p.state_label);
+      } else {
+        line(box, p.category, "strong");
+        line(box, p.subcategory);
+        var state = line(box, p.status_label);
+        state.className = "map-popup-status map-status-" + p.status;
+        if (p.address) { line(box, say("address") + " " + p.address); }
+        if (p.text) { line(box, p.text).className = "map-popup-text"; }
+      }
+      return box;
+    }
+
+    function label(p) {
+      if (kind === "staff") {
+        return say("number").replace("{number}", p.number) + ": " + p.subcategory + ", " +
+          p.state_label;
+      }
+      return p.category + ", " + p.subcategory + ": " + p.status_label;
+    }
+
+    function show(body) {
+      layer.clearLayers();
+      var markers = (body.points || []).map(function (p) {
+        var group = kind === "staff" ? "staff" : p.status;
+        var marker = L.marker([p.lat, p.lon], {
+          icon: L.divIcon({ className: "map-pin map-pin-" + group, iconSize: [18, 18] }),
+          keyboard: true,
+          title: label(p)
+        });
+        marker.bindPopup(popup(p));
+        return marker;
+      });
+      if (layer.addLayers) { layer.addLayers(markers); } else {
+        markers.forEach(function (m) { layer.addLayer(m); });
+      }
+      var n = markers.length;
+      if (body.capped) {
+        tell(say("capped").replace("{n}", n), false);
+      } else if (!n) {
+        tell(say("empty"), false);
+      } else {
+        tell(say("count").replace("{n}", n), false);
+      }
+      if (!fitted && n && !body.capped) {
+        fitted = true;
+        var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
+        if (!map.getBounds().pad(-0.05).contains(bounds) || n === 1) {
+          map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+        }
+      }
+      fitted = true;
+      el.setAttribute("data-points-loaded", String(++loads));
+    }
+
+    function load() {
+      if (!window.fetch) { return; }
+      var b = map.getBounds();
+      var bbox = [clamp(b.getSouth(), 90), clamp(b.getWest(), 180),
+        clamp(b.getNorth(), 90), clamp(b.getEast(), 180)].join(",");
+      var ticket = ++asked;
+      fetch(url + (url.indexOf("?") < 0 ? "?" : "&") + "bbox=" + encodeURIComponent(bbox), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.json();
+        })
+        .then(function (body) { if (ticket === asked) { show(body); } })
+        .catch(function () { if (ticket === asked) { tell(say("failed"), true); } });
+    }
+
+    map.on("moveend", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 200);
+    });
+    load();
   }
 
   function picker(el, map) {
