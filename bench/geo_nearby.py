@@ -1,5 +1,5 @@
 """Benchmark: «Похожие сообщения рядом» (GET /api/v1/messages/nearby) and the public map's data
-(GET /api/v1/open/regions/<id>/map) over 1 000 000 messages.
+(GET /api/v1/geo/regions/<id>/map) over 1 000 000 messages.
 
 Run by hand:  .venv/bin/python bench/geo_nearby.py [--repeat 300] [--reuse]
 A small run (its own databases, generated in seconds), to see that it works:
@@ -18,7 +18,7 @@ serialisation) against GET /healthz in the same run:
   - nearby, radius 150 m (the default), random points in Уфа       ← target p95 ≤ 20 ms
   - nearby, radius 2 000 m (the maximum), random points in Уфа
   - locate a point (GET /api/v1/geo/locate), random points in the region
-  - the public map's points (GET /api/v1/open/regions/<id>/map, the region's map turned on),
+  - the public map's points (GET /api/v1/geo/regions/<id>/map, the region's map turned on),
     a city-sized box (Уфа, ±9 km around random centres near its middle), the default cap
     (MAP_POINT_LIMIT, 300 points)                                   ← target p95 ≤ 20 ms
   - the inbox's map mode (GET /backoffice/map/inbox-points) of the organization holding the
@@ -119,7 +119,8 @@ def _prepare(messages: int) -> None:
         conn.execute(
             sa.text(
                 "CREATE INDEX ix_appeals_point ON appeals (latitude, longitude) "
-                "INCLUDE (subcategory_id, state, registered_at, id) WHERE latitude IS NOT NULL"
+                "INCLUDE (subcategory_id, state, registered_at, id, merged_into_id) "
+                "WHERE latitude IS NOT NULL"
             )
         )
         conn.execute(
@@ -262,12 +263,12 @@ def main() -> None:
             lon = centre[1] + rng.uniform(-0.035, 0.035)
             box = (lat - SPREAD_LAT, lon - SPREAD_LON, lat + SPREAD_LAT, lon + SPREAD_LON)
             bbox = ",".join(f"{x:.6f}" for x in box)
-            urls.append(f"/api/v1/open/regions/{region_id}/map?bbox={bbox}")
+            urls.append(f"/api/v1/geo/regions/{region_id}/map?bbox={bbox}")
         return urls
 
     def inbox_boxes() -> list[str]:
         return [
-            url.replace(f"/api/v1/open/regions/{region_id}/map?", "/backoffice/map/inbox-points?")
+            url.replace(f"/api/v1/geo/regions/{region_id}/map?", "/backoffice/map/inbox-points?")
             + "&bucket=in_work"
             for url in city_boxes()
         ]

@@ -245,7 +245,7 @@ class Appeal(Base):
             "ix_appeals_point",
             "latitude",
             "longitude",
-            postgresql_include=["subcategory_id", "state", "registered_at", "id"],
+            postgresql_include=["subcategory_id", "state", "registered_at", "id", "merged_into_id"],
             postgresql_where=sa.text("latitude IS NOT NULL"),
             sqlite_where=sa.text("latitude IS NOT NULL"),
         ),

@@ -162,7 +162,7 @@ def reverse(lat: float, lon: float):
     return {"address": reverse_geocode(lat, lon), "enabled": geocoder_enabled()}
 
 
-@bp.route("/open/regions/<int:region_id>/map")
+@bp.route("/geo/regions/<int:region_id>/map")
 @bp.etag
 @bp.arguments(MapQuery, location="query", as_kwargs=True)
 @bp.response(200, MapOut)

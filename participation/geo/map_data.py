@@ -269,6 +269,7 @@ def _cells_statement(grid: int, cells: tuple[int, ...], texts: bool) -> Any:
     common = [
         a.region_id == sa.bindparam("region"),
         a.state.in_(sorted(PUBLIC_STATES)),
+        a.merged_into_id.is_(None),  # a duplicate is the main message's point, shown once
     ]
     parts = []
     for k in cells:
@@ -367,6 +368,7 @@ def public_map_counts(region: Territory) -> list[CountRow]:
             a.region_id == region.id,
             a.state.in_(sorted(PUBLIC_STATES)),
             a.latitude.is_not(None),
+            a.merged_into_id.is_(None),
         )
         .group_by(Category.name, a.state)
     )

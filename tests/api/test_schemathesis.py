@@ -54,7 +54,7 @@ RARELY_VALID_QUERY = (
     "GET /api/v1/open/statistics/regions/{region_id}/",
     "GET /api/v1/geo/locate",
     "GET /api/v1/messages/nearby",
-    "GET /api/v1/open/regions/{region_id}/map",
+    "GET /api/v1/geo/regions/{region_id}/map",
 )
 SEEN: dict[str, list[int]] = {}  # operation → statuses answered in this run
 # The test-only probe (tests/api/probe.py) crashes on purpose there: not an API operation.

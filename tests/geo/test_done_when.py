@@ -1,7 +1,8 @@
 """Issue #16's "done when", through HTTP on the demo region: Иванова puts a pothole on the map in
 Уфа, sees that a neighbour reported it yesterday and joins it; another resident sends a
 duplicate anyway and the city's coordinator merges it; the one answer reaches all three, and
-each rates it."""
+each rates it; the ЦУР curator turns on the public map and sees the point once; the analytics
+heat map shows the same places."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import sqlalchemy as sa
 from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal, AppealRating
 from participation.appeals.workflow import AppealState
+from participation.core.db import utcnow
 from participation.core.territories import Territory
 from participation.demo import data
 from participation.demo.seed import seed_demo
 from participation.extensions import db
+from participation.reports.demo import seed_history
 from tests.appeals.test_e2e_demo import act, as_, persona
 from tests.helpers import csrf_token
 
@@ -30,6 +33,7 @@ def _form(client, **fields):
 
 def test_join_merge_one_answer_three_ratings(app, client, run_jobs):
     seed_demo()
+    seed_history(utcnow().date(), per_year=600)  # a year of the region's messages, with points
     db.session.commit()
     potholes = db.session.scalar(sa.select(Subcategory).where(Subcategory.code == "roads.potholes"))
     ufa = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.UFA))
@@ -107,3 +111,34 @@ def test_join_merge_one_answer_three_ratings(app, client, run_jobs):
     ).all()
     assert sorted(ratings) == sorted([(neighbours.id, 5), (joined.id, 4), (duplicate.id, 3)])
     assert {db.session.get(Appeal, a).state for a, _ in ratings} == {AppealState.CLOSED}
+
+    # 6. The region's ЦУР curator turns the public map on: the pothole is one point (the two
+    #    duplicates are not shown apart), nothing personal.
+    as_(client, "cur-curator")
+    settings = "/backoffice/map/public"
+    response = client.post(
+        settings, data={"csrf_token": csrf_token(client, settings), "public_map": "y"}
+    )
+    assert response.status_code == 302
+    client.get("/logout")
+    region = ufa.parent
+    assert client.get(f"/map/{region.oktmo}").status_code == 200
+    box = "54.720,56.005,54.730,56.020"  # around the stop on ул. Менделеева
+    shown = client.get(f"/api/v1/geo/regions/{region.id}/map?bbox={box}&limit=1000").get_json()
+    ids = {point["id"] for point in shown["points"]}
+    assert neighbours.id in ids and not ids & {joined.id, duplicate.id}
+    assert all(point["text"] is None for point in shown["points"])
+
+    # 7. The analytics heat map shows the same places: each of its busiest 1 km cells of the
+    #    year holds points of the public map (which is not limited to a period).
+    heat = client.get(
+        f"/api/v1/open/statistics/regions/{region.id}/heatmap?grain=year&cell=1000"
+        "&bbox=55.70,54.60,56.20,54.90"
+    ).get_json()
+    assert heat["cells"] and all(cell["count"] >= 5 for cell in heat["cells"])
+    for top in sorted(heat["cells"], key=lambda cell: -cell["count"])[:3]:
+        inside = client.get(
+            f"/api/v1/geo/regions/{region.id}/map?limit=1000&bbox="
+            f"{top['south']},{top['west']},{top['north']},{top['east']}"
+        ).get_json()
+        assert inside["points"], top

@@ -1,6 +1,6 @@
 """A region's public map of problems: off by default (404), turned on by the region's curator
 (CSRF, audit log), only public messages, nothing personal, texts only when published; its open
-data endpoint GET /api/v1/open/regions/<id>/map in the OpenAPI document, bad bbox → 422."""
+data endpoint GET /api/v1/geo/regions/<id>/map in the OpenAPI document, bad bbox → 422."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ CITY_BOX = "54.60,55.70,54.90,56.20"
 
 def map_url(region, bbox=CITY_BOX, **params) -> str:
     query = "&".join([f"bbox={bbox}", *(f"{k}={v}" for k, v in params.items())])
-    return f"/api/v1/open/regions/{region.id}/map?{query}"
+    return f"/api/v1/geo/regions/{region.id}/map?{query}"
 
 
 def turn_on(w, *, texts=False):
@@ -56,7 +56,7 @@ def problems(geo):
 
 
 def test_the_endpoint_is_in_the_document(app):
-    operation = spec_document()["paths"]["/api/v1/open/regions/{region_id}/map"]["get"]
+    operation = spec_document()["paths"]["/api/v1/geo/regions/{region_id}/map"]["get"]
     assert "security" not in operation
     assert {"200", "404", "422"} <= set(operation["responses"])
 
@@ -164,7 +164,7 @@ def test_bad_limit_is_422_and_a_full_box_says_it_capped(client, problems):
 def test_an_unknown_region_or_a_territory_that_is_not_a_region_is_404(client, problems):
     turn_on(problems)
     assert client.get(map_url(problems.city)).status_code == 404
-    assert client.get("/api/v1/open/regions/999999/map?bbox=" + CITY_BOX).status_code == 404
+    assert client.get("/api/v1/geo/regions/999999/map?bbox=" + CITY_BOX).status_code == 404
 
 
 def test_the_public_page_shows_legend_table_and_link_from_statistics(client, problems):
@@ -173,7 +173,7 @@ def test_the_public_page_shows_legend_table_and_link_from_statistics(client, pro
     page = client.get(f"/map/{w.region.oktmo}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'data-points-url="/api/v1/open/regions/' in html
+    assert 'data-points-url="/api/v1/geo/regions/' in html
     assert "Карта проблем региона Республика Тест" in html  # the map's accessible name
     for label in ("В работе", "Решение отложено", "Дан ответ"):
         assert label in html
