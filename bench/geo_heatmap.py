@@ -14,7 +14,11 @@ serialisation) against GET /healthz in the same run:
   - Уфа's box (±0.09° × ±0.15°), 1 km cells, a month / a year      (the dashboards' default)
   - Уфа's box, 250 m cells, a month
   - the whole region, 4 km cells, a year
-and prints how many cells come back and the PostgreSQL plan of the year query at 1 km.
+and prints how many cells come back and the PostgreSQL plan of the year query at 1 km. These
+whole-region months are read from the heat map's rollup (0024, participation.reports.
+heat_rollup), filled here on first use (its time per month is printed: the sweep's cost); the
+last lines time the year query in-process both ways, counted from the messages (as before the
+rollup, and as a narrowed scope still is) and from the rollup.
 
 Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 """
@@ -100,6 +104,7 @@ def main() -> None:
         ufa = db.session.scalar(sa.select(Territory).where(Territory.oktmo == data.UFA))
         centre = (float(ufa.latitude), float(ufa.longitude))
     print(f"  messages: {total:,}, with a point: {pointed:,}")
+    _fill_rollup(app)
     # A full month and a full year just before the newest message (the data's "now").
     last = (newest.date().replace(day=1) - timedelta(days=1)) if newest else date.today()
     month = {"grain": "month", "day": last.isoformat()}
@@ -138,6 +143,74 @@ def main() -> None:
             flush=True,
         )
     _plan(app, region.id, year, box)
+    _compare_paths(app, region.id, year, box, args.repeat)
+
+
+def _fill_rollup(app) -> None:
+    """The database at the head revision with the heat map's rollup filled (0024), timed."""
+    import time
+
+    import flask_migrate
+
+    from participation.appeals.models import Appeal
+    from participation.extensions import db
+    from participation.reports.heat_rollup import recount_heat
+    from participation.reports.models import HeatCellRollup
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        if db.session.scalar(sa.select(sa.func.count()).select_from(HeatCellRollup)):
+            return
+        first = db.session.scalar(sa.select(sa.func.min(Appeal.registered_at)))
+        months, month = [], first.date().replace(day=1)
+        while month <= date.today():
+            months.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        started = time.perf_counter()
+        recount_heat(months)
+        db.session.commit()
+        rows = db.session.scalar(sa.select(sa.func.count()).select_from(HeatCellRollup))
+        took = time.perf_counter() - started
+        print(
+            f"  heat rollup: {rows:,} rows for {len(months)} months in {took:.1f} s "
+            f"({took / len(months) * 1000:.0f} ms a month)",
+            flush=True,
+        )
+
+
+def _compare_paths(app, region_id: int, year: dict, box: str, repeat: int) -> None:
+    """The same year at 1 km, in-process: from the rollup (a whole region's months) and
+    counted from the messages (the path a narrowed scope takes): the figure before and after."""
+    import time
+
+    from participation.core.territories import Territory
+    from participation.extensions import db
+    from participation.geo import cells as c
+    from participation.reports import rating as r
+    from participation.reports.heatmap import heat_cells, scope_where
+    from participation.reports.services import Scope
+
+    with app.app_context():
+        region = db.session.get(Territory, region_id)
+        period = r.chosen_period("year", year["day"], date.today())
+        area = c.parse_box(box)
+        grid = c.Grid.of(1000, float(region.latitude))
+        scope = Scope(region_id=region_id)
+        where = scope_where(scope, period, region.timezone)
+        print(f"\nin-process, Уфа, 1 km cells, a year ({repeat} runs each):")
+        for label, call in (
+            ("counted from the messages (before)", lambda: c.count_cells(where, grid, area)),
+            ("from the rollup (after)", lambda: heat_cells(scope, period, 1000, area)),
+        ):
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                call()
+                samples.append((time.perf_counter() - started) * 1000)
+            print(
+                f"  {label:36} p50 {statistics.median(samples):7.1f} ms  "
+                f"p95 {geo_nearby._p(samples, 95):7.1f} ms"
+            )
 
 
 def _plan(app, region_id: int, year: dict, box: str) -> None:
@@ -154,7 +227,7 @@ def _plan(app, region_id: int, year: dict, box: str) -> None:
     with app.app_context():
 
         def capture(conn, cursor, statement, parameters, context, executemany):
-            if "FROM appeals" in statement:
+            if "FROM report_heat_cells" in statement:
                 statements.append((statement, parameters))
 
         period = r.chosen_period("year", year["day"], date.today())
@@ -164,7 +237,7 @@ def _plan(app, region_id: int, year: dict, box: str) -> None:
         statement, parameters = statements[-1]
         cursor = db.session.connection().connection.cursor()
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-        print("\nPostgreSQL plan of the heat-map query (Уфа's box, 1 km cells, a year):")
+        print("\nPostgreSQL plan of the heat-map query (Уфа's box, 1 km cells, a year, rollup):")
         for (line,) in cursor.fetchall():
             print("  " + line)
 

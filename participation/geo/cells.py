@@ -200,18 +200,26 @@ def count_cells(
     )
     if limit is not None:
         query = query.limit(limit)
+    return to_cells((execute or db.session.execute)(query), grid, rows)
+
+
+def to_cells(
+    counted: Iterable[tuple[int, int, int]], grid: Grid, rows: tuple[int, int, int, int] | None
+) -> list[Cell]:
+    """(row, column, count) results as cells; with `rows` (the box's index range) only those
+    inside it: a cell the margin reached into is not one of the box's (and would be partial)."""
     cells = []
-    for i, j, n in (execute or db.session.execute)(query):
-        cell = Cell(
-            south=round(i * grid.dlat, 6),
-            west=round(j * grid.dlon, 6),
-            north=round((i + 1) * grid.dlat, 6),
-            east=round((j + 1) * grid.dlon, 6),
-            count=int(n),
-        )
-        # A cell the margin reached into is not one of the box's (and would be partial).
+    for i, j, n in counted:
         if rows is None or (rows[0] <= i < rows[1] and rows[2] <= j < rows[3]):
-            cells.append(cell)
+            cells.append(
+                Cell(
+                    south=round(i * grid.dlat, 6),
+                    west=round(j * grid.dlon, 6),
+                    north=round((i + 1) * grid.dlat, 6),
+                    east=round((j + 1) * grid.dlon, 6),
+                    count=int(n),
+                )
+            )
     return cells
 
 

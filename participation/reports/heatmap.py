@@ -17,23 +17,16 @@ import sqlalchemy as sa
 
 from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal
-from participation.appeals.workflow import AppealState
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.geo import cells as c
 from participation.geo.services import distance_m
-from participation.reports.rollup import COUNTED, descendants
+from participation.reports.heat_rollup import counted_messages, grid_of, rolled_up_cells
+from participation.reports.rollup import descendants
 from participation.reports.services import MAX_PERIOD_DAYS, Period, Scope, read
 
 DASHBOARD_CELLS = 2_000  # the busiest cells drawn on a dashboard's map
 BUSIEST_LISTED = 10  # rows of the table next to the map
-
-
-def counted_messages() -> list[Any]:
-    """WHERE clauses of the messages the analytics count once each: every registered message
-    except those rejected at moderation and the duplicates following another one (as the
-    «Поступило» counter). The one place to narrow what a heat map counts."""
-    return [Appeal.state != AppealState.REJECTED, COUNTED]
 
 
 def scope_where(scope: Scope, period: Period, timezone: str) -> list[Any]:
@@ -63,6 +56,22 @@ def scope_where(scope: Scope, period: Period, timezone: str) -> list[Any]:
     if scope.channel is not None:
         where.append(a.channel == scope.channel)
     return where
+
+
+def _whole_region_months(scope: Scope, period: Period) -> bool:
+    """Whether the rollup answers: the whole region (no narrowing filter), whole months."""
+    narrowed = (
+        scope.municipality_id,
+        scope.organization_ids,
+        scope.category_id,
+        scope.subcategory_id,
+        scope.channel,
+    )
+    return (
+        all(x is None for x in narrowed)
+        and period.start.day == 1
+        and (period.end + timedelta(days=1)).day == 1
+    )
 
 
 @dataclass
@@ -102,9 +111,12 @@ def heat_cells(
     grid = c.Grid.of(size, reference)
     if box is not None:
         c.check_span(grid, box)
-    where = scope_where(scope, period, region.timezone if region else "UTC")
     fetch = None if limit is None else limit + 1
-    found = c.count_cells(where, grid, box, limit=fetch, execute=read)
+    if _whole_region_months(scope, period) and region is not None and grid_of(region, size):
+        found = rolled_up_cells(region.id, grid, period.start, period.end, box, fetch, read)
+    else:
+        where = scope_where(scope, period, region.timezone if region else "UTC")
+        found = c.count_cells(where, grid, box, limit=fetch, execute=read)
     truncated = limit is not None and len(found) > limit
     found = found[:limit] if limit is not None else found
     return HeatMap(grid, found, max((x.count for x in found), default=0), truncated)

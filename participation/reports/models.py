@@ -13,6 +13,8 @@ from participation.core.db import Base, str_enum, utcnow
 from participation.reports.definitions import ROLLUP_COUNTERS
 
 KEY_COLUMNS = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
+# Messages counted as messages: not a duplicate following another one (joined or merged).
+COUNTED = Appeal.merged_into_id.is_(None)
 
 
 class Counters:
@@ -187,6 +189,22 @@ class AppealAnswerDays(Base):
         sa.UniqueConstraint(*KEY_COLUMNS, "answer_days", name="uq_report_answer_days_key"),
         sa.Index("ix_report_answer_days_region_day", "region_id", "day"),
     )
+
+
+class HeatCellRollup(Base):
+    """Messages received (as «Поступило») per heat-map cell, local month and region: what a
+    region's heat map without narrowing filters reads (participation.reports.heat_rollup)."""
+
+    __tablename__ = "report_heat_cells"
+
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"), primary_key=True)
+    cell_m: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    row: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    col: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    messages: Mapped[int]
+
+    __table_args__ = (sa.CheckConstraint("messages > 0", name="messages_positive"),)
 
 
 class StaleAppeal(Base):

@@ -32,11 +32,14 @@ from participation.core.sqltime import days_between, local_day, month_start
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
 from participation.reports.definitions import ROLLUP_COUNTERS
+from participation.reports.heat_rollup import recount_heat
 from participation.reports.models import (
     ANSWER_SUMMARY_TABLES,
+    COUNTED,
     SUMMARY_TABLES,
     AppealAnswerDays,
     AppealDayRollup,
+    HeatCellRollup,
     StaleAppeal,
 )
 
@@ -44,10 +47,6 @@ KEY = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
 MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
 REFRESH_LOCK = 7_140_001  # any constant no other advisory lock uses
-
-
-# Messages counted as messages: not a duplicate following another one.
-COUNTED = Appeal.merged_into_id.is_(None)
 
 
 def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
@@ -437,13 +436,21 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
     db.session.execute(sa.delete(StaleAppeal))
     if first_moment is None:
         summaries = (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES)
-        for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in summaries)):
+        for model in (
+            AppealDayRollup,
+            AppealAnswerDays,
+            HeatCellRollup,
+            *(t for t, _, _ in summaries),
+        ):
             db.session.execute(sa.delete(model))
         return 0
     start = since or (first_moment - timedelta(days=1)).date()
     if since is None:
         for model in (AppealDayRollup, AppealAnswerDays):
             db.session.execute(sa.delete(model).where(model.day < start))
+        db.session.execute(
+            sa.delete(HeatCellRollup).where(HeatCellRollup.month < _first_of_month(start))
+        )
         for model, dated, _keys in (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES):
             date_column = getattr(model, dated)
             db.session.execute(sa.delete(model).where(date_column < _first_of_month(start)))
@@ -454,8 +461,16 @@ def rebuild(since: date | None = None, chunk_days: int = 31) -> int:
         written += recount_days(day, last)
         day = last + timedelta(days=1)
     recount_summaries(start, end)
+    recount_heat(_months(start, end))
     _analyze_rewritten()
     return written
+
+
+def _months(first: date, last: date) -> Iterator[date]:
+    month = _first_of_month(first)
+    while month <= last:
+        yield month
+        month = _next_month(month)
 
 
 def _analyze_rewritten() -> None:
@@ -464,7 +479,7 @@ def _analyze_rewritten() -> None:
     if db.session.get_bind().dialect.name != "postgresql":
         return
     summaries = (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES)
-    for model in (AppealDayRollup, AppealAnswerDays, *(t for t, _, _ in summaries)):
+    for model in (AppealDayRollup, AppealAnswerDays, HeatCellRollup, *(t for t, _, _ in summaries)):
         db.session.execute(sa.text(f"ANALYZE {model.__tablename__}"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from participation.core.jobs import sweep
+from participation.reports.heat_rollup import recount_recent_heat
 from participation.reports.rollup import refresh_stale
 
 
@@ -15,3 +16,9 @@ def refresh_rollup() -> int:
 def sweep_rollup() -> int:
     """Catch up on changes whose job was lost (Redis down, a worker killed)."""
     return refresh_stale()
+
+
+@sweep
+def sweep_heat_map() -> None:
+    """Keep the heat map's rollup of the recent months current."""
+    recount_recent_heat()

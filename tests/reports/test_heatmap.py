@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -17,7 +17,8 @@ from participation.appeals.workflow import AppealState
 from participation.core.errors import FieldError
 from participation.extensions import db
 from participation.geo import cells as c
-from participation.reports.heatmap import heat_cells
+from participation.reports.heat_rollup import recount_heat
+from participation.reports.heatmap import heat_cells, scope_where
 from participation.reports.services import Period, Scope
 from tests.geo.conftest import UFA, geo, message  # noqa: F401  (the fixture)
 from tests.helpers import login_as
@@ -61,6 +62,7 @@ def heat(geo):  # noqa: F811
     no_point.latitude = no_point.longitude = None
     put(w, centre_of(i, j), 6, when=datetime(2026, 4, 2, 6, 0, tzinfo=UTC))
     db.session.flush()
+    recount_heat([MARCH.start, date(2026, 4, 1)])  # what a whole region's months are read from
     return w
 
 
@@ -130,6 +132,7 @@ def test_organization_municipality_and_category_filters(heat):
 def test_another_regions_messages_are_not_counted(heat):
     w = heat
     put(w, centre_of(*HOME), 5, territory=w.kazan)
+    recount_heat([MARCH.start])
     assert counts(heat_cells(Scope(region_id=w.region.id), MARCH))[HOME] == 7
     assert heat_cells(Scope(region_id=w.other_region.id), MARCH).cells[0].count == 5
 
@@ -260,5 +263,40 @@ def test_duplicates_following_a_message_are_counted_once(heat):
         duplicate.merged_into_id, duplicate.merge_kind = cell[0].id, MergeKind.MERGED
         duplicate.set_state(AppealState.MERGED)
     db.session.flush()
+    recount_heat([MARCH.start])
     after = counts(heat_cells(scope, MARCH, 1000))
     assert (i + 1, j + 1) not in after and after[(i, j)] == before[(i, j)]
+
+
+@pytest.mark.parametrize("size", c.CELL_SIZES)
+@pytest.mark.parametrize("boxed", [False, True], ids=["region", "box"])
+def test_the_rollup_gives_what_counting_the_messages_gives(heat, size, boxed):
+    """A whole region's months come from the rollup; they equal the live count."""
+    region = heat.region
+    box = c.Box(south=UFA[0] - 0.05, west=UFA[1] - 0.1, north=UFA[0] + 0.05, east=UFA[1] + 0.1)
+    box = box if boxed else None
+    grid = c.Grid.of(size, float(region.latitude))
+    spring = Period(date(2026, 3, 1), date(2026, 4, 30))
+    live = c.count_cells(
+        scope_where(Scope(region_id=region.id), spring, region.timezone), grid, box
+    )
+    rolled = heat_cells(Scope(region_id=region.id), spring, size, box).cells
+    assert rolled == live and (size == 250 or rolled)
+
+
+def test_the_sweep_keeps_the_recent_months_rollup_current(geo):  # noqa: F811
+    """Messages of this month reach the whole region's heat map at the next sweep."""
+    from participation.core.db import utcnow
+    from participation.core.jobs import run_sweeps
+
+    w = geo
+    now = utcnow()
+    this_month = Period(now.date().replace(day=1), now.date())
+    this_month = Period(
+        this_month.start, (this_month.start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    )
+    put(w, centre_of(*HOME), 6, when=now)
+    scope = Scope(region_id=w.region.id)
+    assert heat_cells(scope, this_month).cells == []  # not counted until the sweep
+    assert run_sweeps()["participation.reports.tasks.sweep_heat_map"] is None
+    assert counts(heat_cells(scope, this_month)) == {HOME: 6}
