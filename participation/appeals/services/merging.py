@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal, AppealEvent, Channel, MergeKind
 from participation.appeals.services.common import (
+    ADDRESS_MAX_LENGTH,
     SUBMISSION_KEY,
     _clean_comment,
     _clean_text,
@@ -165,6 +166,11 @@ def join_appeal(
             empty=_l("Опишите проблему."),
         )
     latitude, longitude = _check_coordinates(latitude, longitude)
+    address = " ".join((address or "").split()) or None
+    if address is not None and len(address) > ADDRESS_MAX_LENGTH:
+        raise FieldError(
+            "address", _l("Адрес не длиннее %(max)d символов.", max=ADDRESS_MAX_LENGTH)
+        )
     now = utcnow()
     follower = Appeal(
         submitted_by_id=user.id,
@@ -173,7 +179,7 @@ def join_appeal(
         channel=Channel.PORTAL,
         subcategory_id=main.subcategory_id,
         text=text or _("Присоединение к сообщению № %(number)s", number=main.number),
-        address=" ".join((address or "").split())[:500] or None,
+        address=address,
         latitude=latitude,
         longitude=longitude,
         territory_id=main.territory_id,
