@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -127,13 +128,28 @@ class _Worker(Worker):
 
     stop_asked = False
     stopped_before_start: threading.Event
+    _in_loop = False
 
     def _install_signal_handlers(self) -> None:
-        """RQ installs its handlers after it has logged "Listening on"; a stop sent before
-        (a deploy restarting a worker that is just starting) is honoured now, not lost."""
-        super()._install_signal_handlers()
+        """A stop is honoured however early it comes (a deploy restarting a worker that is
+        just starting). RQ installs its handlers after logging "Listening on", and they raise
+        to break the wait for a job; raised before its loop's `try`, that would end the
+        process with the forked scheduler still running (and the exit waiting for it). So
+        until the loop runs a stop only sets the flag the loop reads first."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_stop_signal)
         if self.stopped_before_start.is_set():
             self.stop_asked = self._stop_requested = True
+
+    def _on_stop_signal(self, signum: int, frame: Any) -> None:
+        if self._in_loop:
+            self.request_stop(signum, frame)
+        else:
+            self.stop_asked = self._stop_requested = True
+
+    def check_for_suspension(self, burst: bool) -> None:
+        self._in_loop = True  # the first call inside the loop's `try` (RQ 2–3)
+        super().check_for_suspension(burst)
 
     def handle_warm_shutdown_request(self) -> None:
         self.stop_asked = True
@@ -165,11 +181,22 @@ def run_worker(app: Flask, queues: list[str], burst: bool = False) -> None:
         app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30
     )
     stopped = threading.Event()
+    worker_pid = os.getpid()
+
+    def stop_before_start(signum: int, _frame: Any) -> None:
+        if os.getpid() != worker_pid:
+            # RQ's scheduler, forked while this was the handler and stopped by the worker
+            # before it set its own: the default (end) instead of a flag nobody reads.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        stopped.set()
+
     pause = 1.0
     while True:
         # Ours while no RQ worker runs (waiting for Redis, starting up); RQ's once it works.
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stopped.set())
+            signal.signal(signum, stop_before_start)
         if stopped.is_set():
             return
         try:
