@@ -96,3 +96,24 @@ def _month_start_pg(element: month_start, compiler: Any, **kw: Any) -> str:
 def _month_start_default(element: month_start, compiler: Any, **kw: Any) -> str:
     (day,) = list(element.clauses)
     return f"date({compiler.process(day, **kw)}, 'start of month')"
+
+
+class cell_floor(FunctionElement):
+    """FLOOR(x) as an integer, the same on PostgreSQL and SQLite."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "cell_floor"
+
+
+@compiles(cell_floor, "postgresql")
+def _cell_floor_pg(element: cell_floor, compiler: Any, **kw: Any) -> str:
+    (x,) = list(element.clauses)
+    return f"CAST(FLOOR({compiler.process(x, **kw)}) AS BIGINT)"
+
+
+@compiles(cell_floor)
+def _cell_floor_default(element: cell_floor, compiler: Any, **kw: Any) -> str:
+    # CAST(… AS INTEGER) truncates toward zero on SQLite: one less for a negative fraction.
+    x = compiler.process(element.clauses.clauses[0], **kw)
+    return f"(CAST({x} AS INTEGER) - (({x}) < CAST({x} AS INTEGER)))"

@@ -23,11 +23,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from participation.appeals.models import Appeal
 from participation.core.errors import FieldError
+from participation.core.sqltime import cell_floor
 from participation.extensions import db
 from participation.geo.services import METRES_PER_DEGREE
 
@@ -36,27 +35,6 @@ DEFAULT_CELL = 1_000
 MIN_COUNT = 5  # a cell with fewer messages is suppressed (could point at one resident)
 MAX_SPAN_CELLS = 256  # a box may be at most this many cells high and wide
 LEVELS = 5  # shades of the layer (and of its legend)
-
-
-class cell_floor(FunctionElement):
-    """FLOOR(x) as an integer, the same on PostgreSQL and SQLite."""
-
-    type = sa.BigInteger()
-    inherit_cache = True
-    name = "cell_floor"
-
-
-@compiles(cell_floor, "postgresql")
-def _cell_floor_pg(element: cell_floor, compiler: Any, **kw: Any) -> str:
-    (x,) = list(element.clauses)
-    return f"CAST(FLOOR({compiler.process(x, **kw)}) AS BIGINT)"
-
-
-@compiles(cell_floor)
-def _cell_floor_default(element: cell_floor, compiler: Any, **kw: Any) -> str:
-    # CAST(… AS INTEGER) truncates toward zero on SQLite: one less for a negative fraction.
-    x = compiler.process(element.clauses.clauses[0], **kw)
-    return f"(CAST({x} AS INTEGER) - (({x}) < CAST({x} AS INTEGER)))"
 
 
 @dataclass(frozen=True)

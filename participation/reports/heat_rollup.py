@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from participation.appeals.models import Appeal
 from participation.appeals.workflow import AppealState
+from participation.core.sqltime import cell_floor
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.geo import cells as c
@@ -70,8 +71,8 @@ def recount_heat(months: Iterable[date]) -> None:
                 if grid is None:
                     continue
                 a = Appeal
-                row = c.cell_floor(a.latitude / grid.dlat)
-                col = c.cell_floor(a.longitude / grid.dlon)
+                row = cell_floor(a.latitude / grid.dlat)
+                col = cell_floor(a.longitude / grid.dlon)
                 counted = (
                     sa.select(
                         sa.literal(region.id),

@@ -209,7 +209,8 @@ def test_nothing_personal_in_hearing_answers(client, documented, world):
         "Иванова",
         "Петровна",
         "ул. Ленина, д. 24",
-        "1988",
+        "1988-03-17",  # the birth date (a bare "1988" is also an id or a size now and then)
+        "17.03.1988",
         "Фёдоров",
         "1150280012343",
         world.resident.email,

@@ -374,3 +374,34 @@ def test_joining_refused_on_the_form_keeps_what_was_typed(client, world):
     response = client.post("/appeals/new", data={**data, "join": "999999"})
     assert response.status_code == 400 and "Такого сообщения нет" in response.get_data(as_text=True)
     assert _count(Appeal) == before
+
+
+def test_a_merge_sent_twice_merges_once_and_says_so(client, world):
+    w = world
+    main = to_work(w, submit(w))
+    duplicate = to_work(w, submit(w, author=w.other_resident))
+    login_as(client, w.coordinator)
+    card = f"/backoffice/appeals/{duplicate.id}"
+    data = {"main": str(main.id)}
+    token = csrf_token(client, card)
+    assert client.post(f"{card}/merge", data={"csrf_token": token, **data}).status_code == 302
+    events = _count(AppealEvent)
+    again = client.post(f"{card}/merge", data={"csrf_token": token, **data})
+    assert again.status_code == 404  # a merged message offers no merge any more
+    assert _count(AppealEvent) == events and len(services_followers(main)) == 1
+
+
+def test_someone_elses_merge_cannot_be_undone(client, world):
+    w = world
+    main = to_work(w, submit(w))
+    duplicate = to_work(w, submit(w, author=w.other_resident))
+    merge_appeals(duplicate, main, w.coordinator)
+    db.session.commit()
+    login_as(client, w.town_coordinator)  # another organization's coordinator
+    response = client.post(
+        f"/backoffice/appeals/{duplicate.id}/unmerge",
+        data={"csrf_token": csrf_token(client, "/backoffice/appeals/")},
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Appeal, duplicate.id).state == S.MERGED

@@ -473,6 +473,7 @@ def duplicate_candidates(appeal: Appeal, *, now: datetime | None = None) -> list
     else:
         query = query.where(Appeal.territory_id == appeal.territory_id)
     found = []
+    query = query.options(sa.orm.joinedload(Appeal.subcategory))  # the card shows its name
     for other in db.session.scalars(query.order_by(Appeal.id.desc()).limit(200)):
         metres = None
         if point and other.latitude is not None:
