@@ -85,6 +85,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
     init_sessions(app)
 
+    from participation.core import cache
+    from participation.core.db import AppSession
+
+    cache.watch_changes(AppSession)
+
     from participation.reports.rollup import watch_appeal_changes
 
     watch_appeal_changes()

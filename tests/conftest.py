@@ -17,6 +17,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
 from participation import create_app
+from participation.core import cache
 from participation.extensions import db, limiter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,6 +112,7 @@ def db_session(app, request):
     ctx = app.app_context()
     ctx.push()
     limiter.reset()
+    cache.clear_all()  # nothing cached from another test's rolled-back data
     if request.node.get_closest_marker("committed"):
         yield db.session
         db.session.remove()

@@ -1,6 +1,7 @@
 """Every core model, imported in one place so the metadata is complete for Alembic."""
 
 from participation.core.audit import AuditEntry
+from participation.core.cache import CacheGeneration
 from participation.core.files import Attachment
 from participation.core.organizations import Organization
 from participation.core.outbox import Notification, OutboxMessage
@@ -10,6 +11,7 @@ from participation.core.users import Membership, User
 __all__ = [
     "Attachment",
     "AuditEntry",
+    "CacheGeneration",
     "Membership",
     "Notification",
     "Organization",

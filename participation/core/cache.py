@@ -1,0 +1,130 @@
+"""Reference data kept per process: read from the database once, dropped when it changes.
+
+Hot paths (a message's submission, a ballot, a survey's answer) read data that staff change
+rarely: the topic tree, routing rules, a survey's questions. A `Cached` value is built by its
+loader from the database and kept in the process until one of the models it watches changes:
+
+  - in the process that makes the change, at once (the flush that writes the change drops it);
+  - in every other process at its next check of the name's generation, at most
+    CHECK_SECONDS later: the same flush bumps the generation in `cache_generations` in the
+    change's own transaction, and a reader compares it with the one it loaded under (one
+    primary-key read per name and process per interval).
+
+A loader returns plain values (tuples, dataclasses, dicts), never ORM objects: the value is
+shared by the process's threads and outlives the session that read it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from participation.core.db import Base
+
+T = TypeVar("T")
+CHECK_SECONDS = 1.0
+
+_GENERATION = sa.text("SELECT generation FROM cache_generations WHERE name = :name")
+_BUMP = sa.text(
+    "INSERT INTO cache_generations (name, generation) VALUES (:name, 1) "
+    "ON CONFLICT (name) DO UPDATE SET generation = cache_generations.generation + 1"
+)
+
+
+class CacheGeneration(Base):
+    """How many times the data behind a cached name has changed."""
+
+    __tablename__ = "cache_generations"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class Cached(Generic[T]):
+    """A value `loader(session)` computes, kept until a model in `watch` changes."""
+
+    def __init__(self, name: str, loader: Callable[[Session], T], watch: tuple[type, ...]):
+        self.name = name
+        self.loader = loader
+        self._lock = threading.Lock()
+        self._value: tuple[int, T] | None = None  # (generation, value)
+        self._checked_at = 0.0
+        _REGISTRY.append(self)
+        for model in watch:
+            _WATCHED.setdefault(model, set()).add(name)
+
+    def get(self, session: Session) -> T:
+        """The value, loaded (or reloaded after a change) through `session` when needed."""
+        now = time.monotonic()
+        held = self._value
+        if held is not None and now - self._checked_at < CHECK_SECONDS:
+            return held[1]
+        generation = session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
+        if held is not None and held[0] == generation:
+            self._checked_at = now
+            return held[1]
+        value = self.loader(session)
+        with self._lock:
+            self._value, self._checked_at = (generation, value), now
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+_REGISTRY: list[Cached] = []
+_WATCHED: dict[type, set[str]] = {}
+
+
+def clear_all() -> None:
+    """Drop every cached value of this process (tests, after their rollback)."""
+    for cached in _REGISTRY:
+        cached.clear()
+
+
+def _clear(names: set[str]) -> None:
+    for cached in _REGISTRY:
+        if cached.name in names:
+            cached.clear()
+
+
+def _changed_names(session: Session) -> set[str]:
+    names: set[str] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        for model, watched in _WATCHED.items():
+            if isinstance(obj, model):
+                names |= watched
+    return names
+
+
+def _after_flush(session: Session, _context) -> None:
+    names = _changed_names(session)
+    if not names:
+        return
+    for name in sorted(names):  # one order everywhere: two editors never deadlock
+        session.connection().execute(_BUMP, {"name": name})
+    session.info.setdefault("cache_bumped", set()).update(names)
+    _clear(names)
+
+
+def _after_end(session: Session, *_args) -> None:
+    # A value reloaded between the flush and the end of its transaction saw the change
+    # uncommitted: committed or rolled back, it is read again.
+    names = session.info.pop("cache_bumped", None)
+    if names:
+        _clear(names)
+
+
+def watch_changes(session_class: type[Session]) -> None:
+    """Install the hooks that bump generations on change (the factory calls it once)."""
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+        event.listen(session_class, "after_commit", _after_end)
+        event.listen(session_class, "after_soft_rollback", _after_end)
