@@ -9,9 +9,10 @@ standard library only): the gunicorn entry `_common:hello_app()` loads Flask and
     PRODUCTION, instance_dir(), redis_answers(), admin_engine(), recreate_database(); the
     start of a bench: setup() (--requests/--threads, for load()) or wrk_setup() (--seconds/
     --connections);
-  - the server: hello_app() (the baseline), GTHREAD_4 / GTHREAD_8_KEEPALIVE (the gunicorn
-    configurations), Gunicorn (on a free port; wait() until it answers and its workers have
-    booted);
+  - the server: hello_app() (the baseline), naive_app() (the second one: a naive
+    Flask-SQLAlchemy app inserting one vote row; naive_setup(), wrk_naive_baseline()),
+    GTHREAD_4 / GTHREAD_8_KEEPALIVE (the gunicorn configurations), Gunicorn (on a free port;
+    wait() until it answers and its workers have booted);
   - the load: load() (keep-alive http.client threads over a list of jobs, or round and round
     for some seconds) giving a Run, form_post() (a job), timed() (load() with CpuMeter),
     hello_baseline() (the whole baseline of a setup() bench), WARM_UP; wrk() with WRK_SUMMARY,
@@ -176,6 +177,73 @@ def hello_app():
         return "hello"
 
     return app
+
+
+NAIVE_DB = "bench_naive"
+
+
+def naive_app():
+    """gunicorn entry point (`_common:naive_app()`): the second baseline, a naive
+    Flask-SQLAlchemy app whose POST /vote inserts one vote row through the ORM and commits
+    (no login, CSRF, limits or template): what a write costs at the least. Its database is
+    NAIVE_DB on BASE (naive_setup() creates it)."""
+    import sqlalchemy as sa
+    from flask import Flask, request
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Base(DeclarativeBase):
+        pass
+
+    app = Flask("naive")
+    app.config["SQLALCHEMY_DATABASE_URI"] = (
+        BASE.replace("postgresql://", "postgresql+psycopg://", 1) + f"/{NAIVE_DB}"
+    )
+    db = SQLAlchemy(app, model_class=Base)
+
+    class Vote(db.Model):
+        __tablename__ = "votes"
+        id = sa.Column(sa.Integer, primary_key=True)
+        object_id = sa.Column(sa.Integer)
+
+    @app.post("/vote")
+    def vote():
+        db.session.add(Vote(object_id=int(request.form["object"])))
+        db.session.commit()
+        return "ok"
+
+    return app
+
+
+def naive_setup() -> None:
+    """NAIVE_DB dropped and created with its one table."""
+    recreate_database(NAIVE_DB)
+    import sqlalchemy as sa
+
+    engine = admin_engine(NAIVE_DB)
+    with engine.connect() as conn:
+        conn.execute(sa.text("CREATE TABLE votes (id serial PRIMARY KEY, object_id integer)"))
+    engine.dispose()
+
+
+def wrk_naive_baseline(
+    options: Sequence[str], env: Mapping[str, str], seconds: int, connections: int
+) -> tuple[dict, Cpu]:
+    """naive_app() on gunicorn with `options`: POST /vote by wrk for 2 s of warm-up, then
+    `seconds` timed and metered (its PostgreSQL backends included). Returns its figures."""
+    naive_setup()
+    script = (
+        'wrk.method = "POST"\nwrk.body = "object=3"\n'
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n' + WRK_SUMMARY
+    )
+
+    def run(port: int, seconds: int) -> dict:
+        return wrk(f"http://127.0.0.1:{port}/vote", seconds, connections, script)
+
+    with Gunicorn("_common:naive_app()", options, env) as server:
+        server.wait("/vote")  # a 405 to GET: up
+        run(server.port, 2)
+        return metered(server, lambda: run(server.port, seconds), NAIVE_DB)
 
 
 def free_port() -> int:
