@@ -10,7 +10,8 @@ standard library only): the gunicorn entry `_common:hello_app()` loads Flask and
     start of a bench: setup() (--requests/--threads, for load()) or wrk_setup() (--seconds/
     --connections);
   - the server: hello_app() (the baseline), naive_app() (the second one: a naive
-    Flask-SQLAlchemy app inserting one vote row; naive_setup(), wrk_naive_baseline()),
+    Flask-SQLAlchemy app inserting one vote row; naive_setup(), wrk_naive_baseline(),
+    naive_baseline()),
     GTHREAD_4 / GTHREAD_8_KEEPALIVE (the gunicorn configurations), Gunicorn (on a free port;
     wait() until it answers and its workers have booted);
   - the load: load() (keep-alive http.client threads over a list of jobs, or round and round
@@ -441,6 +442,20 @@ def hello_baseline(options: Sequence[str], args: argparse.Namespace, width: int)
         load(server.port, hello[:WARM_UP], args.threads)
         run = timed(server, hello, args.threads)
     print(f"{'bare Flask GET /hello':<{width}}{run.rate:8.0f} req/s  {run.statuses}", flush=True)
+    return run
+
+
+def naive_baseline(options: Sequence[str], args: argparse.Namespace, width: int) -> Run:
+    """The second baseline of a setup() bench: naive_app() on gunicorn `options`, WARM_UP and
+    then args.requests POST /vote from args.threads keep-alive connections, the latter timed
+    and metered (its PostgreSQL backends included); prints that rate."""
+    naive_setup()
+    vote = [form_post("/vote", "", "object=3")] * args.requests
+    with Gunicorn("_common:naive_app()", options) as server:
+        server.wait("/vote")  # a 405 to GET: up
+        load(server.port, vote[:WARM_UP], args.threads)
+        run = timed(server, vote, args.threads, NAIVE_DB)
+    print(f"{'naive one-insert POST /vote':<{width}}{run.rate:8.0f} req/s  {run.statuses}")
     return run
 
 
