@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.auth.eligibility import VOTE, Decision, EligibilityRule, check
 from participation.core import audit
+from participation.core.cache import Kept
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
@@ -86,11 +87,27 @@ def _revote_check(campaign_id: int, user_id: int, code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A voting object as a ballot names it."""
+
+    id: int
+    number: int
+    title: str
+    cost: int | None
+    district_id: int | None
+
+
+# A vote's objects once a ballot is in: frozen from then on (edit_refusal), so each process
+# keeps them after the commit of a ballot and stops reading them on every cast.
+_FROZEN_CHOICES: Kept[int, dict[int, Choice]] = Kept()
+
+
+@dataclass(frozen=True)
 class CastResult:
     """What the voter is shown once: the receipt code and what they chose."""
 
     code: str
-    objects: list[VotingObject]
+    objects: list[Choice]
 
 
 # --- Refusals -------------------------------------------------------------------------------
@@ -213,18 +230,27 @@ def voter_district(campaign: Campaign, user: User | None) -> Territory | None:
     home = getattr(user, "registration_territory", None)
     if home is None:
         return None
-    chain = [home, *home.ancestors()]
-    present = set(
-        db.session.scalars(
-            sa.select(VotingObject.district_id)
-            .where(
-                VotingObject.campaign_id == campaign.id,
-                VotingObject.district_id.in_([t.id for t in chain]),
-            )
-            .distinct()
+    present = {c.district_id for c in campaign_choices(campaign).values()}
+    return next((t for t in [home, *home.ancestors()] if t.id in present), None)
+
+
+def campaign_choices(campaign: Campaign) -> dict[int, Choice]:
+    """The campaign's objects by id, in number order (kept by the process once frozen)."""
+    held = _FROZEN_CHOICES.get(campaign.id)
+    if held is not None:
+        return held
+    rows = db.session.execute(
+        sa.select(
+            VotingObject.id,
+            VotingObject.number,
+            VotingObject.title,
+            VotingObject.cost,
+            VotingObject.district_id,
         )
+        .where(VotingObject.campaign_id == campaign.id)
+        .order_by(VotingObject.number)
     )
-    return next((t for t in chain if t.id in present), None)
+    return {row.id: Choice(*row) for row in rows}
 
 
 def ballot_objects(campaign: Campaign, district: Territory | None) -> list[VotingObject]:
@@ -236,9 +262,13 @@ def ballot_objects(campaign: Campaign, district: Territory | None) -> list[Votin
 
 
 def validate_choices(
-    campaign: Campaign, object_ids: Sequence[int], district: Territory | None
-) -> list[VotingObject]:
-    """The chosen objects if they make a valid ballot under the campaign's rule, else FieldError."""
+    campaign: Campaign,
+    object_ids: Sequence[int],
+    district: Territory | None,
+    choices: dict[int, Choice] | None = None,
+) -> list[Choice]:
+    """The chosen objects if they make a valid ballot under the campaign's rule, else FieldError.
+    `choices`: campaign_choices(campaign), when the caller has them already."""
     ids = list(dict.fromkeys(object_ids))
     if not ids:
         message = (
@@ -247,13 +277,8 @@ def validate_choices(
             else _("Выберите хотя бы один объект.")
         )
         raise FieldError("choices", message)
-    objects = list(
-        db.session.scalars(
-            sa.select(VotingObject).where(
-                VotingObject.campaign_id == campaign.id, VotingObject.id.in_(ids)
-            )
-        )
-    )
+    choices = campaign_choices(campaign) if choices is None else choices
+    objects = sorted((choices[i] for i in ids if i in choices), key=lambda c: c.number)
     if len(objects) != len(ids):
         raise FieldError("choices", _("Такого объекта нет в этом голосовании."))
     if campaign.per_district:
@@ -374,7 +399,9 @@ def cast_ballot(
     if refusal is not None:
         raise _refuse(campaign, voter, refusal, volunteer)
     district = voter_district(campaign, voter)
-    objects = validate_choices(campaign, object_ids, district)
+    frozen = _FROZEN_CHOICES.get(campaign.id)
+    choices = frozen or campaign_choices(campaign)
+    objects = validate_choices(campaign, object_ids, district, choices)
 
     code = new_receipt_code()
     today = campaign.local_day(now)
@@ -397,13 +424,16 @@ def cast_ballot(
     if registered is None:  # a concurrent request of the same person won the race
         raise _refuse(campaign, voter, AlreadyVoted(), volunteer)
     _drop_ballot(campaign, district, objects, code, today)
+    if frozen is None:  # committed, this ballot freezes the objects for good
+        campaign_id = campaign.id
+        db.session().after_commit(lambda: _FROZEN_CHOICES.put(campaign_id, choices))
     return CastResult(code, objects)
 
 
 def _drop_ballot(
     campaign: Campaign,
     district: Territory | None,
-    objects: Sequence[VotingObject],
+    objects: Sequence[Choice],
     code: str,
     today: date,
 ) -> None:
