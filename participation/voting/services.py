@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -342,6 +343,27 @@ def money(amount: int) -> str:
     return number(amount, 0)
 
 
+@functools.cache
+def _cast_statements() -> tuple[sa.Select, dict[str, sa.Insert]]:
+    """The cast's statements, built once (bound values come with each execution): the
+    campaign share-locked with its territory, and the register's insert per dialect."""
+    campaign = (
+        sa.select(Campaign)
+        .options(sa.orm.joinedload(Campaign.territory, innerjoin=True))
+        .where(Campaign.id == sa.bindparam("campaign_id"))
+        .with_for_update(read=True, key_share=True, of=Campaign)
+        .execution_options(populate_existing=True)
+    )
+    table = RegisterEntry.__table__
+    register = {
+        name: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
+        .returning(table.c.id)
+        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
+    return campaign, register
+
+
 def campaign_for_cast(campaign_id: int) -> Campaign | None:
     """Load a campaign with its territory in one query, share-locked for casting.
 
@@ -349,13 +371,7 @@ def campaign_for_cast(campaign_id: int) -> Campaign | None:
     for casts in flight and then sees their ballots, so rules cannot change under a ballot.
     SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
     """
-    campaign = db.session.scalar(
-        sa.select(Campaign)
-        .options(sa.orm.joinedload(Campaign.territory, innerjoin=True))
-        .where(Campaign.id == campaign_id)
-        .with_for_update(read=True, key_share=True, of=Campaign)
-        .execution_options(populate_existing=True)
-    )
+    campaign = db.session.scalar(_cast_statements()[0], {"campaign_id": campaign_id})
     if campaign is not None:
         db.session.info[_CAST_LOCK] = (campaign.id, db.session().get_transaction())
     return campaign
@@ -368,12 +384,6 @@ def _lock_for_cast(campaign: Campaign) -> None:
     held = db.session.info.get(_CAST_LOCK)
     if held is None or held[0] != campaign.id or held[1] is not db.session().get_transaction():
         campaign_for_cast(campaign.id)
-
-
-def _insert_ignoring_conflict(table: sa.Table, values: dict, columns: list[str]) -> sa.Insert:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing(index_elements=columns)
 
 
 def cast_ballot(
@@ -406,20 +416,17 @@ def cast_ballot(
     code = new_receipt_code()
     today = campaign.local_day(now)
     registered = db.session.scalar(
-        _insert_ignoring_conflict(
-            RegisterEntry.__table__,
-            {
-                "campaign_id": campaign.id,
-                "user_id": voter.id,
-                "channel": channel.value,
-                "volunteer_id": volunteer.id if volunteer else None,
-                "voted_on": today,
-                "revote_check": _revote_check(campaign.id, voter.id, code)
-                if campaign.allow_revote
-                else None,
-            },
-            ["campaign_id", "user_id"],
-        ).returning(RegisterEntry.__table__.c.id)
+        _cast_statements()[1][db.session.get_bind().dialect.name],
+        {
+            "campaign_id": campaign.id,
+            "user_id": voter.id,
+            "channel": channel.value,
+            "volunteer_id": volunteer.id if volunteer else None,
+            "voted_on": today,
+            "revote_check": _revote_check(campaign.id, voter.id, code)
+            if campaign.allow_revote
+            else None,
+        },
     )
     if registered is None:  # a concurrent request of the same person won the race
         raise _refuse(campaign, voter, AlreadyVoted(), volunteer)
@@ -439,18 +446,23 @@ def _drop_ballot(
 ) -> None:
     ballot_id = uuid.uuid4()
     db.session.execute(
-        sa.insert(Ballot.__table__).values(
-            id=ballot_id,
-            campaign_id=campaign.id,
-            district_id=district.id if district else None,
-            receipt_hash=receipt_hash(code),
-            cast_on=today,
-        )
+        _BALLOT_INSERT,
+        {
+            "id": ballot_id,
+            "campaign_id": campaign.id,
+            "district_id": district.id if district else None,
+            "receipt_hash": receipt_hash(code),
+            "cast_on": today,
+        },
     )
     db.session.execute(
-        sa.insert(BallotChoice.__table__),
+        _CHOICE_INSERT,
         [{"ballot_id": ballot_id, "object_id": o.id, "campaign_id": campaign.id} for o in objects],
     )
+
+
+_BALLOT_INSERT = sa.insert(Ballot.__table__)
+_CHOICE_INSERT = sa.insert(BallotChoice.__table__)
 
 
 def revote_ballot(
@@ -493,7 +505,7 @@ def revote_ballot(
         raise Conflict(_("Бюллетень с этим кодом не найден."))
     db.session.execute(sa.delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
     db.session.execute(
-        sa.insert(BallotChoice.__table__),
+        _CHOICE_INSERT,
         [{"ballot_id": ballot.id, "object_id": o.id, "campaign_id": campaign.id} for o in objects],
     )
     today = campaign.local_day(now)
