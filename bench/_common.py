@@ -274,6 +274,7 @@ class Gunicorn:
              "--chdir", str(ROOT / "bench"), entry],
             env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
             stdout=output, stderr=output,
+            cwd=ROOT / "bench",  # not the project's gunicorn.conf.py: only `options` apply
         )  # fmt: skip
 
     def __enter__(self) -> Gunicorn:
