@@ -46,8 +46,11 @@ DIMENSION_COLUMNS = {
     Dimension.MUNICIPALITY: SurveyResponse.municipality_id,
 }
 
-# Per (question, option, matrix row, scale value) of the totals:
-ITEMS, ANSWERED, SUM, VALUED, FIRSTS, LOW, HIGH, FIRST, LAST = range(9)
+# Per (question, option, matrix row) of the totals; SCALE holds, for a scale question, how
+# many chose 1, 2, … 10 (counted as ten sums, not grouped by value: a grouped value would make
+# PostgreSQL expect millions of groups and sort instead of hashing, see _with_room_to_hash).
+ITEMS, ANSWERED, SUM, VALUED, FIRSTS, LOW, HIGH, FIRST, LAST, SCALE = range(10)
+SCALE_VALUES = range(1, 11)  # scale_max is 5 or 10 (a CHECK on survey_questions)
 # Per (group, question, option, matrix row) of a breakdown: the first four of those.
 _ADDED = (ITEMS, ANSWERED, SUM, VALUED, FIRSTS)
 
@@ -59,8 +62,9 @@ class Tally:
     total: int = 0
     # dimension → group key → respondents
     groups: dict[Dimension, dict[Any, int]] = field(default_factory=dict)
-    # (question, option, row, scale value) → [items, answered, sum, valued, firsts, low, high,
-    # first date, last date]; "answered" counts items numbered 0 (one per answer)
+    # (question, option, row) → [items, answered, sum, valued, firsts, low, high, first date,
+    # last date, counts per scale value or None]; "answered" counts items numbered 0 (one per
+    # answer)
     options: dict[tuple, list] = field(default_factory=dict)
     # dimension → (group key, question, option, row) → [items, answered, sum, valued]
     cells: dict[Dimension, dict[tuple, list]] = field(default_factory=dict)
@@ -98,8 +102,8 @@ class Tally:
         tally = cls(total=data["total"])
         for dimension, key, count in data["groups"]:
             tally.groups.setdefault(Dimension(dimension), {})[key] = count
-        for q, o, r, value, *figures in data["options"]:
-            tally.options[(q, o, r, value)] = figures
+        for q, o, r, *figures in data["options"]:
+            tally.options[(q, o, r)] = figures
         for dimension, key, q, o, r, *figures in data["cells"]:
             tally.cells.setdefault(Dimension(dimension), {})[(key, q, o, r)] = figures
         return tally
@@ -119,7 +123,7 @@ class Tally:
             return raw
         per_question: dict[int, list] = {}
         options: dict[tuple[int, int, int | None], list] = {}
-        for (q, o, r, value), f in self.options.items():
+        for (q, o, r), f in self.options.items():
             agg = per_question.setdefault(q, [0, 0.0, 0, None, None, None, None])
             agg[0] += f[ANSWERED]
             agg[1] += f[SUM]
@@ -134,8 +138,10 @@ class Tally:
                 entry[1] += f[SUM]
                 entry[2] += f[VALUED]
                 entry[3] += f[FIRSTS]
-            if value is not None:
-                raw["scale"].append([q, int(value), f[ITEMS]])
+            if f[SCALE]:
+                raw["scale"] += [
+                    [q, v, c] for v, c in zip(SCALE_VALUES, f[SCALE], strict=True) if c
+                ]
         raw["options"] = [
             [q, o, r, items, (total / valued) if valued else None, firsts]
             for (q, o, r), (items, total, valued, firsts) in options.items()
@@ -182,6 +188,11 @@ def _merge(into: dict[tuple, list], key: tuple, figures: list) -> None:
         mine[HIGH] = _pick(max, mine[HIGH], figures[HIGH])
         mine[FIRST] = _pick(min, mine[FIRST], figures[FIRST])
         mine[LAST] = _pick(max, mine[LAST], figures[LAST])
+        if figures[SCALE]:
+            mine[SCALE] = [
+                a + b
+                for a, b in zip(mine[SCALE] or [0] * len(SCALE_VALUES), figures[SCALE], strict=True)
+            ]
 
 
 def _pick(choose, current: Any, new: Any) -> Any:
@@ -296,36 +307,40 @@ def _count_answers(
     r, a = SurveyResponse, SurveyAnswer
     totals = qn is not None
     scale_ids = [q.id for q in qn.questions if q.kind == QuestionKind.SCALE] if totals else []
-    # Scales are also counted per value (in the totals); other questions' numbers are not.
-    scale_value = sa.case((a.question_id.in_(scale_ids), a.number_value), else_=sa.null())
     flag = _settled_flag(ids)
     inner = sa.select(
         *[DIMENSION_COLUMNS[d].label(d.value) for d in dimensions],
         a.question_id.label("q"),
         a.option_id.label("o"),
         a.row_id.label("r"),
-        scale_value.label("sv"),
         a.item_no,
         a.number_value,
         a.date_value,
         *([flag] if flag is not None else []),
     ).select_from(a)
     if dimensions or ids != IdRange():
+        # The bounds on both sides: on the answers they make a range of their response_id
+        # index, so counting the newest responses reads only their answers.
         inner = inner.join(r, r.id == a.response_id).where(
-            r.survey_id == survey_id, *ids.where(r.id)
+            r.survey_id == survey_id, *ids.where(r.id), *ids.where(a.response_id)
         )
     else:  # the totals alone need no join: the survey's questions name its answers
         inner = inner.where(a.question_id.in_([q.id for q in qn.questions]))
     j = inner.subquery()
-    split = [j.c.settled] if flag is not None else []
-    answer_keys = [j.c.q, j.c.o, j.c.r]
-    sets = []
-    if totals:
-        sets.append([*answer_keys, j.c.sv, *split])
-    for dimension in dimensions:
-        sets.append([j.c[dimension.value], *answer_keys, *split])
     dimension_columns = [j.c[d.value] for d in dimensions]
-    aggregates = [
+    answer_keys = [j.c.q, j.c.o, j.c.r]
+    split = [j.c.settled] if flag is not None else []
+    # Only scale questions need their values counted (other numbers have none of these).
+    per_value = (
+        [sa.func.count().filter(j.c.number_value == v).label(f"v{v}") for v in SCALE_VALUES]
+        if scale_ids
+        else []
+    )
+    # The finest grain first: one hash aggregate (in parallel on PostgreSQL) over the rows.
+    finest = sa.select(
+        *dimension_columns,
+        *answer_keys,
+        *split,
         sa.func.count().label("items"),
         sa.func.count().filter(j.c.item_no == 0).label("answered"),
         sa.func.sum(j.c.number_value).label("total"),
@@ -335,59 +350,125 @@ def _count_answers(
         sa.func.max(j.c.number_value).label("high"),
         sa.func.min(j.c.date_value).label("first"),
         sa.func.max(j.c.date_value).label("last"),
-    ]
-    grouping_sets = len(sets) > 1 and db.session.get_bind().dialect.name == "postgresql"
-    if grouping_sets:
-        # GROUPING() tells the sets apart: a bit per dimension column, set when the row's set
-        # does not group by it (a NULL gender from "not grouped" vs. "not known").
-        marker = sa.func.grouping(*dimension_columns).label("grouping")
-        all_keys = [*dimension_columns, *answer_keys, *([j.c.sv] if totals else []), *split]
-        stmt = sa.select(marker, *all_keys, *aggregates).group_by(
-            sa.func.grouping_sets(*[sa.tuple_(*keys) for keys in sets])
-        )
-    else:
-        all_keys = [*dimension_columns, *answer_keys, *([j.c.sv] if totals else []), *split]
-        stmt = sa.select(*all_keys, *aggregates).group_by(*all_keys)
+        *per_value,
+    ).group_by(*dimension_columns, *answer_keys, *split)
+    sets_wanted = len(dimensions) + (1 if totals else 0)
+    if sets_wanted > 1 and db.session.get_bind().dialect.name == "postgresql":
+        stmt = _grouping_sets(finest.subquery(), dimensions, totals, bool(split), bool(per_value))
+    else:  # SQLite (small surveys): the finest groups are added up here
+        stmt = finest
     width = len(dimensions)
-    for row in db.session.execute(stmt).mappings():
+    large = tallies[0].total + tallies[1].total > LARGE
+    if large and db.session.get_bind().dialect.name == "postgresql":
+        rows = _with_room_to_hash(stmt)
+    else:
+        rows = db.session.execute(stmt).mappings().all()
+    for row in rows:
         tally = tallies[0 if flag is None or row["settled"] else 1]
         figures = [
-            row["items"],
-            row["answered"],
+            int(row["items"]),
+            int(row["answered"]),
             float(row["total"] or 0),
-            row["valued"],
-            row["firsts"],
+            int(row["valued"]),
+            int(row["firsts"]),
         ]
         q, o, r_id = row["q"], row["o"], row["r"]
-        if grouping_sets:
-            # Bits from the left: the first dimension is the highest bit.
+        if "grouping" in row:
+            # Which set the row belongs to: GROUPING() has a bit per dimension column, the
+            # first one highest, set when the set does not group by it (so a NULL gender
+            # "not grouped" is told from a NULL gender "not known").
             missing = row["grouping"]
             if missing == (1 << width) - 1:
-                _add_totals(tally, row, figures)
-                continue
-            index = next(i for i in range(width) if not missing & (1 << (width - 1 - i)))
-            _add_cell(
-                tally, dimensions[index], _key(row[dimensions[index].value]), q, o, r_id, figures
-            )
+                _add_totals(tally, row, figures, scale_ids)
+            else:
+                d = dimensions[
+                    next(i for i in range(width) if not missing & (1 << (width - 1 - i)))
+                ]
+                _add_cell(tally, d, _key(row[d.value]), q, o, r_id, figures)
             continue
         if totals:
-            _add_totals(tally, row, figures)
+            _add_totals(tally, row, figures, scale_ids)
         for dimension in dimensions:
             _add_cell(tally, dimension, _key(row[dimension.value]), q, o, r_id, figures)
 
 
-def _add_totals(tally: Tally, row, figures: list) -> None:
-    value = row.get("sv")
-    key = (row["q"], row["o"], row["r"], None if value is None else int(value))
+# Past this many responses PostgreSQL is given room to count in memory (_with_room_to_hash).
+LARGE = 50_000
+# Enough for the hash of a million responses (their ids and groups) and the groups' counts.
+COUNT_WORK_MEM = "64MB"
+
+
+def _with_room_to_hash(stmt) -> list:
+    """Run the counting statement with hashing preferred and memory for it, then put the
+    settings back (they are the transaction's: SET LOCAL).
+
+    The planner multiplies the distinct values of the grouped columns (3 of the respondent,
+    4 of the answer) and expects millions of groups where there are a few thousand: it would
+    sort the 25 million joined rows of a million responses on disk (a minute) rather than
+    hash them (seconds). With the default 4 MB the join's hash of a million responses would
+    spill to disk as well.
+    """
+    previous = db.session.execute(
+        sa.text(
+            "SELECT current_setting('work_mem'), current_setting('enable_sort'),"
+            " set_config('work_mem', :work_mem, true), set_config('enable_sort', 'off', true)"
+        ),
+        {"work_mem": COUNT_WORK_MEM},
+    ).one()
+    rows = db.session.execute(stmt).mappings().all()
+    # (Had it failed, the transaction would be rolled back, and the settings with it.)
+    db.session.execute(
+        sa.text(
+            "SELECT set_config('work_mem', :work_mem, true),"
+            " set_config('enable_sort', :enable_sort, true)"
+        ),
+        {"work_mem": previous[0], "enable_sort": previous[1]},
+    )
+    return rows
+
+
+def _grouping_sets(
+    finest, dimensions: Sequence[Dimension], totals: bool, split: bool, per_value: bool
+):
+    """PostgreSQL: the totals' and each dimension's groups added up from the finest ones by
+    GROUP BY GROUPING SETS over them (a few thousand rows), so only those groups come back.
+    (GROUPING SETS straight over the answers would be one serial sorting pass instead.)"""
+    f = finest.c
+    dimension_columns = [f[d.value] for d in dimensions]
+    answer_keys = [f.q, f.o, f.r]
+    tail = [f.settled] if split else []
+    sets = [sa.tuple_(*answer_keys, *tail)] if totals else []
+    sets += [sa.tuple_(f[d.value], *answer_keys, *tail) for d in dimensions]
+    return sa.select(
+        sa.func.grouping(*dimension_columns).label("grouping"),
+        *dimension_columns,
+        *answer_keys,
+        *tail,
+        *[sa.func.sum(f[name]).label(name) for name in _SUMMED],
+        *[sa.func.sum(f[f"v{v}"]).label(f"v{v}") for v in SCALE_VALUES if per_value],
+        sa.func.min(f.low).label("low"),
+        sa.func.max(f.high).label("high"),
+        sa.func.min(f.first).label("first"),
+        sa.func.max(f.last).label("last"),
+    ).group_by(sa.func.grouping_sets(*sets))
+
+
+_SUMMED = ("items", "answered", "total", "valued", "firsts")
+
+
+def _add_totals(tally: Tally, row, figures: list, scale_ids: list[int]) -> None:
+    q = row["q"]
+    scale = [int(row[f"v{v}"]) for v in SCALE_VALUES] if q in scale_ids else None
     _merge(
         tally.options,
-        key,
+        (q, row["o"], row["r"]),
         [
             *figures,
             _float(row["low"]),
             _float(row["high"]),
             _iso(row["first"]),
             _iso(row["last"]),
+            scale,
         ],
     )
 
