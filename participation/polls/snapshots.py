@@ -187,12 +187,20 @@ def refresh_results(survey_id: int) -> None:
     )
     seen_at = utcnow()
     settle = _settle_upto(kept, top, seen_at)
-    settled, newer = count_tally(
-        survey.id,
-        list(Dimension),
-        qn=qn,
-        ids=IdRange(after=kept.upto, upto=top, settled_upto=settle),
-    )
+    counted = IdRange(after=kept.upto, upto=top)
+    if settle == top:  # (the first count) all of them join the kept tally
+        settled, newer = count_tally(survey.id, list(Dimension), qn=qn, ids=counted)
+    elif settle == kept.upto:  # none do yet
+        newer, _none = count_tally(survey.id, list(Dimension), qn=qn, ids=counted)
+        settled = Tally()
+    else:  # those up to `settle`: only then is the split asked for (it is one more column
+        # to group by, whose values PostgreSQL can't guess: fine for the few newest only)
+        settled, newer = count_tally(
+            survey.id,
+            list(Dimension),
+            qn=qn,
+            ids=IdRange(after=kept.upto, upto=top, settled_upto=settle),
+        )
     base = kept.tally.add(settled)
     now_tally = Tally().add(base).add(newer)
     data: dict[str, Any] = {"totals": now_tally.totals_raw(text_counts(qn))}
