@@ -345,12 +345,18 @@ def _count_answers(
         sa.func.count().filter(j.c.item_no == 0).label("answered"),
         sa.func.sum(j.c.number_value).label("total"),
         sa.func.count(j.c.number_value).label("valued"),
-        sa.func.count().filter(j.c.number_value == 1).label("firsts"),
-        sa.func.min(j.c.number_value).label("low"),
-        sa.func.max(j.c.number_value).label("high"),
-        sa.func.min(j.c.date_value).label("first"),
-        sa.func.max(j.c.date_value).label("last"),
-        *per_value,
+        *(  # what only the totals show
+            [
+                sa.func.count().filter(j.c.number_value == 1).label("firsts"),
+                sa.func.min(j.c.number_value).label("low"),
+                sa.func.max(j.c.number_value).label("high"),
+                sa.func.min(j.c.date_value).label("first"),
+                sa.func.max(j.c.date_value).label("last"),
+                *per_value,
+            ]
+            if totals
+            else []
+        ),
     ).group_by(*dimension_columns, *answer_keys, *split)
     sets_wanted = len(dimensions) + (1 if totals else 0)
     if sets_wanted > 1 and db.session.get_bind().dialect.name == "postgresql":
@@ -370,7 +376,7 @@ def _count_answers(
             int(row["answered"]),
             float(row["total"] or 0),
             int(row["valued"]),
-            int(row["firsts"]),
+            int(row.get("firsts") or 0),
         ]
         q, o, r_id = row["q"], row["o"], row["r"]
         if "grouping" in row:
@@ -444,16 +450,20 @@ def _grouping_sets(
         *dimension_columns,
         *answer_keys,
         *tail,
-        *[sa.func.sum(f[name]).label(name) for name in _SUMMED],
-        *[sa.func.sum(f[f"v{v}"]).label(f"v{v}") for v in SCALE_VALUES if per_value],
-        sa.func.min(f.low).label("low"),
-        sa.func.max(f.high).label("high"),
-        sa.func.min(f.first).label("first"),
-        sa.func.max(f.last).label("last"),
+        *[sa.func.sum(f[name]).label(name) for name in ("items", "answered", "total", "valued")],
+        *(
+            [
+                sa.func.sum(f.firsts).label("firsts"),
+                sa.func.min(f.low).label("low"),
+                sa.func.max(f.high).label("high"),
+                sa.func.min(f.first).label("first"),
+                sa.func.max(f.last).label("last"),
+                *[sa.func.sum(f[f"v{v}"]).label(f"v{v}") for v in SCALE_VALUES if per_value],
+            ]
+            if totals
+            else []
+        ),
     ).group_by(sa.func.grouping_sets(*sets))
-
-
-_SUMMED = ("items", "answered", "total", "valued", "firsts")
 
 
 def _add_totals(tally: Tally, row, figures: list, scale_ids: list[int]) -> None:

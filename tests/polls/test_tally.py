@@ -243,10 +243,13 @@ def test_one_pass_equals_plain_counting(world, monkeypatch, anonymous, large):
     results, breakdowns = compute_with_breakdowns(survey, qn, list(Dimension))
     _check_totals(results, responses, qn)
     _check_totals(compute_results(survey, qn), responses, qn)
+    without_totals, _newer = tally.count_tally(survey.id, list(Dimension))
     for dimension, together in zip(Dimension, breakdowns, strict=True):
         expected = _plain_breakdown(responses, dimension, anonymous)
         assert _shown(together) == expected, dimension
         assert _shown(compute_breakdown(survey, dimension)) == expected, dimension
+        alone = assemble_breakdown(survey, dimension, without_totals.breakdown_raw(dimension))
+        assert _shown(alone) == expected, dimension
     if anonymous:  # the fixture has groups on both sides of the line
         assert {g.hidden for b in breakdowns for g in b.groups} == {True, False}
 
