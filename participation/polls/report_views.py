@@ -57,7 +57,7 @@ from participation.polls.results import (
     Dimension,
     response_count,
 )
-from participation.polls.snapshots import results_view
+from participation.polls.snapshots import results_view_by
 from participation.polls.tasks import export_path
 
 bp = Blueprint("polls_reports", __name__, url_prefix="/polls/manage")
@@ -228,15 +228,15 @@ def export_download(survey_id: int, export_id: int):
 def report_pdf(survey_id: int):
     survey = managed_survey(survey_id)
     qn = load_questionnaire(survey.id)
-    views_ = [results_view(survey, qn, d) for d in Dimension]
-    if any(v.requested for v in views_):
+    view = results_view_by(survey, qn, list(Dimension))
+    if view.requested:
         db.session.commit()
-    if views_[0].results is None:
+    if view.results is None:
         flash(
             _("Итоги опроса ещё считаются. Отчёт можно будет скачать через минуту-другую."), "error"
         )
         return redirect(url_for("polls_reports.results", survey_id=survey.id))
-    pdf = build_report(survey, views_[0].results, [v.breakdown for v in views_])
+    pdf = build_report(survey, view.results, view.breakdowns)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="survey-{survey.id}-report.pdf"'

@@ -1,7 +1,8 @@
 """Results counted in SQL: totals per option, means, and breakdowns by age, gender, place.
 
-Every figure comes from a handful of GROUP BY queries over the whole survey, whatever its
-size: totals take five, each breakdown three, plus the questionnaire's own four.
+Every figure comes from one pass over the survey's answers (tally.py), whatever its size and
+however many breakdowns are asked for at once: respondents per group, one GROUP BY over the
+answers, texts by status, plus the questionnaire's own four queries.
 
 Breakdowns of anonymous surveys hide groups smaller than MIN_GROUP_SIZE: the register tells
 who answered, so the answers of a lone respondent from some municipality would otherwise be
@@ -10,7 +11,6 @@ readable in its column.
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,12 +27,12 @@ from participation.polls.models import (
     AgeBand,
     QuestionKind,
     Survey,
-    SurveyAnswer,
     SurveyOption,
     SurveyQuestion,
     SurveyResponse,
     TextStatus,
 )
+from participation.polls.tally import Dimension, count_respondents, count_tally, text_counts
 
 MIN_GROUP_SIZE = 5
 
@@ -63,21 +63,10 @@ KIND_LABELS = {
 }
 
 
-class Dimension(enum.StrEnum):
-    AGE = "age"
-    GENDER = "gender"
-    MUNICIPALITY = "municipality"
-
-
 DIMENSION_LABELS = {
     Dimension.AGE: _l("По возрасту"),
     Dimension.GENDER: _l("По полу"),
     Dimension.MUNICIPALITY: _l("По муниципалитетам"),
-}
-_DIMENSION_COLUMNS = {
-    Dimension.AGE: SurveyResponse.age_band,
-    Dimension.GENDER: SurveyResponse.gender,
-    Dimension.MUNICIPALITY: SurveyResponse.municipality_id,
 }
 
 
@@ -141,124 +130,11 @@ def totals_raw(survey_id: int, qn: Questionnaire) -> dict[str, Any]:
     """The raw figures behind the totals, as plain JSON-able lists (what a snapshot keeps).
 
     One GROUP BY pass over the survey's answers: per question, option and matrix row (and
-    per value for scales) it counts items, answers (item 0), first places, texts by status,
-    and sums values; everything else is added up from those few hundred groups in Python.
+    per value for scales) it counts items, answers (item 0), first places and sums values;
+    everything else is added up from those few hundred groups in Python.
     """
-    ids = [q.id for q in qn.questions]
-    raw: dict[str, Any] = {
-        "total": response_count(survey_id),
-        "options": [],
-        "questions": [],
-        "scale": [],
-        "texts": [],
-    }
-    if not ids or not raw["total"]:
-        return raw
-    a = SurveyAnswer
-    scale_ids = [q.id for q in qn.questions if q.kind == QuestionKind.SCALE]
-    scale_value = (
-        sa.case((a.question_id.in_(scale_ids), a.number_value), else_=sa.null())
-        if scale_ids
-        else sa.null()
-    ).label("scale_value")
-    status = {s: sa.func.count().filter(a.text_status == s) for s in TextStatus}
-    rows = db.session.execute(
-        sa.select(
-            a.question_id,
-            a.option_id,
-            a.row_id,
-            scale_value,
-            sa.func.count(),
-            sa.func.count().filter(a.item_no == 0),
-            sa.func.sum(a.number_value),
-            sa.func.count(a.number_value),
-            sa.func.sum(sa.case((a.number_value == 1, 1), else_=0)),
-            sa.func.min(a.number_value),
-            sa.func.max(a.number_value),
-            sa.func.min(a.date_value),
-            sa.func.max(a.date_value),
-            *status.values(),
-        )
-        .where(a.question_id.in_(ids))
-        # By the label: the same CASE written twice would carry its own bound parameters,
-        # and PostgreSQL would not see it as the grouped expression.
-        .group_by(a.question_id, a.option_id, a.row_id, sa.literal_column("scale_value"))
-    ).all()
-    per_question: dict[int, dict[str, Any]] = {}
-    options: dict[tuple[int, int, int | None], list] = {}
-    for (
-        q,
-        o,
-        r,
-        value,
-        items,
-        answered,
-        total,
-        valued,
-        firsts,
-        low,
-        high,
-        first,
-        last,
-        *texts,
-    ) in rows:
-        agg = per_question.setdefault(
-            q,
-            {
-                "answered": 0,
-                "sum": 0.0,
-                "n": 0,
-                "low": None,
-                "high": None,
-                "first": None,
-                "last": None,
-                "texts": dict.fromkeys(status, 0),
-            },
-        )
-        agg["answered"] += answered
-        agg["sum"] += float(total or 0)
-        agg["n"] += valued
-        agg["low"] = _pick(min, agg["low"], _float(low))
-        agg["high"] = _pick(max, agg["high"], _float(high))
-        agg["first"] = _pick(min, agg["first"], _iso(first))
-        agg["last"] = _pick(max, agg["last"], _iso(last))
-        for text_status, count in zip(status, texts, strict=True):
-            agg["texts"][text_status] += count
-        if o is not None:
-            entry = options.setdefault((q, o, r), [q, o, r, 0, 0.0, 0, 0])
-            entry[3] += items
-            entry[4] += float(total or 0)
-            entry[5] += valued
-            entry[6] += int(firsts or 0)
-        if value is not None:
-            raw["scale"].append([q, int(value), items])
-    raw["options"] = [
-        [q, o, r, items, (total / valued) if valued else None, firsts]
-        for q, o, r, items, total, valued, firsts in options.values()
-    ]
-    for q, agg in per_question.items():
-        mean = agg["sum"] / agg["n"] if agg["n"] else None
-        raw["questions"].append(
-            [q, agg["answered"], mean, agg["low"], agg["high"], agg["first"], agg["last"]]
-        )
-        raw["texts"] += [[q, st.value, c] for st, c in agg["texts"].items() if c]
-    return raw
-
-
-def _pick(choose, current: Any, new: Any) -> Any:
-    if new is None:
-        return current
-    return new if current is None else choose(current, new)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if isinstance(value, date) else str(value)
+    tally, _newer = count_tally(survey_id, qn=qn)
+    return tally.totals_raw(text_counts(qn) if tally.total else ())
 
 
 def assemble_results(survey: Survey, qn: Questionnaire, raw: dict[str, Any]) -> SurveyResults:
@@ -298,6 +174,15 @@ def compute_results(survey: Survey, qn: Questionnaire | None = None) -> SurveyRe
     """Totals of every question, each figure from one GROUP BY over the survey."""
     qn = qn or load_questionnaire(survey.id)
     return assemble_results(survey, qn, totals_raw(survey.id, qn))
+
+
+def compute_with_breakdowns(
+    survey: Survey, qn: Questionnaire, dimensions: list[Dimension]
+) -> tuple[SurveyResults, list[Breakdown]]:
+    """The totals and the breakdowns asked for, from one pass over the answers."""
+    tally, _newer = count_tally(survey.id, dimensions, qn=qn)
+    results = assemble_results(survey, qn, tally.totals_raw(text_counts(qn) if tally.total else ()))
+    return results, [assemble_breakdown(survey, d, tally.breakdown_raw(d)) for d in dimensions]
 
 
 def _as_date(value: Any) -> date | None:
@@ -403,48 +288,8 @@ def _group_order(dimension: Dimension, group: Group) -> tuple:
 def breakdown_raw(survey: Survey, dimension: Dimension) -> dict[str, Any]:
     """The raw figures of one breakdown, JSON-able: the groups' sizes, then one joined
     GROUP BY pass over the answers (per group, question, option and row)."""
-    column = _DIMENSION_COLUMNS[dimension]
-    r, a = SurveyResponse, SurveyAnswer
-    groups = [
-        [_key(k), c]
-        for k, c in db.session.execute(
-            sa.select(column, sa.func.count()).where(r.survey_id == survey.id).group_by(column)
-        )
-    ]
-    rows = db.session.execute(
-        sa.select(
-            column,
-            a.question_id,
-            a.option_id,
-            a.row_id,
-            sa.func.count(),
-            sa.func.count().filter(a.item_no == 0),
-            sa.func.sum(a.number_value),
-            sa.func.count(a.number_value),
-        )
-        .select_from(a)
-        .join(r, r.id == a.response_id)
-        .where(r.survey_id == survey.id)
-        .group_by(column, a.question_id, a.option_id, a.row_id)
-    ).all()
-    options = []
-    answered: dict[tuple[Any, int], list] = {}
-    for key, q, o, row, items, first_items, total, valued in rows:
-        key = _key(key)
-        if o is not None:
-            options.append([key, q, o, row, items, (float(total) / valued) if valued else None])
-        entry = answered.setdefault((key, q), [key, q, 0, 0.0, 0])
-        entry[2] += first_items
-        entry[3] += float(total or 0)
-        entry[4] += valued
-    return {
-        "groups": groups,
-        "options": options,
-        "answered": [
-            [key, q, count, (total / valued) if valued else None]
-            for key, q, count, total, valued in answered.values()
-        ],
-    }
+    tally, _newer = count_tally(survey.id, [dimension])
+    return tally.breakdown_raw(dimension)
 
 
 def assemble_breakdown(survey: Survey, dimension: Dimension, raw: dict[str, Any]) -> Breakdown:
@@ -492,20 +337,7 @@ def compute_breakdown(survey: Survey, dimension: Dimension) -> Breakdown:
     return assemble_breakdown(survey, dimension, breakdown_raw(survey, dimension))
 
 
-def _key(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
-
-
 def group_sizes(survey: Survey) -> dict[Dimension, dict[Any, int]]:
-    """Respondents per group in each dimension (three small GROUP BY queries)."""
-    sizes: dict[Dimension, dict[Any, int]] = {}
-    for dimension, column in _DIMENSION_COLUMNS.items():
-        sizes[dimension] = {
-            _key(k): c
-            for k, c in db.session.execute(
-                sa.select(column, sa.func.count())
-                .where(SurveyResponse.survey_id == survey.id)
-                .group_by(column)
-            )
-        }
-    return sizes
+    """Respondents per group in each dimension (one small GROUP BY over the responses)."""
+    tally, _newer = count_respondents(survey.id, list(Dimension))
+    return tally.groups
