@@ -163,16 +163,6 @@ def categories_with_subcategories(
     return [(c, [s for s in c.subcategories if s.active or not only_active]) for c in categories]
 
 
-def offered_subcategory_ids() -> set[int]:
-    """Ids of subcategories residents may choose now (active, in an active category)."""
-    query = (
-        sa.select(Subcategory.id)
-        .join(Category)
-        .where(Subcategory.active.is_(True), Category.active.is_(True))
-    )
-    return set(db.session.scalars(query))
-
-
 @dataclass(frozen=True)
 class Topic:
     """A subcategory as a submission needs it (kept per process: see TOPICS)."""
@@ -202,6 +192,11 @@ TOPICS = Cached("appeals.topics", _load_topics, watch=(Category, Subcategory))
 def topic(subcategory_id: int) -> Topic | None:
     """The subcategory with this id (offered or not), from the per-process copy."""
     return TOPICS.get(db.session).get(subcategory_id)
+
+
+def offered_subcategory_ids() -> set[int]:
+    """Ids of subcategories residents may choose now (active, in an active category)."""
+    return {t.id for t in TOPICS.get(db.session).values() if t.offered}
 
 
 def subcategory_by_code(code: str) -> Subcategory | None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
 from participation.appeals import deadlines
@@ -84,6 +85,16 @@ class Submission:
     appeal: Appeal
     created: bool  # False: the same form had already been sent
     timezone: str  # the message's dates are shown in it (display_tz)
+
+
+# The message's INSERT, built once (SQLite: False, PostgreSQL: True): a copy of a form already
+# sent inserts nothing (the unique key on submitted_by, submission_key) and returns no row.
+_INSERT_APPEAL = {
+    postgres: (postgresql.insert if postgres else sqlite.insert)(Appeal)
+    .on_conflict_do_nothing(index_elements=["submitted_by_id", "submission_key"])
+    .returning(Appeal)
+    for postgres in (False, True)
+}
 
 
 def find_submission(submitted_by: User, submission_key: str) -> Appeal | None:
@@ -322,17 +333,18 @@ def submit_appeal(
         original_answer_due_at=due.answer_due_at,
     )
     appeal.set_state(AppealState.MODERATION)
-    try:
-        with db.session.begin_nested():
-            db.session.add(appeal)
-            db.session.flush()
-    except sa.exc.IntegrityError:
+    # One INSERT … ON CONFLICT DO NOTHING RETURNING: no savepoint, no unit-of-work flush.
+    values = {k: v for k, v in appeal.__dict__.items() if not k.startswith("_")}
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    inserted = db.session.scalars(_INSERT_APPEAL[postgres], [values]).first()
+    if inserted is None:
         # The same form sent again (a double click, a resent page): the unique key on
         # (submitted_by, submission_key) stopped the copy; show the message already made.
         existing = find_submission(submitted_by, submission_key)
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflict was on that very key
+            raise RuntimeError("a submission conflicted but its message is not found")
         return Submission(existing, created=False, timezone=display_tz(existing))
+    appeal = inserted
 
     attach_files(files, staged, uploaded_by_id=submitted_by.id, attached_to=("appeal", appeal.id))
     # Added before the event, so that the event's flush writes it too (one flush, not two).
