@@ -10,6 +10,7 @@ suggester (suggest.py) learns from them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -17,9 +18,10 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from participation.core import audit
+from participation.core.cache import Cached
 from participation.core.db import Base, utcnow
 from participation.core.errors import FieldError
 from participation.core.organizations import Organization, OrganizationKind
@@ -161,14 +163,40 @@ def categories_with_subcategories(
     return [(c, [s for s in c.subcategories if s.active or not only_active]) for c in categories]
 
 
+@dataclass(frozen=True)
+class Topic:
+    """A subcategory as a submission needs it (kept per process: see TOPICS)."""
+
+    id: int
+    name: str
+    offered: bool  # active itself and in an active category
+    fast_track: bool  # the national flag; a region may override it
+
+
+def _load_topics(session: Session) -> dict[int, Topic]:
+    rows = session.execute(
+        sa.select(
+            Subcategory.id,
+            Subcategory.name,
+            Subcategory.active & Category.active,
+            Subcategory.fast_track,
+        ).join(Category)
+    )
+    return {i: Topic(i, name, bool(offered), fast) for i, name, offered, fast in rows}
+
+
+# Every subcategory by id: a submission checks and routes its topic without a query.
+TOPICS = Cached("appeals.topics", _load_topics, watch=(Category, Subcategory))
+
+
+def topic(subcategory_id: int) -> Topic | None:
+    """The subcategory with this id (offered or not), from the per-process copy."""
+    return TOPICS.get(db.session).get(subcategory_id)
+
+
 def offered_subcategory_ids() -> set[int]:
     """Ids of subcategories residents may choose now (active, in an active category)."""
-    query = (
-        sa.select(Subcategory.id)
-        .join(Category)
-        .where(Subcategory.active.is_(True), Category.active.is_(True))
-    )
-    return set(db.session.scalars(query))
+    return {t.id for t in TOPICS.get(db.session).values() if t.offered}
 
 
 def subcategory_by_code(code: str) -> Subcategory | None:
@@ -193,19 +221,33 @@ def _config_days(name: str, default: int) -> int:
     return default
 
 
+def _load_region_fast_tracks(session: Session) -> dict[tuple[int, int], bool]:
+    rows = session.execute(
+        sa.select(
+            RegionFastTrack.territory_id, RegionFastTrack.subcategory_id, RegionFastTrack.fast_track
+        )
+    )
+    return {(region_id, sub_id): fast for region_id, sub_id, fast in rows}
+
+
+# (region id, subcategory id) → the region's own decision; a few rows per region at most.
+REGION_FAST_TRACKS = Cached(
+    "appeals.region_fast_tracks", _load_region_fast_tracks, watch=(RegionFastTrack,)
+)
+
+
+def region_fast_track(region_id: int | None, subcategory_id: int, national: bool) -> bool:
+    """Fast-track in the region with this id: its override wins over the national flag."""
+    if region_id is None:
+        return national
+    override = REGION_FAST_TRACKS.get(db.session).get((region_id, subcategory_id))
+    return national if override is None else override
+
+
 def is_fast_track(subcategory: Subcategory, region_territory: Territory | None) -> bool:
     """Fast-track in this region: the region's override wins over the national flag."""
     region = _region_of(region_territory)
-    if region is not None:
-        override = db.session.scalar(
-            sa.select(RegionFastTrack.fast_track).where(
-                RegionFastTrack.territory_id == region.id,
-                RegionFastTrack.subcategory_id == subcategory.id,
-            )
-        )
-        if override is not None:
-            return override
-    return subcategory.fast_track
+    return region_fast_track(region.id if region else None, subcategory.id, subcategory.fast_track)
 
 
 class AnswerTerm(NamedTuple):
@@ -224,6 +266,12 @@ def answer_term(subcategory: Subcategory, region_territory: Territory | None) ->
     """Is a message on this subcategory fast-track in this region, and the days to answer it
     (30, or 10 for fast-track, as configured)."""
     fast_track = is_fast_track(subcategory, region_territory)
+    return AnswerTerm(fast_track, term_days(fast_track))
+
+
+def topic_term(topic: Topic, region_id: int | None) -> AnswerTerm:
+    """answer_term() for a cached topic in the region with this id (no query once loaded)."""
+    fast_track = region_fast_track(region_id, topic.id, topic.fast_track)
     return AnswerTerm(fast_track, term_days(fast_track))
 
 

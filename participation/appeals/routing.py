@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
 from participation.appeals.models import Arrival, Relation, RoutingRule
+from participation.core.cache import Cached
 from participation.core.errors import DomainError
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.territories import Territory, TerritoryLevel
@@ -20,6 +22,109 @@ class Route:
     auto_routed: bool  # «делегировано автоправилом»
 
 
+class NoRoute(DomainError):
+    """Nobody answers this topic in this territory."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """A territory as routing sees it (kept per process: see PLACES)."""
+
+    id: int
+    level: TerritoryLevel
+    chain: tuple[int, ...]  # itself, then its ancestors up to the country
+    region_id: int  # region_of(): its субъект РФ, or itself above regions
+
+
+def _load_places(session: Session) -> dict[int, Place]:
+    rows = session.execute(sa.select(Territory.id, Territory.level, Territory.parent_id)).all()
+    parents = {i: parent for i, _level, parent in rows}
+    levels = {i: TerritoryLevel(level) for i, level, _parent in rows}
+    places = {}
+    for territory_id in parents:
+        chain, node = [], territory_id
+        while node is not None and node not in chain:  # `not in`: a broken tree still ends
+            chain.append(node)
+            node = parents.get(node)
+        region = next((n for n in chain if levels[n] == TerritoryLevel.REGION), territory_id)
+        places[territory_id] = Place(territory_id, levels[territory_id], tuple(chain), region)
+    return places
+
+
+# Every territory's chain upwards: a submission routes and finds regions without a query.
+PLACES = Cached("appeals.places", _load_places, watch=(Territory,))
+
+
+def place(territory_id: int | None) -> Place | None:
+    """The territory with this id from the per-process copy, or None."""
+    return PLACES.get(db.session).get(territory_id) if territory_id is not None else None
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """Who answers what where (kept per process: see ROUTING)."""
+
+    rules: dict[tuple[int, int], int]  # (subcategory id, territory id) → organization id
+    centres: dict[int, int]  # region id → its regional centre (ЦУР)
+    operator_id: int | None  # the platform operator: its moderators check every message
+    timezones: dict[int, str]  # organization id → its territory's time zone
+
+
+def _load_routing(session: Session) -> RoutingTable:
+    query = sa.select(
+        RoutingRule.subcategory_id, RoutingRule.territory_id, RoutingRule.organization_id
+    )
+    rules = {
+        (sub_id, territory_id): org_id for sub_id, territory_id, org_id in session.execute(query)
+    }
+    centres: dict[int, int] = {}
+    operator_id = None
+    timezones = {}
+    organizations = session.execute(
+        sa.select(Organization.id, Organization.kind, Organization.territory_id, Territory.timezone)
+        .join(Territory, Territory.id == Organization.territory_id)
+        .order_by(Organization.id)
+    )
+    for org_id, kind, territory_id, timezone in organizations:
+        timezones[org_id] = timezone
+        if kind == OrganizationKind.REGIONAL_CENTRE:
+            centres.setdefault(territory_id, org_id)  # the first by id, as regional_centre()
+        elif kind == OrganizationKind.OPERATOR and operator_id is None:
+            operator_id = org_id
+    return RoutingTable(rules, centres, operator_id, timezones)
+
+
+ROUTING = Cached("appeals.routing", _load_routing, watch=(RoutingRule, Organization, Territory))
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who answers a new message (ids, not rows: a submission needs no more)."""
+
+    organization_id: int
+    timezone: str  # the organization's: the message's dates are shown in it
+    auto_routed: bool
+
+
+def route_for(
+    subcategory_id: int, where: Place, widget_organization: Organization | None = None
+) -> Addressee:
+    """find_route() from the per-process routing table: no query once it is loaded."""
+    table = ROUTING.get(db.session)
+    for territory_id in where.chain:  # the most specific rule wins
+        organization_id = table.rules.get((subcategory_id, territory_id))
+        if organization_id is not None:
+            return Addressee(organization_id, table.timezones[organization_id], True)
+    if widget_organization is not None:
+        return Addressee(widget_organization.id, widget_organization.territory.timezone, False)
+    centre = table.centres.get(where.region_id)
+    if centre is not None:
+        return Addressee(centre, table.timezones[centre], False)
+    raise NoRoute(
+        _l("Для этой территории не найден исполнитель. Выберите другую территорию или тему.")
+    )
+
+
 def region_of(territory: Territory) -> Territory:
     """The region (субъект РФ) of a territory; a territory above regions is its own region."""
     return territory.region() or territory
@@ -27,12 +132,7 @@ def region_of(territory: Territory) -> Territory:
 
 def moderation_organization_id() -> int:
     """The platform operator, whose moderators check every incoming message."""
-    operator = db.session.scalar(
-        sa.select(Organization.id)
-        .where(Organization.kind == OrganizationKind.OPERATOR)
-        .order_by(Organization.id)
-        .limit(1)
-    )
+    operator = ROUTING.get(db.session).operator_id
     if operator is None:
         raise DomainError(_l("Не настроен оператор платформы: сообщения некому проверять."))
     return operator
@@ -71,10 +171,6 @@ def rule_organization(subcategory_id: int, territory: Territory) -> Organization
     return None
 
 
-class NoRoute(DomainError):
-    """Nobody answers this topic in this territory."""
-
-
 def find_route(
     subcategory_id: int, territory: Territory, widget_organization: Organization | None = None
 ) -> Route:
@@ -82,17 +178,17 @@ def find_route(
 
     served_territory_ids() answers the same question for the form's list: keep them in step.
     """
-    organization = rule_organization(subcategory_id, territory)
-    if organization is not None:
-        return Route(organization, auto_routed=True)
-    if widget_organization is not None:
-        return Route(widget_organization, auto_routed=False)
-    centre = regional_centre(region_of(territory))
-    if centre is not None:
-        return Route(centre, auto_routed=False)
-    raise NoRoute(
-        _l("Для этой территории не найден исполнитель. Выберите другую территорию или тему.")
+    where = place(territory.id) or Place(  # a territory not flushed yet
+        territory.id,
+        territory.level,
+        (territory.id, *(t.id for t in territory.ancestors())),
+        region_of(territory).id,
     )
+    found = route_for(subcategory_id, where, widget_organization)
+    if widget_organization is not None and found.organization_id == widget_organization.id:
+        return Route(widget_organization, found.auto_routed)
+    organization = db.session.get(Organization, found.organization_id)  # often in the session
+    return Route(organization, found.auto_routed)
 
 
 def served_territory_ids(

@@ -33,7 +33,7 @@ from participation.appeals.permissions import (
     can_view_appeal_files,
     can_view_own,
 )
-from participation.appeals.presenters import display_tz, register_presenters
+from participation.appeals.presenters import register_presenters
 from participation.appeals.routing import region_of, submission_territories
 from participation.auth.eligibility import check, rule_description
 from participation.core.db import utcnow
@@ -167,7 +167,7 @@ def new():
             appeal = submission.appeal
             # Read before the commit, which expires the row (no second SELECT for the flash).
             appeal_id, number = appeal.id, appeal.number
-            due = local_date(appeal.answer_due_at, display_tz(appeal))
+            due = local_date(appeal.answer_due_at, submission.timezone)
             db.session.commit()
             flash(
                 _(

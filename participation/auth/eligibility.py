@@ -155,14 +155,24 @@ def rule_description(rule: EligibilityRule) -> str:
     return _describe(rule, _territory(rule))
 
 
-def _refuse(code: str, problem: str, description: str) -> Decision:
+class _Description:
+    """The rule's sentence, worded only when a refusal shows it: most checks allow."""
+
+    def __init__(self, rule: EligibilityRule, territory: Territory | None) -> None:
+        self.rule, self.territory = rule, territory
+
+    def __str__(self) -> str:
+        return _describe(self.rule, self.territory)
+
+
+def _refuse(code: str, problem: str, description: _Description) -> Decision:
     return Decision(False, f"{problem} {description}", code)
 
 
 def check(user: Any, rule: EligibilityRule, on: date) -> Decision:
     """May `user` take part under `rule` on the date `on`? Refusals say why, in Russian."""
     territory = _territory(rule)
-    description = _describe(rule, territory)
+    description = _Description(rule, territory)
     if user is None or not getattr(user, "is_authenticated", False):
         return _refuse(
             "anonymous",

@@ -36,34 +36,74 @@ def enqueue_after_commit(path: str, *ids: JobId, queue: str = "default") -> None
 
     Jobs are named by import path, as RQ does, so a service never imports its tasks module.
     With REDIS_URL set the job goes to RQ; otherwise it runs in this process right after the
-    commit. Jobs receive ids, never ORM objects: a worker must load fresh rows itself.
+    commit. Jobs receive ids, never ORM objects: a worker must load fresh rows itself. The
+    jobs one transaction queues go to Redis together, in one round trip.
     """
     if ":" not in path:
         raise ValueError(f"job path must look like 'package.module:function', not {path!r}")
     if not all(isinstance(i, int | str) for i in ids):
         raise TypeError("jobs take ids (int or str), not objects")
-    app = current_app._get_current_object()
-    db.session().after_commit(lambda: _dispatch(app, path, ids, queue))
+    session = db.session()
+    batch = next(
+        (c for c in session.info.get("after_commit", ()) if isinstance(c, _JobBatch)), None
+    )
+    if batch is None:
+        # Dropped with the other after-commit callbacks on rollback, so never sent then.
+        batch = _JobBatch(current_app._get_current_object())
+        session.after_commit(batch)
+    batch.jobs.append((path, ids, queue))
 
 
-def _dispatch(app: Flask, path: str, ids: tuple[JobId, ...], queue: str) -> None:
+Job = tuple[str, tuple[JobId, ...], str]  # (path, ids, queue)
+
+
+class _JobBatch:
+    """The jobs of one transaction, sent when it has committed."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.jobs: list[Job] = []
+
+    def __call__(self) -> None:
+        _dispatch(self.app, self.jobs)
+
+
+def _dispatch(app: Flask, batch: list[Job]) -> None:
     if app.config["REDIS_URL"]:
         try:
-            Queue(queue, connection=redis_connection(app.config["REDIS_URL"])).enqueue(
-                execute, path, *ids, job_timeout=JOB_TIMEOUT
-            )
+            _send(redis_connection(app.config["REDIS_URL"]), batch)
         except RedisError as exc:
             # The data is committed: the request must not fail. Every job's work is
             # recorded in the database, and a sweep (`flask jobs sweep`) picks it up.
-            log.warning("job %s%r not queued (Redis: %s); the sweep will do it", path, ids, exc)
+            names = ", ".join(f"{path}{ids!r}" for path, ids, _queue in batch)
+            log.warning("jobs %s not queued (Redis: %s); the sweep will do them", names, exc)
         return
-    try:
-        execute(path, *ids)
-    except Exception:
-        db.session.rollback()
-        log.exception("in-process job %s%r failed", path, ids)
-        if app.config["TESTING"]:
-            raise
+    for path, ids, _queue in batch:
+        try:
+            execute(path, *ids)
+        except Exception:
+            db.session.rollback()
+            log.exception("in-process job %s%r failed", path, ids)
+            if app.config["TESTING"]:
+                raise
+
+
+def _send(connection: Redis, batch: list[Job]) -> None:
+    """RQ jobs, as Queue.enqueue makes them, all written in one MULTI/EXEC pipeline."""
+    by_queue: dict[str, list] = {}
+    for path, ids, queue in batch:
+        by_queue.setdefault(queue, []).append(
+            Queue.prepare_data(execute, (path, *ids), timeout=JOB_TIMEOUT)
+        )
+    pipe = connection.pipeline()
+    for queue, datas in by_queue.items():
+        _queue(connection, queue).enqueue_many(datas, pipeline=pipe)
+    pipe.execute()
+
+
+@cache
+def _queue(connection: Redis, name: str) -> Queue:
+    return Queue(name, connection=connection)
 
 
 @cache

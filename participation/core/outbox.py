@@ -82,6 +82,16 @@ def _insert_ignoring_duplicates(values: dict, conflict_column: str, table: sa.Ta
     return insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
 
 
+# The statement notify() sends, built once (SQLite: False, PostgreSQL: True); the row's values
+# are its parameters.
+_OUTBOX_INSERT = {
+    postgres: (postgresql.insert if postgres else sqlite.insert)(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedup_key"])
+    .returning(OutboxMessage.id)
+    for postgres in (False, True)
+}
+
+
 def notify(
     user_id: int | None,
     key: str,
@@ -106,8 +116,10 @@ def notify(
     if email:
         rows.append({"channel": Channel.EMAIL, "dedup_key": f"{key}:email", "email": email})
     ids = []
+    stmt = _OUTBOX_INSERT[db.session.get_bind().dialect.name == "postgresql"]
     for row in rows:
-        stmt = _insert_ignoring_duplicates(
+        new_id = db.session.scalar(
+            stmt,
             {
                 **row,
                 "user_id": user_id,
@@ -118,10 +130,7 @@ def notify(
                 "created_at": utcnow(),
                 "attempts": 0,
             },
-            "dedup_key",
-            OutboxMessage.__table__,
-        ).returning(OutboxMessage.id)
-        new_id = db.session.scalar(stmt)
+        )
         if new_id is not None:
             ids.append(new_id)
     if ids:

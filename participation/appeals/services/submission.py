@@ -13,24 +13,27 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
 from participation.appeals import deadlines
 from participation.appeals.classifier import (
     Subcategory,
-    answer_term,
+    topic,
+    topic_term,
 )
 from participation.appeals.models import (
     Appeal,
     Arrival,
     Channel,
 )
+from participation.appeals.presenters import display_tz
 from participation.appeals.routing import (
+    Addressee,
     NoRoute,
-    Route,
-    find_route,
     moderation_organization_id,
-    region_of,
+    place,
+    route_for,
     widget_topic_ids,
 )
 from participation.appeals.services.common import (
@@ -40,7 +43,6 @@ from participation.appeals.services.common import (
     _check_file_count,
     _clean_text,
     _files,
-    _tz,
     eligibility_rule,
     offered_topic_ids,
     setting,
@@ -60,7 +62,6 @@ from participation.core.errors import DomainError, FieldError
 from participation.core.files import Attachment, attach_files
 from participation.core.i18n import local_date
 from participation.core.organizations import Organization
-from participation.core.territories import Territory
 from participation.core.users import Role, User
 from participation.extensions import db
 
@@ -83,6 +84,17 @@ class Caller:
 class Submission:
     appeal: Appeal
     created: bool  # False: the same form had already been sent
+    timezone: str  # the message's dates are shown in it (display_tz)
+
+
+# The message's INSERT, built once (SQLite: False, PostgreSQL: True): a copy of a form already
+# sent inserts nothing (the unique key on submitted_by, submission_key) and returns no row.
+_INSERT_APPEAL = {
+    postgres: (postgresql.insert if postgres else sqlite.insert)(Appeal)
+    .on_conflict_do_nothing(index_elements=["submitted_by_id", "submission_key"])
+    .returning(Appeal)
+    for postgres in (False, True)
+}
 
 
 def find_submission(submitted_by: User, submission_key: str) -> Appeal | None:
@@ -233,29 +245,22 @@ def submit_appeal(
         max_length=int(setting("APPEALS_TEXT_MAX_LENGTH")),
         empty=_l("Опишите проблему."),
     )
-    # Only the chosen topic is looked up (with its category), not the whole offered list.
+    # The topic tree, the territories and the routing rules are reference data kept per
+    # process (core/cache.py): a submission reads them without a query.
     narrowed = widget_topic_ids(widget_organization) if widget_organization else None
     if subcategory_id is None:
         raise FieldError("subcategory_id", _l("Выберите тему сообщения."))
-    subcategory = db.session.get(
-        Subcategory, subcategory_id, options=[sa.orm.joinedload(Subcategory.category)]
-    )
+    subcategory = topic(subcategory_id)
     if (
         subcategory is None
-        or not subcategory.is_offered
+        or not subcategory.offered
         or (narrowed is not None and subcategory.id not in narrowed)
     ):
         raise FieldError(
             "subcategory_id",
             _l("Эта тема здесь не принимается. Выберите тему из списка."),
         )
-    # The territory with its chain up to the country in one query (routing walks it).
-    up = sa.orm.joinedload(Territory.parent)
-    territory = (
-        db.session.get(Territory, territory_id, options=[up.joinedload(Territory.parent)])
-        if territory_id
-        else None
-    )
+    territory = place(territory_id) if territory_id else None
     if territory is None or territory.level not in SUBMISSION_LEVELS:
         raise FieldError("territory_id", _l("Выберите муниципальное образование из списка."))
     address = " ".join((address or "").split()) or None
@@ -274,16 +279,15 @@ def submit_appeal(
         suggested_subcategory_id, suggestion_confidence = _suggestion(text, narrowed)
     elif suggested_subcategory_id != subcategory.id and (
         (narrowed is not None and suggested_subcategory_id not in narrowed)
-        or db.session.get(Subcategory, suggested_subcategory_id) is None
+        or topic(suggested_subcategory_id) is None
     ):
         suggested_subcategory_id, suggestion_confidence = None, None
 
-    region = region_of(territory)
     try:
         route = (
-            Route(addressee, auto_routed=False)
+            Addressee(addressee.id, addressee.territory.timezone, auto_routed=False)
             if addressee is not None
-            else find_route(subcategory.id, territory, widget_organization)
+            else route_for(subcategory.id, territory, widget_organization)
         )
     except NoRoute:
         raise FieldError(
@@ -294,12 +298,10 @@ def submit_appeal(
                 topic=subcategory.name,
             ),
         ) from None
-    term = answer_term(subcategory, region)
+    term = topic_term(subcategory, territory.region_id)
     now = utcnow()
     due = deadlines.compute_deadlines(now, term.days)
-    applicant_region = None
-    if author is not None and author.registration_territory is not None:
-        applicant_region = region_of(author.registration_territory)
+    home = place(author.registration_territory_id) if author is not None else None
     appeal = Appeal(
         submitted_by_id=submitted_by.id,
         submission_key=submission_key,
@@ -317,9 +319,9 @@ def submit_appeal(
         latitude=latitude,
         longitude=longitude,
         territory_id=territory.id,
-        region_id=region.id,
-        applicant_region_id=applicant_region.id if applicant_region else region.id,
-        executor_organization_id=route.organization.id,
+        region_id=territory.region_id,
+        applicant_region_id=home.region_id if home else territory.region_id,
+        executor_organization_id=route.organization_id,
         holder_organization_id=moderation_organization_id(),
         auto_routed=route.auto_routed,
         arrival=Arrival(arrival),
@@ -331,19 +333,22 @@ def submit_appeal(
         original_answer_due_at=due.answer_due_at,
     )
     appeal.set_state(AppealState.MODERATION)
-    try:
-        with db.session.begin_nested():
-            db.session.add(appeal)
-            db.session.flush()
-    except sa.exc.IntegrityError:
+    # One INSERT … ON CONFLICT DO NOTHING RETURNING: no savepoint, no unit-of-work flush.
+    values = {k: v for k, v in appeal.__dict__.items() if not k.startswith("_")}
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    inserted = db.session.scalars(_INSERT_APPEAL[postgres], [values]).first()
+    if inserted is None:
         # The same form sent again (a double click, a resent page): the unique key on
         # (submitted_by, submission_key) stopped the copy; show the message already made.
         existing = find_submission(submitted_by, submission_key)
-        if existing is None:
-            raise
-        return Submission(existing, created=False)
+        if existing is None:  # pragma: no cover - the conflict was on that very key
+            raise RuntimeError("a submission conflicted but its message is not found")
+        return Submission(existing, created=False, timezone=display_tz(existing))
+    appeal = inserted
 
     attach_files(files, staged, uploaded_by_id=submitted_by.id, attached_to=("appeal", appeal.id))
+    # Added before the event, so that the event's flush writes it too (one flush, not two).
+    audit.record("appeal.submitted", appeal, actor_id=submitted_by.id, channel=channel.value)
     event = _write_event(
         appeal,
         "submit",
@@ -352,7 +357,6 @@ def submit_appeal(
         None,
         details={"channel": channel.value, "auto_routed": route.auto_routed},
     )
-    audit.record("appeal.submitted", appeal, actor_id=submitted_by.id, channel=channel.value)
     _tell_author(
         appeal,
         event,
@@ -360,8 +364,9 @@ def submit_appeal(
         _(
             "Ваше сообщение зарегистрировано под номером %(number)s. Ответ будет дан до %(date)s.",
             number=appeal.number,
-            date=local_date(appeal.answer_due_at, _tz(appeal)),
+            date=local_date(appeal.answer_due_at, route.timezone),
         ),
         email=False,
+        timezone=route.timezone,
     )
-    return Submission(appeal, created=True)
+    return Submission(appeal, created=True, timezone=route.timezone)

@@ -165,9 +165,16 @@ def _tell_staff(appeal: Appeal, event: AppealEvent, users: Sequence[User], subje
 
 
 def _tell_author(
-    appeal: Appeal, event: AppealEvent, subject: str, body: str, *, email: bool = True
+    appeal: Appeal,
+    event: AppealEvent,
+    subject: str,
+    body: str,
+    *,
+    email: bool = True,
+    timezone: str | None = None,
 ) -> None:
-    """The author's feed (linking to the cabinet) and, if `email`, a letter."""
+    """The author's feed (linking to the cabinet) and, if `email`, a letter; `timezone`: the
+    message's (display_tz()), when the caller knows it already."""
     address = appeal.contact_email if email else None
     if appeal.author_id is None and address is None:
         return
@@ -178,7 +185,7 @@ def _tell_author(
         body,
         link=_cabinet_link(appeal) if appeal.author_id else None,
         email=address,
-        timezone=_tz(appeal),
+        timezone=timezone or _tz(appeal),
     )
 
 
