@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from participation.core.db import Base
 
 T = TypeVar("T")
+K = TypeVar("K")
 CHECK_SECONDS = 1.0
 
 _GENERATION = sa.text("SELECT generation FROM cache_generations WHERE name = :name")
@@ -79,7 +80,82 @@ class Cached(Generic[T]):
             self._value = None
 
 
-_REGISTRY: list[Cached] = []
+class KeyedCached(Generic[K, T]):
+    """Values `loader(session, key)` computes one key at a time (a survey's questions, an
+    event's settings), all dropped together when a model in `watch` changes.
+
+    A caller that has just read the name's generation itself, in a statement it needed anyway
+    (see `generation_of`), passes it: the value is then exactly as current as that read, with
+    no check of its own.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        loader: Callable[[Session, K], T],
+        watch: tuple[type, ...],
+        max_keys: int = 512,
+    ):
+        self.name = name
+        self.loader = loader
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._values: dict[K, T] = {}
+        self._checked_at = 0.0
+        _REGISTRY.append(self)
+        for model in watch:
+            _WATCHED.setdefault(model, set()).add(name)
+
+    def get(self, session: Session, key: K, generation: int | None = None) -> T:
+        """The value for `key`, loaded (or reloaded after a change) through `session`."""
+        now = time.monotonic()
+        if generation is None:
+            if self._generation is not None and now - self._checked_at < CHECK_SECONDS:
+                generation = self._generation
+            else:
+                generation = (
+                    session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
+                )
+        values = self._values
+        if generation == self._generation:
+            self._checked_at = now
+            if key in values:
+                return values[key]
+        value = self.loader(session, key)
+        with self._lock:
+            if generation != self._generation or len(self._values) >= self.max_keys:
+                self._values = {}
+            self._values[key] = value
+            self._generation, self._checked_at = generation, now
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation, self._values = None, {}
+
+
+def generation_of(name: str) -> sa.ScalarSelect:
+    """The name's generation as a column to read along with a statement a request sends anyway."""
+    return sa.func.coalesce(
+        sa.select(CacheGeneration.generation).where(CacheGeneration.name == name).scalar_subquery(),
+        0,
+    )
+
+
+def changed(session: Session, model: type) -> None:
+    """Tell the caches watching `model` that a bulk statement (no ORM object) changed it."""
+    names = {
+        name for watched, names in _WATCHED.items() if issubclass(model, watched) for name in names
+    }
+    for name in sorted(names):
+        session.connection().execute(_BUMP, {"name": name})
+    if names:
+        session.info.setdefault("cache_bumped", set()).update(names)
+        _clear(names)
+
+
+_REGISTRY: list[Cached | KeyedCached] = []
 _WATCHED: dict[type, set[str]] = {}
 
 
