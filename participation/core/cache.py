@@ -134,6 +134,11 @@ class KeyedCached(Generic[K, T]):
         with self._lock:
             self._generation, self._values = None, {}
 
+    def forget(self, key: K) -> None:
+        """Drop one key's value (it no longer holds, e.g. by the clock): read again next time."""
+        with self._lock:
+            self._values.pop(key, None)
+
 
 def generation_of(name: str) -> sa.ScalarSelect:
     """The name's generation as a column to read along with a statement a request sends anyway."""

@@ -26,9 +26,9 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -41,6 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from participation.core import audit
+from participation.core.cache import KeyedCached
 from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.limits import parse_id
@@ -49,6 +50,9 @@ from participation.core.territories import Territory
 from participation.core.tokens import new_token, token_hash
 from participation.core.users import User
 from participation.extensions import db
+from participation.polls.models import Survey, survey_territories
+from participation.voting.models import Campaign, CampaignStatus
+from participation.voting.services import status_filter
 from participation.widgets.models import (
     COUNTERS,
     BannerDesign,
@@ -222,6 +226,54 @@ def active_widget(code: str | None) -> tuple[Organization, WidgetSettings] | Non
         return None
     row = db.session.execute(_active_widget_statement(), {"code": code}).first()
     return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class WidgetOwner:
+    """The organization behind a widget code, as plain values (what a page view reads)."""
+
+    id: int
+    territory_id: int | None
+    widget_code: str
+    name: str
+    short_name: str | None
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True)
+class WidgetLook:
+    """A widget's settings as plain values."""
+
+    kind: WidgetKind
+    design: BannerDesign
+    site_url: str | None
+
+
+def _widget_facts(session, code: str) -> tuple[WidgetOwner, WidgetLook] | None:
+    row = session.execute(_active_widget_statement(), {"code": code}).first()
+    if row is None:
+        return None
+    org, settings = row
+    return (
+        WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name),
+        WidgetLook(settings.kind, settings.design, settings.site_url),
+    )
+
+
+ACTIVE_WIDGETS = KeyedCached(
+    "widgets.active", _widget_facts, watch=(Organization, WidgetSettings), max_keys=4096
+)
+
+
+def active_widget_facts(code: str | None) -> tuple[WidgetOwner, WidgetLook] | None:
+    """As `active_widget`, as plain values kept per process until the organization or the
+    widget's settings change: for page views, which change nothing of either."""
+    if not code or not CODE_PATTERN.fullmatch(code):
+        return None
+    return ACTIVE_WIDGETS.get(db.session, code)
 
 
 @cache
@@ -556,12 +608,12 @@ def csrf_valid(
 LIST_LIMIT = 20
 
 
-def _territory_and_above() -> sa.Select:
-    """Ids of :territory_id and every territory above it (one recursive CTE)."""
+def _territory_and_above(name: str = "territory_chain") -> sa.Select:
+    """Ids of :territory_id and every territory above it (one recursive CTE named `name`)."""
     chain = (
         sa.select(Territory.id, Territory.parent_id)
         .where(Territory.id == sa.bindparam("territory_id"))
-        .cte("territory_chain", recursive=True)
+        .cte(name, recursive=True)
     )
     above = sa.orm.aliased(Territory)
     chain = chain.union_all(
@@ -642,6 +694,109 @@ def open_surveys(organization: Organization) -> list[Any]:
 def open_campaigns(organization: Organization) -> list[Any]:
     """Open votes of the organization or of its territory (and the territories above)."""
     return list(db.session.scalars(_campaigns_statement(False), _params(organization)))
+
+
+class Place(NamedTuple):
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ListedSurvey:
+    id: int
+    title: str
+    ends_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ListedCampaign:
+    id: int
+    title: str
+    effective_closes_at: datetime
+    territory: Place
+
+
+@dataclass(frozen=True)
+class Offers:
+    """The open surveys and votes a widget lists, as plain values, and until when they hold
+    by the clock alone (the first listed one to end or unlisted one to start)."""
+
+    surveys: tuple[ListedSurvey, ...]
+    campaigns: tuple[ListedCampaign, ...]
+    valid_until: datetime | None
+
+
+def _offers(session, key: tuple[int, int | None]) -> Offers:
+    organization_id, territory_id = key
+    params = {"now": utcnow(), "organization_id": organization_id, "territory_id": territory_id}
+    surveys = tuple(
+        ListedSurvey(s.id, s.title, s.ends_at, s.timezone)
+        for s in session.scalars(_surveys_statement(False), params)
+    )
+    campaigns = tuple(
+        ListedCampaign(
+            c.id, c.title, c.effective_closes_at, Place(c.territory.name, c.territory.timezone)
+        )
+        for c in session.scalars(_campaigns_statement(False), params)
+    )
+    moments = [
+        *(s.ends_at for s in surveys),
+        *(c.effective_closes_at for c in campaigns),
+        *(m for m in session.execute(_next_starts_statement(), params).one() if m is not None),
+    ]
+    return Offers(surveys, campaigns, min(moments) if moments else None)
+
+
+OFFERS = KeyedCached(
+    "widgets.offers", _offers, watch=(Survey, Campaign, Organization, Territory), max_keys=2048
+)
+
+
+def offers(organization: Organization | WidgetOwner) -> Offers:
+    """What `open_surveys` and `open_campaigns` list, kept per process until a survey, a vote,
+    an organization or a territory changes, or the clock moves past `valid_until`."""
+    key = (organization.id, organization.territory_id)
+    found = OFFERS.get(db.session, key)
+    if found.valid_until is not None and utcnow() >= found.valid_until:
+        OFFERS.forget(key)
+        found = OFFERS.get(db.session, key)
+    return found
+
+
+@cache
+def _next_starts_statement() -> sa.Select:
+    """When the first survey and vote the lists leave out for not having started will start."""
+    now = _now()
+    surveys = (
+        sa.select(sa.func.min(Survey.starts_at))
+        .where(
+            Survey.published_at.is_not(None),
+            Survey.closed_at.is_(None),
+            Survey.starts_at > now,
+            Survey.ends_at > now,
+            sa.or_(
+                Survey.organization_id == sa.bindparam("organization_id"),
+                sa.exists().where(
+                    survey_territories.c.survey_id == Survey.id,
+                    survey_territories.c.territory_id.in_(_territory_and_above()),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+    campaigns = status_filter(
+        sa.select(sa.func.min(Campaign.opens_at)).where(
+            Campaign.published_at.is_not(None),
+            sa.or_(
+                Campaign.organization_id == sa.bindparam("organization_id"),
+                Campaign.territory_id.in_(_territory_and_above("campaign_territory_chain")),
+            ),
+        ),
+        CampaignStatus.UPCOMING,
+        now,
+    ).scalar_subquery()
+    return sa.select(surveys, campaigns)
 
 
 def offered_survey(organization: Organization, survey_id: int) -> Any:
