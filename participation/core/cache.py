@@ -86,7 +86,8 @@ class KeyedCached(Generic[K, T]):
 
     A caller that has just read the name's generation itself, in a statement it needed anyway
     (see `generation_of`), passes it: the value is then exactly as current as that read, with
-    no check of its own.
+    no check of its own. A loader that reads the generation along with its data (`loads_generation`)
+    returns (value, generation or None): a value read anew then costs no separate read.
     """
 
     def __init__(
@@ -95,9 +96,11 @@ class KeyedCached(Generic[K, T]):
         loader: Callable[[Session, K], T],
         watch: tuple[type, ...],
         max_keys: int = 512,
+        loads_generation: bool = False,
     ):
         self.name = name
         self.loader = loader
+        self.loads_generation = loads_generation
         self.max_keys = max_keys
         self._lock = threading.Lock()
         self._generation: int | None = None
@@ -113,6 +116,14 @@ class KeyedCached(Generic[K, T]):
         if generation is None:
             if self._generation is not None and now - self._checked_at < CHECK_SECONDS:
                 generation = self._generation
+            elif self.loads_generation:
+                value, generation = self.loader(session, key)
+                if generation is None:  # nothing found to read it along with
+                    generation = (
+                        session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
+                    )
+                self._store(key, value, generation, now)
+                return value
             else:
                 generation = (
                     session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
@@ -123,12 +134,17 @@ class KeyedCached(Generic[K, T]):
             if key in values:
                 return values[key]
         value = self.loader(session, key)
+        if self.loads_generation:
+            value = value[0]
+        self._store(key, value, generation, now)
+        return value
+
+    def _store(self, key: K, value: T, generation: int, now: float) -> None:
         with self._lock:
             if generation != self._generation or len(self._values) >= self.max_keys:
                 self._values = {}
             self._values[key] = value
             self._generation, self._checked_at = generation, now
-        return value
 
     def clear(self) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from participation.core import audit
-from participation.core.cache import KeyedCached
+from participation.core.cache import KeyedCached, generation_of
 from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.limits import parse_id
@@ -252,20 +252,30 @@ class WidgetLook:
     site_url: str | None
 
 
-def _widget_facts(session, code: str) -> tuple[WidgetOwner, WidgetLook] | None:
-    row = session.execute(_active_widget_statement(), {"code": code}).first()
+def _widget_facts(session, code: str) -> tuple[tuple[WidgetOwner, WidgetLook] | None, int | None]:
+    row = session.execute(_widget_facts_statement(), {"code": code}).first()
     if row is None:
-        return None
-    org, settings = row
-    return (
+        return None, None
+    org, settings, generation = row
+    facts = (
         WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name),
         WidgetLook(settings.kind, settings.design, settings.site_url),
     )
+    return facts, generation
 
 
 ACTIVE_WIDGETS = KeyedCached(
-    "widgets.active", _widget_facts, watch=(Organization, WidgetSettings), max_keys=4096
+    "widgets.active",
+    _widget_facts,
+    watch=(Organization, WidgetSettings),
+    max_keys=4096,
+    loads_generation=True,
 )
+
+
+@cache
+def _widget_facts_statement() -> sa.Select:
+    return _active_widget_statement().add_columns(generation_of(ACTIVE_WIDGETS.name))
 
 
 def active_widget_facts(code: str | None) -> tuple[WidgetOwner, WidgetLook] | None:
@@ -677,7 +687,7 @@ def _campaigns_statement(one: bool) -> sa.Select:
     return query.where(Campaign.id == sa.bindparam("object_id")) if one else query.limit(LIST_LIMIT)
 
 
-def _params(organization: Organization, **more: Any) -> dict[str, Any]:
+def _params(organization: Organization | WidgetOwner, **more: Any) -> dict[str, Any]:
     return {
         "now": utcnow(),
         "organization_id": organization.id,
@@ -686,17 +696,30 @@ def _params(organization: Organization, **more: Any) -> dict[str, Any]:
     }
 
 
-def open_surveys(organization: Organization) -> list[Any]:
+def open_surveys(organization: Organization | WidgetOwner) -> list[Any]:
     """Open surveys of the organization or for its territory (and the territories above)."""
     return list(db.session.scalars(_surveys_statement(False), _params(organization)))
 
 
-def open_campaigns(organization: Organization) -> list[Any]:
+def open_campaigns(organization: Organization | WidgetOwner) -> list[Any]:
     """Open votes of the organization or of its territory (and the territories above)."""
     return list(db.session.scalars(_campaigns_statement(False), _params(organization)))
 
 
-class Place(NamedTuple):
+def offered_survey(organization: Organization, survey_id: int) -> Any:
+    """The survey if this widget offers it now, else None."""
+    params = _params(organization, object_id=survey_id)
+    return db.session.scalar(_surveys_statement(True), params)
+
+
+def offered_campaign(organization: Organization, campaign_id: int) -> Any:
+    """The vote if this widget offers it now, else None."""
+    params = _params(organization, object_id=campaign_id)
+    return db.session.scalar(_campaigns_statement(True), params)
+
+
+@dataclass(frozen=True)
+class Place:
     name: str
     timezone: str
 
@@ -719,43 +742,55 @@ class ListedCampaign:
 
 @dataclass(frozen=True)
 class Offers:
-    """The open surveys and votes a widget lists, as plain values, and until when they hold
-    by the clock alone (the first listed one to end or unlisted one to start)."""
+    """The open surveys and votes a widget page lists, as plain values, and until when they
+    hold by the clock alone (the first listed one to end, or unlisted one to start)."""
 
     surveys: tuple[ListedSurvey, ...]
     campaigns: tuple[ListedCampaign, ...]
     valid_until: datetime | None
 
 
-def _offers(session, key: tuple[int, int | None]) -> Offers:
+def _offers(session, key: tuple[int, int | None]) -> tuple[Offers, int | None]:
     organization_id, territory_id = key
     params = {"now": utcnow(), "organization_id": organization_id, "territory_id": territory_id}
-    surveys = tuple(
-        ListedSurvey(s.id, s.title, s.ends_at, s.timezone)
-        for s in session.scalars(_surveys_statement(False), params)
-    )
+    # Each list comes with the next start the list leaves out and the cache's generation
+    # (one statement each); only an empty list needs them read on their own.
+    survey_rows = session.execute(_listed_statement("surveys"), params).all()
+    campaign_rows = session.execute(_listed_statement("campaigns"), params).all()
+    if survey_rows and campaign_rows:
+        next_survey, next_campaign = survey_rows[0][1], campaign_rows[0][1]
+        generation = survey_rows[0][2]
+    else:
+        next_survey, next_campaign, generation = session.execute(
+            _listed_statement("starts"), params
+        ).one()
+    surveys = tuple(ListedSurvey(s.id, s.title, s.ends_at, s.timezone) for s, _n, _g in survey_rows)
     campaigns = tuple(
         ListedCampaign(
             c.id, c.title, c.effective_closes_at, Place(c.territory.name, c.territory.timezone)
         )
-        for c in session.scalars(_campaigns_statement(False), params)
+        for c, _n, _g in campaign_rows
     )
     moments = [
         *(s.ends_at for s in surveys),
         *(c.effective_closes_at for c in campaigns),
-        *(m for m in session.execute(_next_starts_statement(), params).one() if m is not None),
+        *(m for m in (next_survey, next_campaign) if m is not None),
     ]
-    return Offers(surveys, campaigns, min(moments) if moments else None)
+    return Offers(surveys, campaigns, min(moments) if moments else None), generation
 
 
 OFFERS = KeyedCached(
-    "widgets.offers", _offers, watch=(Survey, Campaign, Organization, Territory), max_keys=2048
+    "widgets.offers",
+    _offers,
+    watch=(Survey, Campaign, Organization, Territory),
+    max_keys=2048,
+    loads_generation=True,
 )
 
 
 def offers(organization: Organization | WidgetOwner) -> Offers:
     """What `open_surveys` and `open_campaigns` list, kept per process until a survey, a vote,
-    an organization or a territory changes, or the clock moves past `valid_until`."""
+    an organization or a territory changes, or the clock passes `valid_until`."""
     key = (organization.id, organization.territory_id)
     found = OFFERS.get(db.session, key)
     if found.valid_until is not None and utcnow() >= found.valid_until:
@@ -765,10 +800,12 @@ def offers(organization: Organization | WidgetOwner) -> Offers:
 
 
 @cache
-def _next_starts_statement() -> sa.Select:
-    """When the first survey and vote the lists leave out for not having started will start."""
+def _listed_statement(which: str) -> sa.Select:
+    """The open surveys, or votes, each row with the next start of a survey and of a vote
+    the lists leave out for not having started, and the generation of OFFERS; or ("starts")
+    just those three."""
     now = _now()
-    surveys = (
+    next_survey = (
         sa.select(sa.func.min(Survey.starts_at))
         .where(
             Survey.published_at.is_not(None),
@@ -779,36 +816,31 @@ def _next_starts_statement() -> sa.Select:
                 Survey.organization_id == sa.bindparam("organization_id"),
                 sa.exists().where(
                     survey_territories.c.survey_id == Survey.id,
-                    survey_territories.c.territory_id.in_(_territory_and_above()),
+                    survey_territories.c.territory_id.in_(
+                        _territory_and_above("survey_start_chain")
+                    ),
                 ),
             ),
         )
         .scalar_subquery()
     )
-    campaigns = status_filter(
+    next_campaign = status_filter(
         sa.select(sa.func.min(Campaign.opens_at)).where(
             Campaign.published_at.is_not(None),
             sa.or_(
                 Campaign.organization_id == sa.bindparam("organization_id"),
-                Campaign.territory_id.in_(_territory_and_above("campaign_territory_chain")),
+                Campaign.territory_id.in_(_territory_and_above("campaign_start_chain")),
             ),
         ),
         CampaignStatus.UPCOMING,
         now,
     ).scalar_subquery()
-    return sa.select(surveys, campaigns)
-
-
-def offered_survey(organization: Organization, survey_id: int) -> Any:
-    """The survey if this widget offers it now, else None."""
-    params = _params(organization, object_id=survey_id)
-    return db.session.scalar(_surveys_statement(True), params)
-
-
-def offered_campaign(organization: Organization, campaign_id: int) -> Any:
-    """The vote if this widget offers it now, else None."""
-    params = _params(organization, object_id=campaign_id)
-    return db.session.scalar(_campaigns_statement(True), params)
+    generation = generation_of(OFFERS.name)
+    if which == "surveys":
+        return _surveys_statement(False).add_columns(next_survey, generation)
+    if which == "campaigns":
+        return _campaigns_statement(False).add_columns(next_campaign, generation)
+    return sa.select(next_survey, next_campaign, generation)
 
 
 # --- actions through the widget ---------------------------------------------------------------
