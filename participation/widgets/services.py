@@ -44,6 +44,7 @@ from participation.core import audit
 from participation.core.cache import KeyedCached, generation_of
 from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.i18n import local_datetime
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization, new_widget_code
 from participation.core.territories import Territory
@@ -730,6 +731,7 @@ class ListedSurvey:
     title: str
     ends_at: datetime
     timezone: str
+    ends_local: str  # formatted once, in the publisher's zone (digits only: no locale)
 
 
 @dataclass(frozen=True)
@@ -738,6 +740,7 @@ class ListedCampaign:
     title: str
     effective_closes_at: datetime
     territory: Place
+    closes_local: str
 
 
 @dataclass(frozen=True)
@@ -764,10 +767,17 @@ def _offers(session, key: tuple[int, int | None]) -> tuple[Offers, int | None]:
         next_survey, next_campaign, generation = session.execute(
             _listed_statement("starts"), params
         ).one()
-    surveys = tuple(ListedSurvey(s.id, s.title, s.ends_at, s.timezone) for s, _n, _g in survey_rows)
+    surveys = tuple(
+        ListedSurvey(s.id, s.title, s.ends_at, s.timezone, local_datetime(s.ends_at, s.timezone))
+        for s, _n, _g in survey_rows
+    )
     campaigns = tuple(
         ListedCampaign(
-            c.id, c.title, c.effective_closes_at, Place(c.territory.name, c.territory.timezone)
+            c.id,
+            c.title,
+            c.effective_closes_at,
+            Place(c.territory.name, c.territory.timezone),
+            local_datetime(c.effective_closes_at, c.territory.timezone),
         )
         for c, _n, _g in campaign_rows
     )
