@@ -715,6 +715,11 @@ class Cpu:
         return 1000 * seconds / max(1, self.requests)
 
     @property
+    def app_ms(self) -> float:
+        """Milliseconds of the workers' CPU per request."""
+        return self._ms(self.app)
+
+    @property
     def total_ms(self) -> float:
         """Milliseconds of CPU per request, workers and PostgreSQL together."""
         return self._ms(self.app + (self.postgres or 0.0))

@@ -11,15 +11,17 @@ one real resident's POST /voting/<id>/cast: session and login, CSRF, eligibility
 registration, account level), the per-person and per-address rate limits (Redis DB 4 when
 Redis answers), the register insert (ON CONFLICT), the ballot and its choice, the receipt page.
 
-The baseline, measured in the same run on the same gunicorn settings (bench/_common.py:
-GTHREAD_8_KEEPALIVE): a bare Flask app answering GET /hello. Each gets a 2-second warm-up (the
-casts by 3 000 residents kept out of the timed run). Printed: requests per second of both and
-their ratio (target >= 0.35); the CPU time per request (from /proc) of the gunicorn workers,
-and for the casts also of the PostgreSQL backends serving the bench database (not Redis's),
-and the ratio of CPU per request hello / cast, which the machine's other load moves much less
-than the rates; latency percentiles at the given connections (target p99 <= 50 ms), errors
-(target 0), and duplicates: register rows per person > 1, and ballots vs register rows vs
-receipts served (0).
+The baselines, measured in the same run on the same gunicorn settings (bench/_common.py:
+GTHREAD_8_KEEPALIVE): a bare Flask app answering GET /hello, and a naive Flask-SQLAlchemy app
+inserting one vote row per POST (_common.naive_app). Each gets a 2-second warm-up (the casts
+by 3 000 residents kept out of the timed runs); the casts are timed at 4 connections and at
+--connections. Printed: requests per second and latency percentiles of each run, the ratios
+cast/hello and cast/naive; the CPU time per request (from /proc) of the gunicorn workers,
+and for the casts and the naive app also of the PostgreSQL backends serving their database
+(not Redis's), the ratios of CPU per request, which the machine's other load moves much less
+than the rates, and the app CPU of a cast over the naive app's (target <= 2, aim 1); p50/p99
+at both connection counts (target p99 <= 50 ms), errors (target 0), and duplicates: register
+rows per person > 1, and ballots vs register rows vs choices (0).
 """
 
 from __future__ import annotations
@@ -219,7 +221,7 @@ def _load(port: int, path: str, lines, lines_file, seconds: int, connections: in
 def _report(name: str, r: dict) -> None:
     rps = _common.rate(r)
     print(
-        f"{name:<10} {rps:9.1f} req/s  p50 {r['p50']:6.2f} ms  p90 {r['p90']:6.2f} ms  "
+        f"{name:<12} {rps:9.1f} req/s  p50 {r['p50']:6.2f} ms  p90 {r['p90']:6.2f} ms  "
         f"p99 {r['p99']:6.2f} ms  max {r['max']:7.2f} ms  ok {r['ok']}  refused {r['refused']}  "
         f"errors {r['non_ok'] + r['socket_errors']}"
     )
@@ -245,17 +247,18 @@ def main() -> None:
     print(
         f"setup: {len(users)} residents, credentials made in {time.perf_counter() - started:.1f} s"
     )
-    print(f"gunicorn {' '.join(GUNICORN)}; {args.connections} connections, {args.seconds} s each; "
+    print(f"gunicorn {' '.join(GUNICORN)}; {args.seconds} s each; "
           f"load client: {'wrk' if shutil.which('wrk') else 'python threads'}; "
           f"rate limits in {'Redis' if 'REDIS_URL' in env else 'memory'}")  # fmt: skip
 
-    warm, measured = lines[:3000], lines[3000:]
-    with tempfile.NamedTemporaryFile("w", delete=False) as f:
-        f.write("\n".join(warm))
-        warm_file = f.name
-    with tempfile.NamedTemporaryFile("w", delete=False) as f:
-        f.write("\n".join(measured))
-        lines_file = f.name
+    # Each resident casts once: the warm-up, the run at 4 and the run at `connections`
+    # connections take disjoint slices of them.
+    warm, low, high = lines[:3000], lines[3000:20000], lines[20000:]
+    files = []
+    for part in (warm, low, high):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write("\n".join(part))
+            files.append(f.name)
 
     hello_result, hello_cpu = _common.wrk_hello_baseline(
         GUNICORN,
@@ -263,30 +266,42 @@ def main() -> None:
         args,
         lambda port, seconds: _load(port, "/hello", None, None, seconds, args.connections),
     )
+    naive_result, naive_cpu = _common.wrk_naive_baseline(
+        GUNICORN, env, args.seconds, args.connections
+    )
 
     cast_path = f"/voting/{campaign_id}/cast"
+    runs = {}
     with _common.Gunicorn("voting_cast:product_app()", GUNICORN, env) as product:
         product.wait("/healthz")
-        _load(product.port, cast_path, warm, warm_file, 2, args.connections)  # warm-up
-        cast_result, cast_cpu = _common.metered(
-            product,
-            lambda: _load(
-                product.port, cast_path, measured, lines_file, args.seconds, args.connections
-            ),
-            DB_NAME,
-        )
+        _load(product.port, cast_path, warm, files[0], 2, args.connections)  # warm-up
+        for connections, part, name in ((4, low, files[1]), (args.connections, high, files[2])):
+            runs[connections] = _common.metered(
+                product,
+                lambda c=connections, p=part, n=name: _load(
+                    product.port, cast_path, p, n, args.seconds, c
+                ),
+                DB_NAME,
+            )
+    cast_result, cast_cpu = runs[args.connections]
 
     print()
     _report("hello", hello_result)
-    _report("cast", cast_result)
-    ratio = _common.rate(cast_result) / _common.rate(hello_result)
-    print(f"ratio cast/hello: {ratio:.3f}  (target >= 0.35)")
-    _common.report_cpu(22, ("hello", hello_cpu), ("cast", cast_cpu))
-    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(
-        f"cast p99 at {args.connections} connections: {cast_result['p99']:.2f} ms"
-        "  (target <= 50 ms)"
+    _report("naive", naive_result)
+    for connections, (result, _cpu) in runs.items():
+        _report(f"cast c={connections}", result)
+    print(f"ratio cast/hello: {_common.rate(cast_result) / _common.rate(hello_result):.3f}  "
+          f"cast/naive: {_common.rate(cast_result) / _common.rate(naive_result):.3f}  "
+          f"(requests per second at {args.connections} connections)")  # fmt: skip
+    _common.report_cpu(
+        26, ("hello", hello_cpu), ("naive one-insert", naive_cpu), ("cast", cast_cpu)
     )
+    print(f"{'app CPU cast / naive':<26}{cast_cpu.app_ms / naive_cpu.app_ms:8.2f}"
+          "  (target <= 2, aim 1)")  # fmt: skip
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for connections, (result, _cpu) in runs.items():
+        print(f"cast at {connections:>2} connections: p50 {result['p50']:.2f} ms  "
+              f"p99 {result['p99']:.2f} ms  (target p99 <= 50 ms)")  # fmt: skip
 
     with app.app_context():
         from participation.extensions import db
@@ -300,16 +315,18 @@ def main() -> None:
                 "GROUP BY campaign_id, user_id HAVING count(*) > 1) d"
             )
         )
-    served = cast_result["ok"]
+    served = sum(result["ok"] for result, _cpu in runs.values())
+    errors = sum(result["non_ok"] + result["socket_errors"] for result, _cpu in runs.values())
+    refused = sum(result["refused"] for result, _cpu in runs.values())
     print(
         f"register rows {register}, ballots {ballots}, choices {choices}; people registered "
-        f"twice: {twice}; receipts served in the measured run: {served}"
+        f"twice: {twice}; receipts served in the measured runs: {served}"
     )
-    print(f"errors: {cast_result['non_ok'] + cast_result['socket_errors']} (target 0); "
+    print(f"errors: {errors} (target 0); "
           f"duplicates: {twice + abs(register - ballots) + abs(ballots - choices)} (target 0); "
-          f"refusals (a resident cast twice): {cast_result['refused']}")  # fmt: skip
-    os.unlink(warm_file)
-    os.unlink(lines_file)
+          f"refusals (a resident cast twice): {refused}")  # fmt: skip
+    for name in files:
+        os.unlink(name)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None, env: dict[str, str] | No
 def _init_extensions(app: Flask) -> None:
     import participation.core.models  # noqa: F401  (complete metadata for Alembic)
     from participation.core.db import configure_sqlite
-    from participation.core.i18n import select_locale
+    from participation.core.i18n import select_locale, speed_up_babel
     from participation.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -74,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
+    speed_up_babel()
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

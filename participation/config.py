@@ -383,7 +383,8 @@ def load_config(
         "SQLALCHEMY_BINDS": {"replica": replica_url} if replica_url else {},
         "REDIS_URL": redis_url,
         "RQ_QUEUES": ["default", "reports"],
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # participation.core.ratelimit: Redis's storage counting in one round trip per limit.
+        "RATELIMIT_STORAGE_URI": f"participation+{redis_url}" if redis_url else "memory://",
         # Redis down: count in this process's memory with the same limits (logged by
         # Flask-Limiter), and go back to Redis once it answers. No RATELIMIT_IN_MEMORY_FALLBACK
         # list: with one, only those limits would apply instead of each route's own.

@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+import participation.core.ratelimit  # noqa: F401  (the "participation+redis" storage scheme)
 from participation.core.db import AppSession, Base
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": AppSession})

@@ -85,7 +85,9 @@ def app_on_private_redis(app, private_redis, monkeypatch):
     from participation.extensions import limiter
 
     monkeypatch.setitem(app.config, "REDIS_URL", private_redis.url)
-    storage = storage_from_string(private_redis.url, socket_connect_timeout=1, socket_timeout=1)
+    storage = storage_from_string(  # the storage production uses (participation.core.ratelimit)
+        f"participation+{private_redis.url}", socket_connect_timeout=1, socket_timeout=1
+    )
     strategy = STRATEGIES[app.config.get("RATELIMIT_STRATEGY", "fixed-window")]
     monkeypatch.setattr(limiter, "_storage", storage)
     monkeypatch.setattr(limiter, "_limiter", strategy(storage))

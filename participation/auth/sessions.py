@@ -13,7 +13,7 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import undefer
 
 from participation.core import audit
 from participation.core.users import User
@@ -27,13 +27,17 @@ _SURVIVES_LOGIN = ("lang",)
 _RENEW_AFTER_SECONDS = 60
 
 
+_WITH_STAFF_FLAG = undefer(User.has_memberships)
+
+
 def load_user(user_key: str) -> User | None:
     """Flask-Login loader: the cookie carries "id:version"; an old version is refused."""
     user_id, _sep, version = user_key.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    # The memberships come along: the layout and the permission checks read them on most pages.
-    user = db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
+    # One row: whether the person holds any role comes with it (the layout asks on every
+    # page); the memberships themselves load only where a staff page reads them.
+    user = db.session.get(User, int(user_id), options=[_WITH_STAFF_FLAG])
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     if user.is_technical:  # an API key's member acts only through its bearer token

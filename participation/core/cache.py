@@ -12,6 +12,9 @@ loader from the database and kept in the process until one of the models it watc
 
 A loader returns plain values (tuples, dataclasses, dicts), never ORM objects: the value is
 shared by the process's threads and outlives the session that read it.
+
+`Kept` holds values that can no longer change once stored (a vote's objects after its first
+ballot): no generation to check, only a bound on how many are kept.
 """
 
 from __future__ import annotations
@@ -176,7 +179,31 @@ def changed(session: Session, model: type) -> None:
         _clear(names)
 
 
-_REGISTRY: list[Cached | KeyedCached] = []
+class Kept(Generic[K, T]):
+    """Values by key that never change once stored, kept per process (the oldest `size`
+    are dropped first). Store only after the commit that makes the value final."""
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._values: dict[K, T] = {}
+        self._lock = threading.Lock()
+        _REGISTRY.append(self)
+
+    def get(self, key: K) -> T | None:
+        return self._values.get(key)
+
+    def put(self, key: K, value: T) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                del self._values[next(iter(self._values))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+_REGISTRY: list[Cached | KeyedCached | Kept] = []
 _WATCHED: dict[type, set[str]] = {}
 
 
@@ -188,7 +215,7 @@ def clear_all() -> None:
 
 def _clear(names: set[str]) -> None:
     for cached in _REGISTRY:
-        if cached.name in names:
+        if isinstance(cached, (Cached, KeyedCached)) and cached.name in names:
             cached.clear()
 
 

@@ -8,13 +8,38 @@ from __future__ import annotations
 
 from copy import copy
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import flask_babel
 from babel import Locale
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import format_date, format_datetime, get_locale, ngettext
+
+
+def _babel_context() -> SimpleNamespace | None:
+    """Flask-Babel's per-request holder of the locale and the domain, reached through the app
+    context's variable instead of three proxy lookups of `g` (flask_babel 4.0's own version:
+    `if not g`, `hasattr(g, …)`, `g._flask_babel`). Every translated string asks for it:
+    dozens of times per page, a quarter of a translation's cost before."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return None
+    g = app_ctx.g
+    try:
+        return g._flask_babel
+    except AttributeError:
+        g._flask_babel = SimpleNamespace()
+        return g._flask_babel
+
+
+def speed_up_babel() -> None:
+    """Install _babel_context in Flask-Babel (the factory calls it once); the same holder, so
+    the locale chosen by select_locale() and switched per request behaves as before."""
+    flask_babel._get_current_context = _babel_context
 
 
 def select_locale() -> str:

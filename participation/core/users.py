@@ -122,7 +122,11 @@ class User(UserMixin, TimestampMixin, Base):
 
     @property
     def is_staff(self) -> bool:
-        return bool(self.memberships)
+        # The per-request loader reads whether memberships exist with the row itself
+        # (has_memberships), so a resident's page never loads the (empty) collection.
+        if "memberships" in self.__dict__ or "has_memberships" not in self.__dict__:
+            return bool(self.memberships)
+        return self.has_memberships
 
     def organizations(self) -> list[Organization]:
         seen: dict[int, Organization] = {}
@@ -145,3 +149,10 @@ class Membership(TimestampMixin, Base):
     organization: Mapped[Organization] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("user_id", "organization_id", "role"),)
+
+
+# Whether the person holds any role: loaded only where asked for (undefer), by the session
+# loader of every request (participation.auth.sessions.load_user) with the user's row.
+User.has_memberships = sa.orm.column_property(
+    sa.exists().where(Membership.user_id == User.id), deferred=True
+)

@@ -183,13 +183,15 @@ STAFF_NAV = (
 @bp.app_context_processor
 def navigation():
     known = current_app.view_functions
+    user = current_user._get_current_object()
+    staff = user.is_authenticated and user.is_staff  # a resident's memberships never load
     return {
         "resident_nav": [(e, label) for e, label in RESIDENT_NAV if e in known],
         "staff_nav": [
             (e, label)
             for e, label, role in STAFF_NAV
-            if e in known
-            and current_user.is_authenticated
-            and (role is None or current_user.has_role(role))
-        ],
+            if e in known and (role is None or user.has_role(role))
+        ]
+        if staff
+        else [],
     }

@@ -46,29 +46,29 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class _BallotForm(Form):
+    receipt_code = StringField(
+        _l("Код, полученный при голосовании"),
+        description=_l("Нужен, чтобы заменить ваш прежний выбор новым."),
+        validators=[Optional(), Length(max=40, message=_l("Не длиннее %(max)d символов."))],
+        filters=[_strip],
+    )
+
+
+class _OneChoiceBallot(_BallotForm):
+    # The service checks the choice and says why in Russian: no validate_choice here.
+    choices = RadioField(_l("Ваш выбор"), coerce=int, validate_choice=False)
+
+
+class _SeveralChoicesBallot(_BallotForm):
+    choices = MultiCheckboxField(_l("Ваш выбор"), coerce=int, validate_choice=False)
+
+
 def ballot_form(campaign: Campaign, objects: list[VotingObject], **kwargs: Any) -> Form:
     """The ballot for this campaign's rule: radio buttons (one) or checkboxes (several)."""
-    options = [SelectChoice(o.id, f"№ {o.number}. {o.title}") for o in objects]
-    if campaign.ballot_rule == BallotRule.SINGLE:
-        field: Any = RadioField(
-            _l("Ваш выбор"),
-            coerce=int,
-            validate_choice=False,  # the service checks the choice and says why in Russian
-        )
-    else:
-        field = MultiCheckboxField(_l("Ваш выбор"), coerce=int, validate_choice=False)
-
-    class BallotForm(Form):
-        choices = field
-        receipt_code = StringField(
-            _l("Код, полученный при голосовании"),
-            description=_l("Нужен, чтобы заменить ваш прежний выбор новым."),
-            validators=[Optional(), Length(max=40, message=_l("Не длиннее %(max)d символов."))],
-            filters=[_strip],
-        )
-
-    form = BallotForm(**kwargs)
-    form.choices.choices = options
+    single = campaign.ballot_rule == BallotRule.SINGLE
+    form = (_OneChoiceBallot if single else _SeveralChoicesBallot)(**kwargs)
+    form.choices.choices = [SelectChoice(o.id, f"№ {o.number}. {o.title}") for o in objects]
     return form
 
 

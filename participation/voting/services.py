@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.auth.eligibility import VOTE, Decision, EligibilityRule, check
 from participation.core import audit
+from participation.core.cache import Kept
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
@@ -86,11 +88,27 @@ def _revote_check(campaign_id: int, user_id: int, code: str) -> str:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A voting object as a ballot names it."""
+
+    id: int
+    number: int
+    title: str
+    cost: int | None
+    district_id: int | None
+
+
+# A vote's objects once a ballot is in: frozen from then on (edit_refusal), so each process
+# keeps them after the commit of a ballot and stops reading them on every cast.
+_FROZEN_CHOICES: Kept[int, dict[int, Choice]] = Kept()
+
+
+@dataclass(frozen=True)
 class CastResult:
     """What the voter is shown once: the receipt code and what they chose."""
 
     code: str
-    objects: list[VotingObject]
+    objects: list[Choice]
 
 
 # --- Refusals -------------------------------------------------------------------------------
@@ -213,18 +231,27 @@ def voter_district(campaign: Campaign, user: User | None) -> Territory | None:
     home = getattr(user, "registration_territory", None)
     if home is None:
         return None
-    chain = [home, *home.ancestors()]
-    present = set(
-        db.session.scalars(
-            sa.select(VotingObject.district_id)
-            .where(
-                VotingObject.campaign_id == campaign.id,
-                VotingObject.district_id.in_([t.id for t in chain]),
-            )
-            .distinct()
+    present = {c.district_id for c in campaign_choices(campaign).values()}
+    return next((t for t in [home, *home.ancestors()] if t.id in present), None)
+
+
+def campaign_choices(campaign: Campaign) -> dict[int, Choice]:
+    """The campaign's objects by id, in number order (kept by the process once frozen)."""
+    held = _FROZEN_CHOICES.get(campaign.id)
+    if held is not None:
+        return held
+    rows = db.session.execute(
+        sa.select(
+            VotingObject.id,
+            VotingObject.number,
+            VotingObject.title,
+            VotingObject.cost,
+            VotingObject.district_id,
         )
+        .where(VotingObject.campaign_id == campaign.id)
+        .order_by(VotingObject.number)
     )
-    return next((t for t in chain if t.id in present), None)
+    return {row.id: Choice(*row) for row in rows}
 
 
 def ballot_objects(campaign: Campaign, district: Territory | None) -> list[VotingObject]:
@@ -236,9 +263,13 @@ def ballot_objects(campaign: Campaign, district: Territory | None) -> list[Votin
 
 
 def validate_choices(
-    campaign: Campaign, object_ids: Sequence[int], district: Territory | None
-) -> list[VotingObject]:
-    """The chosen objects if they make a valid ballot under the campaign's rule, else FieldError."""
+    campaign: Campaign,
+    object_ids: Sequence[int],
+    district: Territory | None,
+    choices: dict[int, Choice] | None = None,
+) -> list[Choice]:
+    """The chosen objects if they make a valid ballot under the campaign's rule, else FieldError.
+    `choices`: campaign_choices(campaign), when the caller has them already."""
     ids = list(dict.fromkeys(object_ids))
     if not ids:
         message = (
@@ -247,13 +278,8 @@ def validate_choices(
             else _("Выберите хотя бы один объект.")
         )
         raise FieldError("choices", message)
-    objects = list(
-        db.session.scalars(
-            sa.select(VotingObject).where(
-                VotingObject.campaign_id == campaign.id, VotingObject.id.in_(ids)
-            )
-        )
-    )
+    choices = campaign_choices(campaign) if choices is None else choices
+    objects = sorted((choices[i] for i in ids if i in choices), key=lambda c: c.number)
     if len(objects) != len(ids):
         raise FieldError("choices", _("Такого объекта нет в этом голосовании."))
     if campaign.per_district:
@@ -317,6 +343,27 @@ def money(amount: int) -> str:
     return number(amount, 0)
 
 
+@functools.cache
+def _cast_statements() -> tuple[sa.Select, dict[str, sa.Insert]]:
+    """The cast's statements, built once (bound values come with each execution): the
+    campaign share-locked with its territory, and the register's insert per dialect."""
+    campaign = (
+        sa.select(Campaign)
+        .options(sa.orm.joinedload(Campaign.territory, innerjoin=True))
+        .where(Campaign.id == sa.bindparam("campaign_id"))
+        .with_for_update(read=True, key_share=True, of=Campaign)
+        .execution_options(populate_existing=True)
+    )
+    table = RegisterEntry.__table__
+    register = {
+        name: dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
+        .returning(table.c.id)
+        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+    }
+    return campaign, register
+
+
 def campaign_for_cast(campaign_id: int) -> Campaign | None:
     """Load a campaign with its territory in one query, share-locked for casting.
 
@@ -324,13 +371,7 @@ def campaign_for_cast(campaign_id: int) -> Campaign | None:
     for casts in flight and then sees their ballots, so rules cannot change under a ballot.
     SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
     """
-    campaign = db.session.scalar(
-        sa.select(Campaign)
-        .options(sa.orm.joinedload(Campaign.territory, innerjoin=True))
-        .where(Campaign.id == campaign_id)
-        .with_for_update(read=True, key_share=True, of=Campaign)
-        .execution_options(populate_existing=True)
-    )
+    campaign = db.session.scalar(_cast_statements()[0], {"campaign_id": campaign_id})
     if campaign is not None:
         db.session.info[_CAST_LOCK] = (campaign.id, db.session().get_transaction())
     return campaign
@@ -343,12 +384,6 @@ def _lock_for_cast(campaign: Campaign) -> None:
     held = db.session.info.get(_CAST_LOCK)
     if held is None or held[0] != campaign.id or held[1] is not db.session().get_transaction():
         campaign_for_cast(campaign.id)
-
-
-def _insert_ignoring_conflict(table: sa.Table, values: dict, columns: list[str]) -> sa.Insert:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing(index_elements=columns)
 
 
 def cast_ballot(
@@ -374,53 +409,60 @@ def cast_ballot(
     if refusal is not None:
         raise _refuse(campaign, voter, refusal, volunteer)
     district = voter_district(campaign, voter)
-    objects = validate_choices(campaign, object_ids, district)
+    frozen = _FROZEN_CHOICES.get(campaign.id)
+    choices = frozen or campaign_choices(campaign)
+    objects = validate_choices(campaign, object_ids, district, choices)
 
     code = new_receipt_code()
     today = campaign.local_day(now)
     registered = db.session.scalar(
-        _insert_ignoring_conflict(
-            RegisterEntry.__table__,
-            {
-                "campaign_id": campaign.id,
-                "user_id": voter.id,
-                "channel": channel.value,
-                "volunteer_id": volunteer.id if volunteer else None,
-                "voted_on": today,
-                "revote_check": _revote_check(campaign.id, voter.id, code)
-                if campaign.allow_revote
-                else None,
-            },
-            ["campaign_id", "user_id"],
-        ).returning(RegisterEntry.__table__.c.id)
+        _cast_statements()[1][db.session.get_bind().dialect.name],
+        {
+            "campaign_id": campaign.id,
+            "user_id": voter.id,
+            "channel": channel.value,
+            "volunteer_id": volunteer.id if volunteer else None,
+            "voted_on": today,
+            "revote_check": _revote_check(campaign.id, voter.id, code)
+            if campaign.allow_revote
+            else None,
+        },
     )
     if registered is None:  # a concurrent request of the same person won the race
         raise _refuse(campaign, voter, AlreadyVoted(), volunteer)
     _drop_ballot(campaign, district, objects, code, today)
+    if frozen is None:  # committed, this ballot freezes the objects for good
+        campaign_id = campaign.id
+        db.session().after_commit(lambda: _FROZEN_CHOICES.put(campaign_id, choices))
     return CastResult(code, objects)
 
 
 def _drop_ballot(
     campaign: Campaign,
     district: Territory | None,
-    objects: Sequence[VotingObject],
+    objects: Sequence[Choice],
     code: str,
     today: date,
 ) -> None:
     ballot_id = uuid.uuid4()
     db.session.execute(
-        sa.insert(Ballot.__table__).values(
-            id=ballot_id,
-            campaign_id=campaign.id,
-            district_id=district.id if district else None,
-            receipt_hash=receipt_hash(code),
-            cast_on=today,
-        )
+        _BALLOT_INSERT,
+        {
+            "id": ballot_id,
+            "campaign_id": campaign.id,
+            "district_id": district.id if district else None,
+            "receipt_hash": receipt_hash(code),
+            "cast_on": today,
+        },
     )
     db.session.execute(
-        sa.insert(BallotChoice.__table__),
+        _CHOICE_INSERT,
         [{"ballot_id": ballot_id, "object_id": o.id, "campaign_id": campaign.id} for o in objects],
     )
+
+
+_BALLOT_INSERT = sa.insert(Ballot.__table__)
+_CHOICE_INSERT = sa.insert(BallotChoice.__table__)
 
 
 def revote_ballot(
@@ -463,7 +505,7 @@ def revote_ballot(
         raise Conflict(_("Бюллетень с этим кодом не найден."))
     db.session.execute(sa.delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
     db.session.execute(
-        sa.insert(BallotChoice.__table__),
+        _CHOICE_INSERT,
         [{"ballot_id": ballot.id, "object_id": o.id, "campaign_id": campaign.id} for o in objects],
     )
     today = campaign.local_day(now)

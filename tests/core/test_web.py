@@ -153,3 +153,22 @@ def test_duration_like_the_coordinator_screen(app):
     with app.test_request_context():
         assert duration(timedelta(days=29, hours=3, minutes=57)) == "29 дней 3 часа 57 минут"
         assert duration(timedelta(hours=1, minutes=1)) == "1 час 1 минута"
+
+
+def test_translations_follow_each_request_through_the_fast_babel_context(app):
+    """Flask-Babel reaches its per-request holder through participation.core.i18n (an upgrade
+    of Flask-Babel that drops `_get_current_context` fails here first); two clients with two
+    languages, one after the other, each get their own."""
+    import flask_babel
+
+    from participation.core.i18n import _babel_context
+
+    assert flask_babel._get_current_context is _babel_context
+    russian, english = app.test_client(), app.test_client()
+    with english.session_transaction() as session:
+        session["lang"] = "en"
+    for _ in range(2):
+        assert "Сообщить о проблеме" in russian.get("/").get_data(as_text=True)
+        assert "Report a problem" in english.get("/").get_data(as_text=True)
+    with app.test_request_context("/"):
+        assert flask_babel.gettext("Опросы") == "Опросы"

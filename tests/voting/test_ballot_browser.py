@@ -57,4 +57,10 @@ def test_the_budget_ballot_keeps_a_running_total(app, monkeypatch, tmp_path, bro
         shot(page, FOLDER, "budget-ballot-over")
         boxes.nth(3).uncheck()
         assert digits(total.inner_text()) == [1_850_000, 1_150_000]
+        # The receipt has a layout of its own (core/focused.html): it must stay accessible.
+        page.get_by_role("button", name="Далее: проверить выбор").click()
+        page.get_by_role("button", name="Подтверждаю, проголосовать").click()
+        page.get_by_role("heading", name="Голос принят").wait_for()
+        assert page.get_by_role("main").is_visible() and page.get_by_role("banner").is_visible()
+        check_axe(page.main_frame, axe_source, FOLDER, "receipt")
         context.close()
