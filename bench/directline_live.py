@@ -10,13 +10,18 @@ gunicorn configuration (bench/_common.py: GTHREAD_4):
   - a bare Flask app answering GET /hello (the baseline),
   - GET /directline/<id>/live.json (what the live page polls every five seconds), both the
     full answer and the revalidation a browser sends once it holds the current version (304),
+  - a naive Flask-SQLAlchemy app inserting one row per POST (_common.naive_app), the second
+    baseline: what a write costs at the least,
   - POST /directline/<id>/questions/<qid>/support, each by a different logged-in resident,
     spread over the 40 questions (the one-support-per-person rule is checked by the database),
+    from 32 connections (--requests of them), then from 4 (a quarter as many, at least 200),
 each after a warm-up of 200 requests (the 304s follow the full answers), and prints the rates
-and their ratios to the baseline; then the CPU time per request (from /proc) of the gunicorn
-workers, and for the real app also of the PostgreSQL backends serving the bench database, and
-the ratios of CPU per request hello / case, which the machine's other load moves much less
-than the rates. Every timed support must be counted once.
+and their ratios to the baselines, the supports' p50/p99 latency at 4 and at 32 connections;
+then the CPU time per request (from /proc) of the gunicorn workers, and for the real app and
+the naive one also of the PostgreSQL backends serving their databases, and the ratios of CPU
+per request, which the machine's other load moves much less than the rates. Every timed
+support must be counted once; then 100 of them are sent again and must add nothing
+(duplicates, target 0).
 
 Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 """
@@ -32,6 +37,8 @@ import sqlalchemy as sa
 DB_NAME = "bench_directline_live"
 # The same gunicorn configuration as the other web benchmarks (bench/polls_submit.py).
 GUNICORN = _common.GTHREAD_4
+LOW, HIGH = 4, 32  # client connections of the two timed support runs
+REPLAYS = 100
 
 
 bench_app = _common.app_factory(DB_NAME, "bench-dl-")  # gunicorn entry point
@@ -130,18 +137,31 @@ def _supports(app) -> int:
     return stored
 
 
+def _latency(run: _common.Run) -> str:
+    """p50 / p99 of a run's answered requests, in milliseconds."""
+    ordered = sorted(run.latencies) or [0.0]
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return f"p50 {at(0.50):7.2f} ms  p99 {at(0.99):7.2f} ms"
+
+
 def main() -> None:
     args = _common.setup(3000, "bench-dl-", DB_NAME)
     warm = _common.WARM_UP
+    low = max(200, args.requests // 4)  # supports at LOW connections (their latency)
     print(
-        f"Preparing a live direct line and {args.requests:,} residents (+{warm} for the warm-up)…",
+        f"Preparing a live direct line and {args.requests + low:,} residents "
+        f"(+{warm} for the warm-up)…",
         flush=True,
     )
     app = bench_app()
-    event_id, published, residents = _prepare(app, args.requests + warm)
+    event_id, published, residents = _prepare(app, args.requests + low + warm)
     cookies = _common.login_cookies(app, residents)
 
     hello = _common.hello_baseline(GUNICORN, args, 38)
+    naive = _common.naive_baseline(GUNICORN, args, 38)
 
     live_path = f"/directline/{event_id}/live.json"
     live_jobs = [("GET", live_path, {}, "")] * args.requests
@@ -154,7 +174,13 @@ def main() -> None:
         for n, (cookie, token) in enumerate(cookies)
     ]
     # The timed supports are the first residents' (as without the warm-up), the warm-up the rest.
-    supports, warm_supports = supports[: args.requests], supports[args.requests :]
+    supports, slow_supports, warm_supports = (
+        supports[: args.requests],
+        supports[args.requests : args.requests + low],
+        supports[args.requests + low :],
+    )
+    # The same person supporting the same question again: counted once (the constraint).
+    replays = supports[:REPLAYS]
     with _common.Gunicorn("directline_live:bench_app()", GUNICORN) as server:
         server.wait("/healthz")
         _common.load(server.port, live_jobs[:warm], args.threads)
@@ -168,32 +194,56 @@ def main() -> None:
         revalidate = _common.timed(server, revalidate_jobs, args.threads, DB_NAME)
         _common.load(server.port, warm_supports, args.threads)
         before = _supports(app)
-        support = _common.timed(server, supports, args.threads, DB_NAME)
+        support = _common.timed(server, supports, HIGH, DB_NAME)
+        support_low = _common.timed(server, slow_supports, LOW, DB_NAME)
+        timed_done = _supports(app)
+        replayed = _common.load(server.port, replays, HIGH)
     print(f"GET live.json (150 answered + 1 on air) {live.rate:6.0f} req/s  {live.statuses}")
     print(
         f"GET live.json, If-None-Match → 304   {revalidate.rate:8.0f} req/s  {revalidate.statuses}"
     )
-    print(f"POST support (distinct residents)     {support.rate:8.0f} req/s  {support.statuses}")
+    print(f"POST support ({HIGH} connections)       {support.rate:8.0f} req/s  {support.statuses}")
+    print(
+        f"POST support ({LOW} connections)        {support_low.rate:8.0f} req/s  "
+        f"{support_low.statuses}"
+    )
     print(f"ratio live.json / hello               {live.rate / hello.rate:8.3f}")
     print(f"ratio live.json 304 / hello           {revalidate.rate / hello.rate:8.3f}")
     print(f"ratio support / hello                 {support.rate / hello.rate:8.3f}")
+    print(f"ratio support / naive insert          {support.rate / naive.rate:8.3f}")
+    print(f"support latency at {LOW} connections     {_latency(support_low)}")
+    print(f"support latency at {HIGH} connections    {_latency(support)}")
     _common.report_cpu(
         38,
         ("hello", hello.cpu),
         ("live.json", live.cpu),
         ("live.json 304", revalidate.cpu),
+        ("naive insert", naive.cpu),
         ("support", support.cpu),
     )
+    print(
+        f"{'CPU ratio naive insert / support':<38}{naive.cpu.total_ms / support.cpu.total_ms:8.3f}"
+    )
 
-    stored = _supports(app) - before
-    print(f"supports stored: {stored} (expected {args.requests}; {before} more by the warm-up)")
+    stored = timed_done - before
+    duplicates = _supports(app) - timed_done
+    expected = args.requests + low
+    errors = sum(
+        n for run in (support, support_low) for status, n in run.statuses.items() if status != 302
+    )
+    print(f"supports stored: {stored} (expected {expected}; {before} more by the warm-up)")
+    print(
+        f"support errors: {errors}; replays {replayed.statuses}, supports they added "
+        f"(duplicates): {duplicates} (target 0)"
+    )
     if (
         live.statuses != {200: args.requests}
         or revalidate.statuses != {304: args.requests}
         or support.statuses != {302: args.requests}
+        or support_low.statuses != {302: low}
     ):
         raise SystemExit("some requests failed")
-    if stored != args.requests:
+    if stored != expected or duplicates:
         raise SystemExit("supports were lost or double-counted")
 
 

@@ -10,12 +10,17 @@ app's own signer, as a browser would hold them after logging in. Then, in one ru
 gunicorn configuration (bench/_common.py: GTHREAD_4), it measures, each after a warm-up of 200
 requests:
   - a bare Flask app answering GET /hello,
-  - the real app taking POST /polls/<id>/answer (the whole questionnaire in one section),
-and prints both rates and their ratio; then the CPU time per request (from /proc) of the
-gunicorn workers, and for the real app also of the PostgreSQL backends serving the bench
-database, and the ratio of CPU per request hello / submit, which the machine's other load
-moves much less than the rates. Every timed submission must end in the «thanks» redirect, and
-the timed run must store exactly that many responses.
+  - a naive Flask-SQLAlchemy app inserting one row per POST (_common.naive_app), what a write
+    costs at the least,
+  - the real app taking POST /polls/<id>/answer (the whole questionnaire in one section) from
+    32 connections (--requests of them), then from 4 (a quarter as many, at least 200),
+and prints the rates and their ratios to both baselines, p50/p99 latency at 4 and at 32
+connections; then the CPU time per request (from /proc) of the gunicorn workers, and for the
+real app and the naive one also of the PostgreSQL backends serving their databases, and the
+ratios of CPU per request, which the machine's other load moves much less than the rates.
+Every timed submission must end in the «thanks» redirect and store exactly one response and
+one register row; then 100 of them are sent again (replays) and must add nothing
+(duplicates, target 0). The --threads option is not used: the connections are 4 and 32.
 
 Needs PostgreSQL at BENCH_PG (default postgresql://postgres@127.0.0.1:5432).
 """
@@ -29,6 +34,9 @@ import sqlalchemy as sa
 
 DB_NAME = "bench_polls_submit"
 GUNICORN = _common.GTHREAD_4
+LOW, HIGH = 4, 32  # client connections of the two timed runs
+REPLAYS = 100
+WIDTH = 38
 
 
 bench_app = _common.app_factory(DB_NAME, "bench-submit-")  # gunicorn entry point
@@ -137,38 +145,72 @@ def _counts(app) -> tuple[int, int]:
     return stored, register
 
 
+def _latency(run: _common.Run) -> str:
+    """p50 / p99 of a run's answered requests, in milliseconds."""
+    ordered = sorted(run.latencies) or [0.0]
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return f"p50 {at(0.50):7.2f} ms  p99 {at(0.99):7.2f} ms"
+
+
 def main() -> None:
     args = _common.setup(2000, "bench-submit-", DB_NAME)
     warm = _common.WARM_UP
+    low = max(200, args.requests // 4)  # the run at LOW connections (its latency)
     print(
-        f"Preparing {args.requests:,} residents (+{warm} for the warm-up) "
+        f"Preparing {args.requests + low:,} residents (+{warm} for the warm-up) "
         "and a 10-question survey…",
         flush=True,
     )
     app = bench_app()
-    survey_id, user_ids = _prepare(app, args.requests + warm)
+    survey_id, user_ids = _prepare(app, args.requests + low + warm)
     # The timed requests are the first residents' (as without the warm-up), the warm-up the rest.
     prepared = _requests(app, survey_id, user_ids)
-    submits, warm_up = prepared[: args.requests], prepared[args.requests :]
+    submits, slow = prepared[: args.requests], prepared[args.requests : args.requests + low]
+    warm_up = prepared[args.requests + low :]
+    # Replays of submissions already made (a double click, a resent form): refused, no row.
+    replays = submits[:REPLAYS]
 
-    hello = _common.hello_baseline(GUNICORN, args, 35)
+    hello = _common.hello_baseline(GUNICORN, args, WIDTH)
+    naive = _common.naive_baseline(GUNICORN, args, WIDTH)
     with _common.Gunicorn("polls_submit:bench_app()", GUNICORN) as server:
         server.wait("/healthz")
-        _common.load(server.port, warm_up, args.threads)
+        _common.load(server.port, warm_up, HIGH)
         before = _counts(app)
-        submit = _common.timed(server, submits, args.threads, DB_NAME)
-    print(f"POST /polls/<id>/answer (submit)   {submit.rate:8.0f} req/s  {submit.statuses}")
-    print(f"ratio submit / hello               {submit.rate / hello.rate:8.3f}")
-    _common.report_cpu(35, ("hello", hello.cpu), ("submit", submit.cpu))
-
+        submit = _common.timed(server, submits, HIGH, DB_NAME)
+        submit_low = _common.timed(server, slow, LOW, DB_NAME)
+        timed_done = _counts(app)
+        replayed = _common.load(server.port, replays, HIGH)
     after = _counts(app)
-    stored, register = after[0] - before[0], after[1] - before[1]
     print(
-        f"responses stored: {stored}, register rows: {register} (expected {args.requests}; "
-        f"{before[0]} more by the warm-up)"
+        f"{f'POST answer ({HIGH} connections)':<{WIDTH}}{submit.rate:8.0f} req/s  {submit.statuses}"
     )
-    if submit.statuses != {302: args.requests} or stored != args.requests:
-        raise SystemExit("some submissions did not go through")
+    print(f"{f'POST answer ({LOW} connections)':<{WIDTH}}{submit_low.rate:8.0f} req/s  "
+          f"{submit_low.statuses}")  # fmt: skip
+    print(f"{'ratio submit / hello':<{WIDTH}}{submit.rate / hello.rate:8.3f}")
+    print(f"{'ratio submit / naive insert':<{WIDTH}}{submit.rate / naive.rate:8.3f}")
+    print(f"{f'latency at {LOW} connections':<{WIDTH}}{_latency(submit_low)}")
+    print(f"{f'latency at {HIGH} connections':<{WIDTH}}{_latency(submit)}")
+    _common.report_cpu(
+        WIDTH, ("hello", hello.cpu), ("naive insert", naive.cpu), ("submit", submit.cpu)
+    )
+    print(f"{'CPU ratio naive insert / submit':<{WIDTH}}"
+          f"{naive.cpu.total_ms / submit.cpu.total_ms:8.3f}")  # fmt: skip
+
+    expected = args.requests + low
+    stored, register = timed_done[0] - before[0], timed_done[1] - before[1]
+    duplicates = (after[0] - timed_done[0]) + (after[1] - timed_done[1])
+    errors = sum(
+        n for run in (submit, submit_low) for status, n in run.statuses.items() if status != 302
+    )
+    print(f"responses stored: {stored}, register rows: {register} (expected {expected}; "
+          f"{before[0]} more by the warm-up)")  # fmt: skip
+    print(f"errors: {errors}; replays {replayed.statuses}, rows they added (duplicates): "
+          f"{duplicates} (target 0)")  # fmt: skip
+    if errors or stored != expected or register != expected or duplicates:
+        raise SystemExit("some submissions did not go through, or a replay was stored")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,16 @@ opens: GET /widget/<code>?origin=<site> — the code check, the lists of surveys
 the page, and the per-site view counter (one INSERT … ON CONFLICT DO UPDATE). All requests
 come "from" one site, so every request updates the same counter row: the worst case.
 
-The baseline, measured in the same run on the same gunicorn settings (bench/_common.py:
-GTHREAD_8_KEEPALIVE): a bare Flask app answering GET /hello. Each gets a 2-second warm-up.
-Printed: requests per second of both and their ratio, latency percentiles, errors (target 0),
-and lost views: served pages minus the counter's growth (target 0 — concurrent upserts must
-all count); then the CPU time per request (from /proc) of the gunicorn workers, and for the
-widget also of the PostgreSQL backends serving the bench database (not Redis's), and the ratio
-of CPU per request hello / widget, which the machine's other load moves much less than the
-rates.
+The baselines, measured in the same run on the same gunicorn settings (bench/_common.py:
+GTHREAD_8_KEEPALIVE): a bare Flask app answering GET /hello, and a naive Flask-SQLAlchemy app
+inserting one row per POST (_common.naive_app: what a write costs at the least). Each gets a
+2-second warm-up. The widget is timed at --connections (default 32) and at 4 connections.
+Printed: requests per second and their ratios to both baselines, latency percentiles at each
+load, errors (target 0), lost views (served pages minus the counter's growth, target 0 —
+concurrent upserts must all count) and views counted twice (target 0); then the CPU time per
+request (from /proc) of the gunicorn workers, and for the widget and the naive app also of the
+PostgreSQL backends serving their databases (not Redis's), and the ratios of CPU per request,
+which the machine's other load moves much less than the rates.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ DB_NAME = "bench_widgets"
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/8")
 SITE = "https://school12.ufa.example.ru"
 GUNICORN = _common.GTHREAD_8_KEEPALIVE
+LOW = 4  # connections of the second timed run (its latency); the first has --connections
 
 
 def _env() -> dict[str, str]:
@@ -147,32 +150,47 @@ def main() -> None:
             redis.delete(key)
 
     hello_result, hello_cpu = _common.wrk_hello_baseline(GUNICORN, env, args)
+    naive_result, naive_cpu = _common.wrk_naive_baseline(
+        GUNICORN, env, args.seconds, args.connections
+    )
 
+    runs = {}
     with _common.Gunicorn("widgets_frame:product_app()", GUNICORN, env) as product:
         product.wait("/healthz")
         url = f"http://127.0.0.1:{product.port}{path}"
         _common.wrk(url, 2, args.connections)  # warm-up
-        time.sleep(1)  # the warm-up's last requests finish
-        before = _views(app)
-        widget_result, widget_cpu = _common.metered(
-            product, lambda: _common.wrk(url, args.seconds, args.connections), DB_NAME
-        )
-        after = _views(app)
+        for connections in (LOW, args.connections):
+            time.sleep(1)  # the previous run's last requests finish
+            before = _views(app)
+            result, cpu = _common.metered(
+                product, lambda c=connections: _common.wrk(url, args.seconds, c), DB_NAME
+            )
+            time.sleep(1)
+            runs[connections] = (result, cpu, _views(app) - before)
 
     print()
     _report("hello", hello_result)
-    _report("widget", widget_result)
-    ratio = _common.rate(widget_result) / _common.rate(hello_result)
-    print(f"ratio widget/hello: {ratio:.3f}")
-    _common.report_cpu(24, ("hello", hello_cpu), ("widget", widget_cpu))
-    served = widget_result["requests"] - widget_result["non_ok"]
-    counted = after - before
-    # wrk stops with requests in flight: the server counts them, wrk does not (at most one
-    # per connection), so counted - served lies in [0, connections] when nothing is lost.
-    lost = max(0, served - counted)
-    print(f"pages served {served}, views counted {counted} "
-          f"(in flight at the end: {max(0, counted - served)}), "
-          f"lost views {lost} (target 0)")  # fmt: skip
+    _report("naive", naive_result)
+    for connections, (result, _cpu, _counted) in runs.items():
+        _report(f"w/{connections}c", result)
+    widget_result, widget_cpu, _counted = runs[args.connections]
+    print(f"ratio widget/hello: {_common.rate(widget_result) / _common.rate(hello_result):.3f}")
+    print(f"ratio widget/naive insert: "
+          f"{_common.rate(widget_result) / _common.rate(naive_result):.3f}")  # fmt: skip
+    _common.report_cpu(
+        24, ("hello", hello_cpu), ("naive insert", naive_cpu), ("widget", widget_cpu)
+    )
+    print(f"{'CPU ratio naive / widget':<24}{naive_cpu.total_ms / widget_cpu.total_ms:8.3f}")
+    for connections, (result, _cpu, counted) in runs.items():
+        served = result["requests"] - result["non_ok"]
+        # wrk stops with requests in flight: the server counts them, wrk does not (at most
+        # one per connection), so counted - served lies in [0, connections] when nothing is
+        # lost and nothing counted twice.
+        lost = max(0, served - counted)
+        duplicates = max(0, counted - served - connections)
+        print(f"{connections} connections: pages served {served}, views counted {counted} "
+              f"(in flight at the end: {max(0, counted - served)}), lost views {lost}, "
+              f"views counted twice {duplicates} (targets 0)")  # fmt: skip
 
 
 if __name__ == "__main__":

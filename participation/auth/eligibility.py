@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from participation.core.labels import account_level_label
-from participation.core.territories import Territory, TerritoryLevel
+from participation.core.territories import Territory, TerritoryLevel, territory_chain
 from participation.core.users import AccountLevel, UserKind
 from participation.extensions import db
 
@@ -155,94 +155,82 @@ def rule_description(rule: EligibilityRule) -> str:
     return _describe(rule, _territory(rule))
 
 
-class _Description:
-    """The rule's sentence, worded only when a refusal shows it: most checks allow."""
-
-    def __init__(self, rule: EligibilityRule, territory: Territory | None) -> None:
-        self.rule, self.territory = rule, territory
-
-    def __str__(self) -> str:
-        return _describe(self.rule, self.territory)
-
-
-def _refuse(code: str, problem: str, description: _Description) -> Decision:
+def _refuse(code: str, problem: str, description: str) -> Decision:
     return Decision(False, f"{problem} {description}", code)
 
 
 def check(user: Any, rule: EligibilityRule, on: date) -> Decision:
     """May `user` take part under `rule` on the date `on`? Refusals say why, in Russian."""
-    territory = _territory(rule)
-    description = _Description(rule, territory)
+    # The description (many translated phrases) is built only for a refusal, and the
+    # territories are compared through the per-process chains: an allowed check sends no query.
+    if rule.territory_id is not None and not territory_chain(rule.territory_id):
+        raise ValueError(f"eligibility rule names unknown territory {rule.territory_id}")
+
+    def refuse(code: str, problem: str) -> Decision:
+        return _refuse(code, problem, _describe(rule, _territory(rule)))
+
     if user is None or not getattr(user, "is_authenticated", False):
-        return _refuse(
+        return refuse(
             "anonymous",
             _("Войдите через Госуслуги, чтобы %(action)s.", action=rule.subject.action),
-            description,
         )
     legal_rep = user.kind == UserKind.LEGAL_REP
     if legal_rep and not rule.allow_legal_entities:
-        return _refuse(
+        return refuse(
             "legal_entity",
             _(
                 "Представители юридических лиц здесь участвовать не могут: "
                 "войдите на Госуслуги как частное лицо."
             ),
-            description,
         )
     if user.account_level.rank < rule.min_level.rank:
-        return _refuse(
+        return refuse(
             "level",
             _(
                 "Ваша учётная запись Госуслуг — %(current)s, а нужна %(needed)s.",
                 current=_level_name(user.account_level),
                 needed=_level_name(rule.min_level),
             ),
-            description,
         )
     # Age limits are about a person acting for themselves; a representative acts for an
     # organization, whose "age" no rule here is about.
     if (rule.min_age is not None or rule.max_age is not None) and not legal_rep:
         if user.birth_date is None:
-            return _refuse(
+            return refuse(
                 "no_birth_date",
                 _(
                     "В профиле Госуслуг нет даты рождения, а без неё нельзя проверить возраст. "
                     "Укажите её на Госуслугах и войдите снова."
                 ),
-                description,
             )
         age = age_on(user.birth_date, on)
         if rule.min_age is not None and age < rule.min_age:
-            return _refuse(
+            return refuse(
                 "too_young",
                 _("Вам пока нет %(years)s.", years=_years(rule.min_age)),
-                description,
             )
         if rule.max_age is not None and age > rule.max_age:
-            return _refuse(
+            return refuse(
                 "too_old",
                 _("Вам больше %(years)s.", years=_years(rule.max_age)),
-                description,
             )
-    if territory is not None:
-        home = user.registration_territory
-        if home is None:
-            return _refuse(
+    if rule.territory_id is not None:
+        home_id = user.registration_territory_id
+        if home_id is None:
+            return refuse(
                 "no_registration",
                 _(
                     "В профиле Госуслуг нет адреса регистрации, а без него нельзя проверить, "
                     "где вы живёте. Укажите его на Госуслугах и войдите снова."
                 ),
-                description,
             )
-        if not home.is_within(territory):
-            return _refuse(
+        if all(link.id != rule.territory_id for link in territory_chain(home_id)):
+            return refuse(
                 "territory",
                 _(
                     "По данным Госуслуг вы зарегистрированы вне территории «%(name)s».",
-                    name=territory.name,
+                    name=_territory(rule).name,
                 ),
-                description,
             )
     return ALLOWED
 

@@ -83,6 +83,102 @@ class Cached(Generic[T]):
             self._value = None
 
 
+class KeyedCached(Generic[K, T]):
+    """Values `loader(session, key)` computes one key at a time (a survey's questions, an
+    event's settings), all dropped together when a model in `watch` changes.
+
+    A caller that has just read the name's generation itself, in a statement it needed anyway
+    (see `generation_of`), passes it: the value is then exactly as current as that read, with
+    no check of its own. A loader that reads the generation along with its data (`loads_generation`)
+    returns (value, generation or None): a value read anew then costs no separate read.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        loader: Callable[[Session, K], T],
+        watch: tuple[type, ...],
+        max_keys: int = 512,
+        loads_generation: bool = False,
+    ):
+        self.name = name
+        self.loader = loader
+        self.loads_generation = loads_generation
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._values: dict[K, T] = {}
+        self._checked_at = 0.0
+        _REGISTRY.append(self)
+        for model in watch:
+            _WATCHED.setdefault(model, set()).add(name)
+
+    def get(self, session: Session, key: K, generation: int | None = None) -> T:
+        """The value for `key`, loaded (or reloaded after a change) through `session`."""
+        now = time.monotonic()
+        if generation is None:
+            if self._generation is not None and now - self._checked_at < CHECK_SECONDS:
+                generation = self._generation
+            elif self.loads_generation:
+                value, generation = self.loader(session, key)
+                if generation is None:  # nothing found to read it along with
+                    generation = (
+                        session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
+                    )
+                self._store(key, value, generation, now)
+                return value
+            else:
+                generation = (
+                    session.connection().execute(_GENERATION, {"name": self.name}).scalar() or 0
+                )
+        values = self._values
+        if generation == self._generation:
+            self._checked_at = now
+            if key in values:
+                return values[key]
+        value = self.loader(session, key)
+        if self.loads_generation:
+            value = value[0]
+        self._store(key, value, generation, now)
+        return value
+
+    def _store(self, key: K, value: T, generation: int, now: float) -> None:
+        with self._lock:
+            if generation != self._generation or len(self._values) >= self.max_keys:
+                self._values = {}
+            self._values[key] = value
+            self._generation, self._checked_at = generation, now
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation, self._values = None, {}
+
+    def forget(self, key: K) -> None:
+        """Drop one key's value (it no longer holds, e.g. by the clock): read again next time."""
+        with self._lock:
+            self._values.pop(key, None)
+
+
+def generation_of(name: str) -> sa.ScalarSelect:
+    """The name's generation as a column to read along with a statement a request sends anyway."""
+    return sa.func.coalesce(
+        sa.select(CacheGeneration.generation).where(CacheGeneration.name == name).scalar_subquery(),
+        0,
+    )
+
+
+def changed(session: Session, model: type) -> None:
+    """Tell the caches watching `model` that a bulk statement (no ORM object) changed it."""
+    names = {
+        name for watched, names in _WATCHED.items() if issubclass(model, watched) for name in names
+    }
+    for name in sorted(names):
+        session.connection().execute(_BUMP, {"name": name})
+    if names:
+        session.info.setdefault("cache_bumped", set()).update(names)
+        _clear(names)
+
+
 class Kept(Generic[K, T]):
     """Values by key that never change once stored, kept per process (the oldest `size`
     are dropped first). Store only after the commit that makes the value final."""
@@ -107,7 +203,7 @@ class Kept(Generic[K, T]):
             self._values.clear()
 
 
-_REGISTRY: list[Cached | Kept] = []
+_REGISTRY: list[Cached | KeyedCached | Kept] = []
 _WATCHED: dict[type, set[str]] = {}
 
 
@@ -119,7 +215,7 @@ def clear_all() -> None:
 
 def _clear(names: set[str]) -> None:
     for cached in _REGISTRY:
-        if isinstance(cached, Cached) and cached.name in names:
+        if isinstance(cached, (Cached, KeyedCached)) and cached.name in names:
             cached.clear()
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from participation.core.cache import KeyedCached
 from participation.core.db import Base, str_enum
 from participation.extensions import db
 
@@ -83,3 +85,29 @@ class Territory(Base):
 def territory_by_oktmo(oktmo: str) -> Territory | None:
     """The territory with this OKTMO code, if any."""
     return db.session.scalar(sa.select(Territory).where(Territory.oktmo == oktmo))
+
+
+class Link(NamedTuple):
+    """One territory of a chain upwards, as plain values."""
+
+    id: int
+    level: TerritoryLevel
+    timezone: str
+
+
+def _chain(session, territory_id: int) -> tuple[Link, ...]:
+    chain: list[Link] = []
+    node = session.get(Territory, territory_id)
+    while node is not None:
+        chain.append(Link(node.id, node.level, node.timezone))
+        node = node.parent
+    return tuple(chain)
+
+
+_CHAINS = KeyedCached("core.territory_chain", _chain, watch=(Territory,), max_keys=4096)
+
+
+def territory_chain(territory_id: int) -> tuple[Link, ...]:
+    """The territory and its ancestors, nearest first (empty if there is no such territory):
+    kept per process, for checks on hot paths that would otherwise walk the tree by queries."""
+    return _CHAINS.get(db.session, territory_id)

@@ -31,6 +31,7 @@ from participation.directline import queries, services
 from participation.directline import tasks as _tasks  # noqa: F401  (the conversion job)
 from participation.directline.forms import PlainForm, QuestionForm
 from participation.directline.models import (
+    PUBLIC_STATES,
     SUPPORTABLE_STATES,
     DirectLine,
     Phase,
@@ -207,23 +208,30 @@ def ask(event_id: int):
 @login_required
 @limiter.limit("60 per minute", key_func=_person_key)
 def support(event_id: int, question_id: int):
-    event = load_event(event_id)
-    question = load_question(event, question_id)
-    require(question.is_public, reason="support of an unpublished question")
+    # The event's settings come from the per-process cache; the question is read in one
+    # statement, under the lock a merge waits for, with what the checks need.
+    if services.event_facts(event_id) is None:
+        abort(404)
+    question = services.lock_for_support(question_id, current_user)
+    require(
+        question is not None and question.event_id == event_id,
+        reason="question of another direct line",
+    )
+    require(question.state in PUBLIC_STATES, reason="support of an unpublished question")
     form = PlainForm()
-    back = safe_next(request.form.get("next")) or url_for("directline.show", event_id=event.id)
+    back = safe_next(request.form.get("next")) or url_for("directline.show", event_id=event_id)
     if not form.validate_on_submit():
         flash(_("Форма устарела. Обновите страницу и повторите."), "error")
         return redirect(back)
     try:
-        counted = services.support_question(question, current_user)
+        counted = services.support_locked(question, current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(back)
     db.session.commit()
     if counted:
-        flash(_("Вы поддержали вопрос № %(number)s.", number=question.number), "success")
+        flash(_("Вы поддержали вопрос № %(number)s.", number=str(question.id)), "success")
     else:
         flash(_("Вы уже поддержали этот вопрос: каждый может поддержать его один раз."), "success")
     return redirect(back)

@@ -21,13 +21,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from participation.auth.eligibility import SURVEY, Decision, EligibilityRule, age_on, check
 from participation.auth.eligibility import rule_description as eligibility_description
 from participation.core import audit
+from participation.core.cache import KeyedCached, generation_of
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError
 from participation.core.i18n import local_datetime
-from participation.core.territories import Territory, TerritoryLevel
+from participation.core.organizations import Organization
+from participation.core.territories import Territory, TerritoryLevel, territory_chain
 from participation.core.users import AccountLevel, Gender, User, UserKind
 from participation.extensions import db
 from participation.polls.engine import (
+    QUESTIONNAIRES,
     Answers,
     Questionnaire,
     answer_rows,
@@ -36,6 +39,7 @@ from participation.polls.engine import (
     next_section,
     parse_answers,
     previous_section,
+    questionnaire_facts,
     rendered_questions,
     required_errors,
     visible_question_ids,
@@ -63,8 +67,32 @@ class AnswersInvalid(DomainError):
         self.errors = errors
 
 
+@dataclass(frozen=True)
+class SurveyFacts:
+    """What answering reads of a survey beyond its own row, as plain values."""
+
+    timezone: str
+    territory_ids: tuple[int, ...]
+
+
+def _survey_facts(session, survey_id: int) -> SurveyFacts:
+    survey = session.get(Survey, survey_id)
+    return SurveyFacts(survey.timezone, tuple(t.id for t in survey.territories))
+
+
+SURVEY_FACTS = KeyedCached(
+    "polls.survey_facts", _survey_facts, watch=(Survey, Organization, Territory)
+)
+
+
+def survey_facts(survey: Survey) -> SurveyFacts:
+    """The survey's time zone and territories, kept per process until the survey, its
+    organization or a territory changes."""
+    return SURVEY_FACTS.get(db.session, survey.id)
+
+
 def local_today(survey: Survey) -> date:
-    return utcnow().astimezone(ZoneInfo(survey.timezone)).date()
+    return utcnow().astimezone(ZoneInfo(survey_facts(survey).timezone)).date()
 
 
 # --- audience ---------------------------------------------------------------------------------
@@ -79,10 +107,8 @@ def audience_rules(survey: Survey) -> list[EligibilityRule]:
         "allow_legal_entities": survey.allow_legal_entities,
         "subject": SURVEY,
     }
-    territories = survey.territories or [None]
-    return [
-        EligibilityRule(territory_id=t.id if t is not None else None, **common) for t in territories
-    ]
+    territory_ids = survey_facts(survey).territory_ids or (None,)
+    return [EligibilityRule(territory_id=t, **common) for t in territory_ids]
 
 
 def audience_description(survey: Survey) -> str:
@@ -130,7 +156,6 @@ def answer_decision(user: User, survey: Survey, check_register: bool = True) -> 
     into the register decides that anyway.
     """
     state = survey.state()
-    tz = survey.timezone
     if state == SurveyState.DRAFT:
         return Decision(False, _("Опрос ещё не опубликован."), "draft")
     if state == SurveyState.SCHEDULED:
@@ -138,7 +163,7 @@ def answer_decision(user: User, survey: Survey, check_register: bool = True) -> 
             False,
             _(
                 "Опрос ещё не начался: ответить можно с %(when)s.",
-                when=local_datetime(survey.starts_at, tz),
+                when=local_datetime(survey.starts_at, survey_facts(survey).timezone),
             ),
             "not_started",
         )
@@ -147,7 +172,9 @@ def answer_decision(user: User, survey: Survey, check_register: bool = True) -> 
             False,
             _(
                 "Опрос завершён %(when)s, ответы больше не принимаются.",
-                when=local_datetime(survey.closed_at or survey.ends_at, tz),
+                when=local_datetime(
+                    survey.closed_at or survey.ends_at, survey_facts(survey).timezone
+                ),
             ),
             "closed",
         )
@@ -190,6 +217,29 @@ def save_draft(
     return draft
 
 
+def take_draft(survey: Survey, user: User) -> tuple[Answers, int] | None:
+    """Delete the draft and return its answers and section, in one statement (a submission
+    ends it anyway; a refused one rolls back and keeps it)."""
+    row = (
+        db.session.connection()
+        .execute(_TAKE_DRAFT, {"survey_id": survey.id, "user_id": user.id})
+        .first()
+    )
+    return None if row is None else (dict(row[0]), row[1])
+
+
+_drafts = SurveyDraft.__table__
+_TAKE_DRAFT = (
+    _drafts.delete()
+    .where(
+        _drafts.c.survey_id == sa.bindparam("survey_id"),
+        _drafts.c.user_id == sa.bindparam("user_id"),
+        _drafts.c.preview.is_(False),
+    )
+    .returning(_drafts.c.answers, _drafts.c.section_index)
+)
+
+
 def discard_draft(survey: Survey, user: User, preview: bool = False) -> None:
     """Forget the saved answers."""
     db.session.execute(
@@ -228,6 +278,12 @@ def age_band(birth_date: date | None, on: date) -> AgeBand:
     return next((band for limit, band in BANDS if age < limit), AgeBand.A65_PLUS)
 
 
+def municipality_id_of(territory_id: int | None) -> int | None:
+    """The urban okrug or municipal district a registration address lies in (its id)."""
+    chain = territory_chain(territory_id) if territory_id is not None else ()
+    return next((link.id for link in chain if link.level in MUNICIPAL_LEVELS), None)
+
+
 def municipality_of(territory: Territory | None) -> Territory | None:
     """The urban okrug or municipal district a registration address lies in."""
     node = territory
@@ -241,11 +297,10 @@ def municipality_of(territory: Territory | None) -> Territory | None:
 def demographics(user: User, on: date) -> Demographics:
     """Coarse groups kept on the response: enough for breakdowns, not enough to identify."""
     legal = user.kind == UserKind.LEGAL_REP
-    municipality = municipality_of(user.registration_territory)
     return Demographics(
         age_band=AgeBand.UNKNOWN if legal else age_band(user.birth_date, on),
         gender=None if legal else user.gender,
-        municipality_id=municipality.id if municipality else None,
+        municipality_id=municipality_id_of(user.registration_territory_id),
     )
 
 
@@ -263,6 +318,26 @@ def share_lock(survey: Survey) -> None:
         ).all()
 
 
+def lock_for_answer(survey_id: int) -> tuple[Survey, int] | None:
+    """The survey, read under the shared lock against question edits (PostgreSQL), with the
+    generation of the cached questionnaires read in the same statement: the questions then
+    used are exactly those no edit can change until this submission commits."""
+    dialect = _dialect()
+    query = _LOCK_FOR_ANSWER.get(dialect)
+    if query is None:
+        query = sa.select(Survey, generation_of(QUESTIONNAIRES.name)).where(
+            Survey.id == sa.bindparam("survey_id")
+        )
+        if dialect == "postgresql":
+            query = query.with_for_update(key_share=True, read=True, of=Survey)
+        _LOCK_FOR_ANSWER[dialect] = query
+    row = db.session.execute(query, {"survey_id": survey_id}).first()
+    return None if row is None else (row[0], row[1])
+
+
+_LOCK_FOR_ANSWER: dict[str, sa.Select] = {}  # built once per dialect
+
+
 def check_preview(survey: Survey, answers: Answers) -> None:
     """Check a publisher's trial answers as if submitted; nothing is stored."""
     _clean, errors = finalize(load_questionnaire(survey.id), answers)
@@ -271,11 +346,17 @@ def check_preview(survey: Survey, answers: Answers) -> None:
 
 
 def submit_response(
-    survey: Survey, user: User, answers: Answers, qn: Questionnaire | None = None
-) -> SurveyResponse:
-    """Record `user`'s answers once: register row first, then the response and its answers.
+    survey: Survey,
+    user: User,
+    answers: Answers,
+    qn: Questionnaire | None = None,
+    draft_taken: bool = False,
+) -> int:
+    """Record `user`'s answers once: register row first, then the response and its answers;
+    returns the response's id.
 
-    A caller passing `qn` must have taken the shared lock (`share_lock`) before loading it.
+    A caller passing `qn` must have taken the shared lock (`share_lock`) before loading it;
+    `draft_taken`: the caller has deleted the draft already (`take_draft`).
     """
     if qn is None:
         share_lock(survey)
@@ -291,37 +372,55 @@ def submit_response(
     today = local_today(survey)
     # The primary key (survey, person) decides: a second submission, even a parallel one
     # (it waits for the first to commit), inserts nothing and is refused.
-    insert = (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(SurveyParticipant)
-    registered = db.session.scalar(
-        insert.values(survey_id=survey.id, user_id=user.id, answered_on=today)
-        .on_conflict_do_nothing(index_elements=["survey_id", "user_id"])
-        .returning(SurveyParticipant.user_id)
-    )
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    register = _REGISTER.get(dialect)
+    if register is None:
+        register = _REGISTER[dialect] = (
+            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                SurveyParticipant.__table__
+            )
+            .on_conflict_do_nothing(index_elements=["survey_id", "user_id"])
+            .returning(SurveyParticipant.__table__.c.user_id)
+        )
+    registered = connection.execute(
+        register, {"survey_id": survey.id, "user_id": user.id, "answered_on": today}
+    ).scalar()
     if registered is None:
         raise Conflict(_("Вы уже ответили на этот опрос. Ответить можно один раз."))
     groups = demographics(user, today)
     now = utcnow()
-    response = SurveyResponse(
-        survey_id=survey.id,
-        respondent_id=None if survey.anonymous else user.id,
-        submitted_at=now.replace(minute=0, second=0, microsecond=0) if survey.anonymous else now,
-        age_band=groups.age_band,
-        gender=groups.gender,
-        municipality_id=groups.municipality_id,
+    response_id = connection.scalar(
+        _INSERT_RESPONSE,
+        {
+            "survey_id": survey.id,
+            "respondent_id": None if survey.anonymous else user.id,
+            "submitted_at": (
+                now.replace(minute=0, second=0, microsecond=0) if survey.anonymous else now
+            ),
+            "age_band": groups.age_band,
+            "gender": groups.gender,
+            "municipality_id": groups.municipality_id,
+        },
     )
-    db.session.add(response)
-    db.session.flush()
-    rows = answer_rows(qn, response.id, clean)
+    rows = answer_rows(qn, response_id, clean)
     if rows:
         # Core executemany: one multi-row INSERT (the ORM bulk path would split the rows by
         # which columns are empty).
-        db.session.execute(SurveyAnswer.__table__.insert(), rows)
-    discard_draft(survey, user)
+        connection.execute(_INSERT_ANSWERS, rows)
+    if not draft_taken:
+        discard_draft(survey, user)
     if not survey.anonymous:
         # An anonymous response gets no audit entry: entries are ordered, and their order
         # next to the responses' would tell who gave which answers.
-        audit.record("polls.response_submitted", survey, response_id=response.id)
-    return response
+        audit.record("polls.response_submitted", survey, response_id=response_id)
+    return response_id
+
+
+# Built once: the statements of every submission.
+_REGISTER: dict[str, sa.Insert] = {}  # per dialect
+_INSERT_RESPONSE = SurveyResponse.__table__.insert().returning(SurveyResponse.__table__.c.id)
+_INSERT_ANSWERS = SurveyAnswer.__table__.insert()
 
 
 def submitted_at_local(moment: datetime, survey: Survey) -> str:
@@ -372,13 +471,33 @@ def current_position(
 
 
 def answer_section(
-    survey: Survey, user: User, section: int, form: Any, action: Action, preview: bool = False
+    survey: Survey,
+    user: User,
+    section: int,
+    form: Any,
+    action: Action,
+    preview: bool = False,
+    generation: int | None = None,
 ) -> Step:
     """Take one section's answers and do what the button asked: go on, go back, keep a
-    draft or submit. Format errors refuse everything; missing answers only stop going on."""
-    if not preview:
-        share_lock(survey)  # before reading the questions: edits wait for this transaction
-    qn, _current, answers = current_position(survey, user, preview)
+    draft or submit. Format errors refuse everything; missing answers only stop going on.
+
+    `generation`: the survey was read by `lock_for_answer`, which returned it; the
+    questionnaire then comes from the per-process cache.
+    """
+    draft_taken = False
+    if generation is not None:
+        qn = questionnaire_facts(survey.id, generation)
+        draft_taken = action == Action.SUBMIT
+        draft = take_draft(survey, user) if draft_taken else None
+        if not draft_taken:
+            found = get_draft(survey, user)
+            draft = (dict(found.answers), found.section_index) if found else None
+        answers: Answers = draft[0] if draft else {}
+    else:
+        if not preview:
+            share_lock(survey)  # before reading the questions: edits wait for this transaction
+        qn, _current, answers = current_position(survey, user, preview)
     if not 0 <= section < len(qn.sections):
         section = first_section(qn, answers)
     questions = rendered_questions(qn, section, answers)
@@ -407,7 +526,7 @@ def answer_section(
             check_preview(survey, answers)
             discard_draft(survey, user, preview=True)
             return Step(Outcome.PREVIEW_PASSED, section, answers, {})
-        submit_response(survey, user, answers, qn)
+        submit_response(survey, user, answers, qn, draft_taken=draft_taken)
     except AnswersInvalid as exc:
         # An earlier section no longer holds up (e.g. the draft predates a change):
         # go back to the first section with a problem.

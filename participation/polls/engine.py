@@ -29,12 +29,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import selectinload
 
+from participation.core.cache import KeyedCached
 from participation.core.i18n import number as format_number
 from participation.core.limits import NUL_REFUSED
 from participation.extensions import db
 from participation.polls.models import (
+    OptionRole,
     QuestionKind,
     SurveyCondition,
+    SurveyOption,
     SurveyQuestion,
     SurveySection,
     TextStatus,
@@ -72,6 +75,98 @@ class Questionnaire:
     def number_of(self, question_id: int) -> int:
         """The question's number as residents see it: 1, 2, 3… across sections."""
         return next(i for i, q in enumerate(self.questions, 1) if q.id == question_id)
+
+
+@dataclass(frozen=True)
+class OptionFacts:
+    """A survey option as plain values (what checking and storing answers read)."""
+
+    id: int
+    question_id: int
+    role: OptionRole
+    position: int
+    text: str
+    is_other: bool
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """A survey question as plain values, with the attributes the engine reads."""
+
+    id: int
+    survey_id: int
+    section_id: int
+    position: int
+    kind: QuestionKind
+    text: str
+    required: bool
+    max_choices: int | None
+    max_length: int | None
+    min_value: float | None
+    max_value: float | None
+    scale_max: int | None
+    has_other: bool
+    options: tuple[OptionFacts, ...]
+    choices: tuple[OptionFacts, ...]
+    rows: tuple[OptionFacts, ...]
+
+
+@dataclass(frozen=True)
+class SectionFacts:
+    id: int
+    survey_id: int
+    position: int
+    title: str
+
+
+def _facts(qn: Questionnaire) -> Questionnaire:
+    """The same questionnaire as plain values, safe to keep beyond its session."""
+
+    def option(o: SurveyOption) -> OptionFacts:
+        return OptionFacts(o.id, o.question_id, o.role, o.position, o.text, o.is_other)
+
+    def question(q: SurveyQuestion) -> QuestionFacts:
+        options = tuple(option(o) for o in q.options)
+        return QuestionFacts(
+            id=q.id,
+            survey_id=q.survey_id,
+            section_id=q.section_id,
+            position=q.position,
+            kind=q.kind,
+            text=q.text,
+            required=q.required,
+            max_choices=q.max_choices,
+            max_length=q.max_length,
+            min_value=q.min_value,
+            max_value=q.max_value,
+            scale_max=q.scale_max,
+            has_other=q.has_other,
+            options=options,
+            choices=tuple(o for o in options if o.role == OptionRole.CHOICE),
+            rows=tuple(o for o in options if o.role == OptionRole.ROW),
+        )
+
+    return Questionnaire(
+        sections=[SectionFacts(s.id, s.survey_id, s.position, s.title) for s in qn.sections],
+        questions=[question(q) for q in qn.questions],
+        section_of=dict(qn.section_of),
+        conditions={k: set(v) for k, v in qn.conditions.items()},
+        condition_source=dict(qn.condition_source),
+        option_question=dict(qn.option_question),
+    )
+
+
+QUESTIONNAIRES = KeyedCached(
+    "polls.questionnaire",
+    lambda _session, survey_id: _facts(load_questionnaire(survey_id)),
+    watch=(SurveySection, SurveyQuestion, SurveyOption, SurveyCondition),
+)
+
+
+def questionnaire_facts(survey_id: int, generation: int | None = None) -> Questionnaire:
+    """The survey's questionnaire as plain values, kept per process until its questions change
+    (`generation`: that of QUESTIONNAIRES.name, read under the survey's lock by the caller)."""
+    return QUESTIONNAIRES.get(db.session, survey_id, generation)
 
 
 def load_questionnaire(survey_id: int) -> Questionnaire:

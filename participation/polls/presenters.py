@@ -79,8 +79,9 @@ def flash_error(exc: DomainError) -> None:
     flash(exc.message, "error")
 
 
-def answer_page(survey: Survey, preview: bool):
-    """The questionnaire, a section at a time (answer and preview share it)."""
+def answer_page(survey: Survey, preview: bool, generation: int | None = None):
+    """The questionnaire, a section at a time (answer and preview share it); `generation`:
+    see answering.answer_section."""
     endpoint = "polls_manage.preview" if preview else "polls.answer"
     survey_id = survey.id  # the commit below expires the row; redirects need only the id
     if request.method == "POST":
@@ -100,6 +101,7 @@ def answer_page(survey: Survey, preview: bool):
                 request.form,
                 action,
                 preview=preview,
+                generation=generation,
             )
         except DomainError as exc:
             db.session.rollback()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from participation.core import audit
+from participation.core import audit, cache
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
@@ -631,6 +631,7 @@ def set_condition(question: SurveyQuestion, option_ids: list[int]) -> None:
     survey = question.section.survey
     ensure_questions_editable(survey)
     db.session.execute(sa.delete(SurveyCondition).where(SurveyCondition.question_id == question.id))
+    cache.changed(db.session, SurveyCondition)  # a bulk delete: no ORM object tells the caches
     if not option_ids:
         db.session.flush()
         return

@@ -9,6 +9,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -128,13 +129,24 @@ def show(survey_id: int):
 @bp.route("/<int:survey_id>/answer", methods=["GET", "POST"])
 @login_required
 def answer(survey_id: int):
-    survey = survey_or_404(survey_id)
+    generation = None
+    if request.method == "POST":
+        # One statement: the survey under the lock against question edits, and the
+        # generation that tells whether this process's copy of its questions is current.
+        found = answering.lock_for_answer(survey_id)
+        if found is None:
+            abort(404)
+        survey, generation = found
+    else:
+        survey = survey_or_404(survey_id)
     require(can_view(current_user, survey), reason="polls: unpublished survey")
-    decision = answering.answer_decision(current_user, survey)
+    # A submission's insert into the register refuses a repeat by itself (same message).
+    submitting = request.method == "POST" and request.form.get("action") == "submit"
+    decision = answering.answer_decision(current_user, survey, check_register=not submitting)
     if not decision.allowed:
         flash(decision.reason or "", "error")
         return redirect(url_for("polls.show", survey_id=survey.id))
-    return answer_page(survey, preview=False)
+    return answer_page(survey, preview=False, generation=generation)
 
 
 @bp.post("/<int:survey_id>/draft/discard")

@@ -26,7 +26,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,14 +41,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from participation.core import audit
+from participation.core.cache import KeyedCached, generation_of
 from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
+from participation.core.i18n import local_datetime
 from participation.core.limits import parse_id
 from participation.core.organizations import Organization, new_widget_code
 from participation.core.territories import Territory
 from participation.core.tokens import new_token, token_hash
 from participation.core.users import User
 from participation.extensions import db
+from participation.polls.models import Survey, survey_territories
+from participation.voting.models import Campaign, CampaignStatus
+from participation.voting.services import status_filter
 from participation.widgets.models import (
     COUNTERS,
     BannerDesign,
@@ -222,6 +227,64 @@ def active_widget(code: str | None) -> tuple[Organization, WidgetSettings] | Non
         return None
     row = db.session.execute(_active_widget_statement(), {"code": code}).first()
     return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class WidgetOwner:
+    """The organization behind a widget code, as plain values (what a page view reads)."""
+
+    id: int
+    territory_id: int | None
+    widget_code: str
+    name: str
+    short_name: str | None
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+@dataclass(frozen=True)
+class WidgetLook:
+    """A widget's settings as plain values."""
+
+    kind: WidgetKind
+    design: BannerDesign
+    site_url: str | None
+
+
+def _widget_facts(session, code: str) -> tuple[tuple[WidgetOwner, WidgetLook] | None, int | None]:
+    row = session.execute(_widget_facts_statement(), {"code": code}).first()
+    if row is None:
+        return None, None
+    org, settings, generation = row
+    facts = (
+        WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name),
+        WidgetLook(settings.kind, settings.design, settings.site_url),
+    )
+    return facts, generation
+
+
+ACTIVE_WIDGETS = KeyedCached(
+    "widgets.active",
+    _widget_facts,
+    watch=(Organization, WidgetSettings),
+    max_keys=4096,
+    loads_generation=True,
+)
+
+
+@cache
+def _widget_facts_statement() -> sa.Select:
+    return _active_widget_statement().add_columns(generation_of(ACTIVE_WIDGETS.name))
+
+
+def active_widget_facts(code: str | None) -> tuple[WidgetOwner, WidgetLook] | None:
+    """As `active_widget`, as plain values kept per process until the organization or the
+    widget's settings change: for page views, which change nothing of either."""
+    if not code or not CODE_PATTERN.fullmatch(code):
+        return None
+    return ACTIVE_WIDGETS.get(db.session, code)
 
 
 @cache
@@ -556,12 +619,12 @@ def csrf_valid(
 LIST_LIMIT = 20
 
 
-def _territory_and_above() -> sa.Select:
-    """Ids of :territory_id and every territory above it (one recursive CTE)."""
+def _territory_and_above(name: str = "territory_chain") -> sa.Select:
+    """Ids of :territory_id and every territory above it (one recursive CTE named `name`)."""
     chain = (
         sa.select(Territory.id, Territory.parent_id)
         .where(Territory.id == sa.bindparam("territory_id"))
-        .cte("territory_chain", recursive=True)
+        .cte(name, recursive=True)
     )
     above = sa.orm.aliased(Territory)
     chain = chain.union_all(
@@ -625,7 +688,7 @@ def _campaigns_statement(one: bool) -> sa.Select:
     return query.where(Campaign.id == sa.bindparam("object_id")) if one else query.limit(LIST_LIMIT)
 
 
-def _params(organization: Organization, **more: Any) -> dict[str, Any]:
+def _params(organization: Organization | WidgetOwner, **more: Any) -> dict[str, Any]:
     return {
         "now": utcnow(),
         "organization_id": organization.id,
@@ -634,12 +697,12 @@ def _params(organization: Organization, **more: Any) -> dict[str, Any]:
     }
 
 
-def open_surveys(organization: Organization) -> list[Any]:
+def open_surveys(organization: Organization | WidgetOwner) -> list[Any]:
     """Open surveys of the organization or for its territory (and the territories above)."""
     return list(db.session.scalars(_surveys_statement(False), _params(organization)))
 
 
-def open_campaigns(organization: Organization) -> list[Any]:
+def open_campaigns(organization: Organization | WidgetOwner) -> list[Any]:
     """Open votes of the organization or of its territory (and the territories above)."""
     return list(db.session.scalars(_campaigns_statement(False), _params(organization)))
 
@@ -654,6 +717,140 @@ def offered_campaign(organization: Organization, campaign_id: int) -> Any:
     """The vote if this widget offers it now, else None."""
     params = _params(organization, object_id=campaign_id)
     return db.session.scalar(_campaigns_statement(True), params)
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ListedSurvey:
+    id: int
+    title: str
+    ends_at: datetime
+    timezone: str
+    ends_local: str  # formatted once, in the publisher's zone (digits only: no locale)
+
+
+@dataclass(frozen=True)
+class ListedCampaign:
+    id: int
+    title: str
+    effective_closes_at: datetime
+    territory: Place
+    closes_local: str
+
+
+@dataclass(frozen=True)
+class Offers:
+    """The open surveys and votes a widget page lists, as plain values, and until when they
+    hold by the clock alone (the first listed one to end, or unlisted one to start)."""
+
+    surveys: tuple[ListedSurvey, ...]
+    campaigns: tuple[ListedCampaign, ...]
+    valid_until: datetime | None
+
+
+def _offers(session, key: tuple[int, int | None]) -> tuple[Offers, int | None]:
+    organization_id, territory_id = key
+    params = {"now": utcnow(), "organization_id": organization_id, "territory_id": territory_id}
+    # Each list comes with the next start the list leaves out and the cache's generation
+    # (one statement each); only an empty list needs them read on their own.
+    survey_rows = session.execute(_listed_statement("surveys"), params).all()
+    campaign_rows = session.execute(_listed_statement("campaigns"), params).all()
+    if survey_rows and campaign_rows:
+        next_survey, next_campaign = survey_rows[0][1], campaign_rows[0][1]
+        generation = survey_rows[0][2]
+    else:
+        next_survey, next_campaign, generation = session.execute(
+            _listed_statement("starts"), params
+        ).one()
+    surveys = tuple(
+        ListedSurvey(s.id, s.title, s.ends_at, s.timezone, local_datetime(s.ends_at, s.timezone))
+        for s, _n, _g in survey_rows
+    )
+    campaigns = tuple(
+        ListedCampaign(
+            c.id,
+            c.title,
+            c.effective_closes_at,
+            Place(c.territory.name, c.territory.timezone),
+            local_datetime(c.effective_closes_at, c.territory.timezone),
+        )
+        for c, _n, _g in campaign_rows
+    )
+    moments = [
+        *(s.ends_at for s in surveys),
+        *(c.effective_closes_at for c in campaigns),
+        *(m for m in (next_survey, next_campaign) if m is not None),
+    ]
+    return Offers(surveys, campaigns, min(moments) if moments else None), generation
+
+
+OFFERS = KeyedCached(
+    "widgets.offers",
+    _offers,
+    watch=(Survey, Campaign, Organization, Territory),
+    max_keys=2048,
+    loads_generation=True,
+)
+
+
+def offers(organization: Organization | WidgetOwner) -> Offers:
+    """What `open_surveys` and `open_campaigns` list, kept per process until a survey, a vote,
+    an organization or a territory changes, or the clock passes `valid_until`."""
+    key = (organization.id, organization.territory_id)
+    found = OFFERS.get(db.session, key)
+    if found.valid_until is not None and utcnow() >= found.valid_until:
+        OFFERS.forget(key)
+        found = OFFERS.get(db.session, key)
+    return found
+
+
+@cache
+def _listed_statement(which: str) -> sa.Select:
+    """The open surveys, or votes, each row with the next start of a survey and of a vote
+    the lists leave out for not having started, and the generation of OFFERS; or ("starts")
+    just those three."""
+    now = _now()
+    next_survey = (
+        sa.select(sa.func.min(Survey.starts_at))
+        .where(
+            Survey.published_at.is_not(None),
+            Survey.closed_at.is_(None),
+            Survey.starts_at > now,
+            Survey.ends_at > now,
+            sa.or_(
+                Survey.organization_id == sa.bindparam("organization_id"),
+                sa.exists().where(
+                    survey_territories.c.survey_id == Survey.id,
+                    survey_territories.c.territory_id.in_(
+                        _territory_and_above("survey_start_chain")
+                    ),
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+    next_campaign = status_filter(
+        sa.select(sa.func.min(Campaign.opens_at)).where(
+            Campaign.published_at.is_not(None),
+            sa.or_(
+                Campaign.organization_id == sa.bindparam("organization_id"),
+                Campaign.territory_id.in_(_territory_and_above("campaign_start_chain")),
+            ),
+        ),
+        CampaignStatus.UPCOMING,
+        now,
+    ).scalar_subquery()
+    generation = generation_of(OFFERS.name)
+    if which == "surveys":
+        return _surveys_statement(False).add_columns(next_survey, generation)
+    if which == "campaigns":
+        return _campaigns_statement(False).add_columns(next_campaign, generation)
+    return sa.select(next_survey, next_campaign, generation)
 
 
 # --- actions through the widget ---------------------------------------------------------------

@@ -80,7 +80,12 @@ def _add_code(endpoint, values):
 
 @bp.before_request
 def _load_widget():
-    found = services.active_widget(g.widget_code)
+    # A page view (GET) changes nothing of the organization or the widget: it reads them as
+    # plain values kept per process. Forms (POST) act, and read the rows themselves.
+    if request.method == "GET":
+        found = services.active_widget_facts(g.widget_code)
+    else:
+        found = services.active_widget(g.widget_code)
     if found is None:
         return _unavailable()
     g.organization, g.settings = found
@@ -239,8 +244,8 @@ def _home(
     if g.widget_session is None:
         context.update(_login_context(site))
     if g.settings.kind == WidgetKind.PARTICIPATE:
-        context["surveys"] = services.open_surveys(g.organization)
-        context["campaigns"] = services.open_campaigns(g.organization)
+        offers = services.offers(g.organization)
+        context["surveys"], context["campaigns"] = offers.surveys, offers.campaigns
     elif g.widget_session is not None:
         context.update(_message_form_context(form))
         context["staged"] = staged or []

@@ -74,3 +74,65 @@ def test_a_rolled_back_change_is_not_kept(names):
     assert names.get(db.session) == ["Башкортостан", "Татарстан"]  # this transaction sees it
     db.session.rollback()
     assert names.get(db.session) == ["Башкортостан"]
+
+
+def _name_of(session, territory_id: int) -> str | None:
+    return session.scalar(sa.select(Territory.name).where(Territory.id == territory_id))
+
+
+@pytest.fixture
+def name_of():
+    cached = cache.KeyedCached("test-territory-name-of", _name_of, watch=(Territory,))
+    yield cached
+    cache._REGISTRY.remove(cached)
+    cache._WATCHED[Territory].discard("test-territory-name-of")
+
+
+def test_keyed_values_are_read_once_per_key(name_of):
+    first, second = _territory("Башкортостан", "80000000"), _territory("Татарстан", "92000000")
+    db.session.add_all([first, second])
+    db.session.flush()
+    assert name_of.get(db.session, first.id) == "Башкортостан"
+    assert name_of.get(db.session, second.id) == "Татарстан"
+    with count_statements(db.engine) as sent:
+        assert name_of.get(db.session, first.id) == "Башкортостан"
+        assert name_of.get(db.session, second.id) == "Татарстан"
+    assert sent == []
+
+
+def test_a_change_drops_every_key_at_once(name_of):
+    first, second = _territory("Башкортостан", "80000000"), _territory("Татарстан", "92000000")
+    db.session.add_all([first, second])
+    db.session.commit()
+    assert name_of.get(db.session, second.id) == "Татарстан"
+    first.name = "Республика Башкортостан"  # another key's row: every key is read again
+    second.name = "Республика Татарстан"
+    db.session.commit()
+    assert name_of.get(db.session, second.id) == "Республика Татарстан"
+
+
+def test_a_generation_read_by_the_caller_is_trusted_over_the_interval(name_of):
+    region = _territory("Башкортостан", "80000000")
+    db.session.add(region)
+    db.session.commit()
+    generation = db.session.scalar(sa.select(cache.generation_of("test-territory-name-of")))
+    assert name_of.get(db.session, region.id, generation) == "Башкортостан"
+    # Another process renames it and bumps the generation; this process's hooks never ran.
+    db.session.execute(
+        sa.text("UPDATE territories SET name = 'Уфа-регион' WHERE id = :id"), {"id": region.id}
+    )
+    db.session.execute(cache._BUMP, {"name": "test-territory-name-of"})
+    assert name_of.get(db.session, region.id) == "Башкортостан"  # within the interval: kept
+    generation = db.session.scalar(sa.select(cache.generation_of("test-territory-name-of")))
+    assert name_of.get(db.session, region.id, generation) == "Уфа-регион"  # the read decides
+
+
+def test_a_bulk_change_is_announced_by_changed(name_of):
+    region = _territory("Башкортостан", "80000000")
+    db.session.add(region)
+    db.session.commit()
+    assert name_of.get(db.session, region.id) == "Башкортостан"
+    db.session.execute(sa.update(Territory).where(Territory.id == region.id).values(name="Уфа"))
+    cache.changed(db.session, Territory)
+    db.session.commit()
+    assert name_of.get(db.session, region.id) == "Уфа"

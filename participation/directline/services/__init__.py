@@ -52,9 +52,12 @@ from participation.directline.services.moderation import (
 from participation.directline.services.questions import (
     Submission,
     default_question_territory,
+    event_facts,
     find_question_submission,
+    lock_for_support,
     question_territories,
     submit_question,
+    support_locked,
     support_question,
 )
 
@@ -73,9 +76,11 @@ __all__ = [
     "default_question_territory",
     "eligibility_rule",
     "eligibility_territories",
+    "event_facts",
     "event_path",
     "find_question_submission",
     "finish_broadcast",
+    "lock_for_support",
     "mark_answered",
     "merge_questions",
     "move_in_shortlist",
@@ -91,6 +96,7 @@ __all__ = [
     "shortlist_question",
     "start_broadcast",
     "submit_question",
+    "support_locked",
     "support_question",
     "take_off_air",
     "to_utc",

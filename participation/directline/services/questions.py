@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
-from participation.auth.eligibility import check
+from participation.auth.eligibility import DIRECT_LINE, EligibilityRule, check
 from participation.core import audit
+from participation.core.cache import KeyedCached, generation_of
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.outbox import notify
 from participation.core.territories import Territory
-from participation.core.users import User
+from participation.core.users import AccountLevel, User
 from participation.directline.models import (
     SUPPORTABLE_STATES,
     DirectLine,
     DirectLineCategory,
     Question,
+    QuestionCoauthor,
     QuestionState,
     QuestionSupport,
 )
@@ -30,7 +33,6 @@ from participation.directline.services.common import (
     MUNICIPAL_LEVELS,
     SUBMISSION_KEY,
     _is_postgres,
-    author_ids,
     eligibility_rule,
     my_questions_path,
     setting,
@@ -174,28 +176,115 @@ def _insert_ignoring_duplicate(values: dict[str, Any]) -> sa.Insert:
     )
 
 
-def support_question(question: Question, user: User) -> bool:
-    """Support a published question; True if counted now, False if already supported."""
-    if _is_postgres():
-        # Shares the lock a merge takes: a support never lands on a question being merged.
-        db.session.execute(
-            sa.select(Question.id).where(Question.id == question.id).with_for_update(read=True)
-        )
-    db.session.refresh(question)
-    event = question.event
+@dataclass(frozen=True)
+class EventFacts:
+    """What a support reads of its direct line, as plain values."""
+
+    id: int
+    ends_at: datetime
+    min_account_level: AccountLevel
+    territory_id: int | None
+
+
+def _event_facts(session, event_id: int) -> EventFacts | None:
+    event = session.get(DirectLine, event_id)
+    if event is None:
+        return None
+    return EventFacts(event.id, event.ends_at, event.min_account_level, event.territory_id)
+
+
+EVENT_FACTS = KeyedCached("directline.event_facts", _event_facts, watch=(DirectLine,))
+
+
+def event_facts(event_id: int) -> EventFacts | None:
+    """The direct line's end and eligibility settings, kept per process until it changes."""
+    return EVENT_FACTS.get(db.session, event_id)
+
+
+class LockedQuestion(NamedTuple):
+    """A question as a support reads it, under the lock a merge waits for."""
+
+    id: int
+    event_id: int
+    author_id: int
+    state: QuestionState
+    coauthor: bool  # the supporter is one of the authors of duplicates merged into it
+    generation: int  # of EVENT_FACTS, read in the same statement
+
+
+_questions = Question.__table__
+_LOCK_FOR_SUPPORT: dict[str, sa.Select] = {}  # built once per dialect
+
+
+def lock_for_support(question_id: int, user: User) -> LockedQuestion | None:
+    """The question's current state, read in one statement with the shared lock a merge's
+    exclusive one waits for (PostgreSQL): a support never lands on a question being merged."""
+    dialect = db.session.get_bind().dialect.name
+    query = _LOCK_FOR_SUPPORT.get(dialect)
+    if query is None:
+        coauthors = QuestionCoauthor.__table__
+        query = sa.select(
+            _questions.c.id,
+            _questions.c.event_id,
+            _questions.c.author_id,
+            _questions.c.state,
+            sa.exists().where(
+                coauthors.c.question_id == _questions.c.id,
+                coauthors.c.user_id == sa.bindparam("user_id"),
+            ),
+            generation_of(EVENT_FACTS.name),
+        ).where(_questions.c.id == sa.bindparam("question_id"))
+        if dialect == "postgresql":
+            query = query.with_for_update(read=True, of=_questions)
+        _LOCK_FOR_SUPPORT[dialect] = query
+    row = (
+        db.session.connection()
+        .execute(query, {"question_id": question_id, "user_id": user.id})
+        .first()
+    )
+    return None if row is None else LockedQuestion(*row)
+
+
+def support_locked(question: LockedQuestion, user: User) -> bool:
+    """Support a question read by `lock_for_support`; True if counted now, False if the person
+    had supported it already (the unique constraint decides)."""
+    event = EVENT_FACTS.get(db.session, question.event_id, question.generation)
     now = utcnow()
-    if event.is_finished(now):
+    if event is None or now >= event.ends_at:
         raise DomainError(_l("Прямая линия закончилась: поддержать вопрос уже нельзя."))
     if question.state not in SUPPORTABLE_STATES:
         raise Conflict(_l("Этот вопрос сейчас нельзя поддержать."))
-    if user.id in author_ids(question):
+    if user.id == question.author_id or question.coauthor:
         raise DomainError(_l("Это ваш вопрос: поддерживать свой вопрос не нужно."))
-    decision = check(user, eligibility_rule(event), now.date())
+    rule = EligibilityRule(
+        min_level=event.min_account_level, territory_id=event.territory_id, subject=DIRECT_LINE
+    )
+    decision = check(user, rule, now.date())
     if not decision.allowed:
         raise DomainError(decision.reason or _l("Поддержать вопрос вам нельзя."))
-    new_id = db.session.scalar(
-        _insert_ignoring_duplicate(
-            {"question_id": question.id, "user_id": user.id, "created_at": now}
-        ).returning(QuestionSupport.id)
-    )
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    insert = _SUPPORT.get(dialect)
+    if insert is None:
+        insert = _SUPPORT[dialect] = (
+            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                QuestionSupport.__table__
+            )
+            .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
+            .returning(QuestionSupport.__table__.c.id)
+        )
+    new_id = connection.execute(
+        insert, {"question_id": question.id, "user_id": user.id, "created_at": now}
+    ).scalar()
     return new_id is not None
+
+
+_SUPPORT: dict[str, sa.Insert] = {}  # per dialect
+
+
+def support_question(question: Question, user: User) -> bool:
+    """Support a published question; True if counted now, False if already supported."""
+    locked = lock_for_support(question.id, user)
+    if locked is None:
+        raise Conflict(_l("Этот вопрос сейчас нельзя поддержать."))
+    return support_locked(locked, user)
