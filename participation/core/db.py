@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
@@ -64,6 +66,16 @@ def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
         values_callable=lambda cls: [m.value for m in cls],
         validate_strings=True,
     )
+
+
+@functools.cache
+def insert_unless_present(target: Any, conflict: tuple[str, ...], returning: Any, dialect: str):
+    """INSERT INTO `target` … ON CONFLICT (`conflict`) DO NOTHING RETURNING `returning` for
+    `dialect` (the session's: `db.session.get_bind().dialect.name`), built once; the values
+    are the execution's parameters. The unique constraint decides — no savepoint, no SELECT
+    first — and no row comes back when one was there already."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(target).on_conflict_do_nothing(index_elements=list(conflict)).returning(returning)
 
 
 class Base(DeclarativeBase):

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from participation.core.db import Base, str_enum, utcnow
+from participation.core.db import Base, insert_unless_present, str_enum, utcnow
 from participation.core.i18n import display_zone
 from participation.core.jobs import enqueue_after_commit, sweep
 from participation.core.users import User
@@ -82,16 +82,6 @@ def _insert_ignoring_duplicates(values: dict, conflict_column: str, table: sa.Ta
     return insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
 
 
-# The statement notify() sends, built once (SQLite: False, PostgreSQL: True); the row's values
-# are its parameters.
-_OUTBOX_INSERT = {
-    postgres: (postgresql.insert if postgres else sqlite.insert)(OutboxMessage.__table__)
-    .on_conflict_do_nothing(index_elements=["dedup_key"])
-    .returning(OutboxMessage.id)
-    for postgres in (False, True)
-}
-
-
 def notify(
     user_id: int | None,
     key: str,
@@ -116,7 +106,8 @@ def notify(
     if email:
         rows.append({"channel": Channel.EMAIL, "dedup_key": f"{key}:email", "email": email})
     ids = []
-    stmt = _OUTBOX_INSERT[db.session.get_bind().dialect.name == "postgresql"]
+    dialect = db.session.get_bind().dialect.name
+    stmt = insert_unless_present(OutboxMessage.__table__, ("dedup_key",), OutboxMessage.id, dialect)
     for row in rows:
         new_id = db.session.scalar(
             stmt,

@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.auth.eligibility import SURVEY, Decision, EligibilityRule, age_on, check
 from participation.auth.eligibility import rule_description as eligibility_description
 from participation.core import audit
 from participation.core.cache import KeyedCached, generation_of
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import Conflict, DomainError
 from participation.core.i18n import local_datetime
 from participation.core.organizations import Organization
@@ -373,16 +372,12 @@ def submit_response(
     # The primary key (survey, person) decides: a second submission, even a parallel one
     # (it waits for the first to commit), inserts nothing and is refused.
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    register = _REGISTER.get(dialect)
-    if register is None:
-        register = _REGISTER[dialect] = (
-            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-                SurveyParticipant.__table__
-            )
-            .on_conflict_do_nothing(index_elements=["survey_id", "user_id"])
-            .returning(SurveyParticipant.__table__.c.user_id)
-        )
+    register = insert_unless_present(
+        SurveyParticipant.__table__,
+        ("survey_id", "user_id"),
+        SurveyParticipant.__table__.c.user_id,
+        connection.dialect.name,
+    )
     registered = connection.execute(
         register, {"survey_id": survey.id, "user_id": user.id, "answered_on": today}
     ).scalar()
@@ -418,7 +413,6 @@ def submit_response(
 
 
 # Built once: the statements of every submission.
-_REGISTER: dict[str, sa.Insert] = {}  # per dialect
 _INSERT_RESPONSE = SurveyResponse.__table__.insert().returning(SurveyResponse.__table__.c.id)
 _INSERT_ANSWERS = SurveyAnswer.__table__.insert()
 

@@ -20,12 +20,11 @@ import sqlalchemy.orm
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.auth.eligibility import VOTE, Decision, EligibilityRule, check
 from participation.core import audit
 from participation.core.cache import Kept
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.files import Attachment, attachment_path, store_upload
 from participation.core.i18n import local_datetime, number
@@ -344,24 +343,15 @@ def money(amount: int) -> str:
 
 
 @functools.cache
-def _cast_statements() -> tuple[sa.Select, dict[str, sa.Insert]]:
-    """The cast's statements, built once (bound values come with each execution): the
-    campaign share-locked with its territory, and the register's insert per dialect."""
-    campaign = (
+def _campaign_for_cast_query() -> sa.Select:
+    """The campaign share-locked with its territory, built once (the id is a parameter)."""
+    return (
         sa.select(Campaign)
         .options(sa.orm.joinedload(Campaign.territory, innerjoin=True))
         .where(Campaign.id == sa.bindparam("campaign_id"))
         .with_for_update(read=True, key_share=True, of=Campaign)
         .execution_options(populate_existing=True)
     )
-    table = RegisterEntry.__table__
-    register = {
-        name: dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
-        .returning(table.c.id)
-        for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-    }
-    return campaign, register
 
 
 def campaign_for_cast(campaign_id: int) -> Campaign | None:
@@ -371,7 +361,7 @@ def campaign_for_cast(campaign_id: int) -> Campaign | None:
     for casts in flight and then sees their ballots, so rules cannot change under a ballot.
     SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
     """
-    campaign = db.session.scalar(_cast_statements()[0], {"campaign_id": campaign_id})
+    campaign = db.session.scalar(_campaign_for_cast_query(), {"campaign_id": campaign_id})
     if campaign is not None:
         db.session.info[_CAST_LOCK] = (campaign.id, db.session().get_transaction())
     return campaign
@@ -416,7 +406,12 @@ def cast_ballot(
     code = new_receipt_code()
     today = campaign.local_day(now)
     registered = db.session.scalar(
-        _cast_statements()[1][db.session.get_bind().dialect.name],
+        insert_unless_present(
+            RegisterEntry.__table__,
+            ("campaign_id", "user_id"),
+            RegisterEntry.__table__.c.id,
+            db.session.get_bind().dialect.name,
+        ),
         {
             "campaign_id": campaign.id,
             "user_id": voter.id,

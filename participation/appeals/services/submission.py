@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
 from participation.appeals import deadlines
@@ -57,7 +56,7 @@ from participation.appeals.workflow import (
 )
 from participation.auth.eligibility import check
 from participation.core import audit
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.files import Attachment, attach_files
 from participation.core.i18n import local_date
@@ -85,16 +84,6 @@ class Submission:
     appeal: Appeal
     created: bool  # False: the same form had already been sent
     timezone: str  # the message's dates are shown in it (display_tz)
-
-
-# The message's INSERT, built once (SQLite: False, PostgreSQL: True): a copy of a form already
-# sent inserts nothing (the unique key on submitted_by, submission_key) and returns no row.
-_INSERT_APPEAL = {
-    postgres: (postgresql.insert if postgres else sqlite.insert)(Appeal)
-    .on_conflict_do_nothing(index_elements=["submitted_by_id", "submission_key"])
-    .returning(Appeal)
-    for postgres in (False, True)
-}
 
 
 def find_submission(submitted_by: User, submission_key: str) -> Appeal | None:
@@ -335,8 +324,12 @@ def submit_appeal(
     appeal.set_state(AppealState.MODERATION)
     # One INSERT … ON CONFLICT DO NOTHING RETURNING: no savepoint, no unit-of-work flush.
     values = {k: v for k, v in appeal.__dict__.items() if not k.startswith("_")}
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    inserted = db.session.scalars(_INSERT_APPEAL[postgres], [values]).first()
+    # A copy of a form already sent inserts nothing (the unique key on submitted_by,
+    # submission_key) and returns no row.
+    insert = insert_unless_present(
+        Appeal, ("submitted_by_id", "submission_key"), Appeal, db.session.get_bind().dialect.name
+    )
+    inserted = db.session.scalars(insert, [values]).first()
     if inserted is None:
         # The same form sent again (a double click, a resent page): the unique key on
         # (submitted_by, submission_key) stopped the copy; show the message already made.

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from participation.auth.eligibility import DIRECT_LINE, EligibilityRule, check
 from participation.core import audit
 from participation.core.cache import KeyedCached, generation_of
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
 from participation.core.outbox import notify
 from participation.core.territories import Territory
@@ -263,23 +263,16 @@ def support_locked(question: LockedQuestion, user: User) -> bool:
     if not decision.allowed:
         raise DomainError(decision.reason or _l("Поддержать вопрос вам нельзя."))
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    insert = _SUPPORT.get(dialect)
-    if insert is None:
-        insert = _SUPPORT[dialect] = (
-            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-                QuestionSupport.__table__
-            )
-            .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
-            .returning(QuestionSupport.__table__.c.id)
-        )
+    insert = insert_unless_present(
+        QuestionSupport.__table__,
+        ("question_id", "user_id"),
+        QuestionSupport.__table__.c.id,
+        connection.dialect.name,
+    )
     new_id = connection.execute(
         insert, {"question_id": question.id, "user_id": user.id, "created_at": now}
     ).scalar()
     return new_id is not None
-
-
-_SUPPORT: dict[str, sa.Insert] = {}  # per dialect
 
 
 def support_question(question: Question, user: User) -> bool:
