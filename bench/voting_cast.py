@@ -294,7 +294,10 @@ def main() -> None:
           f"cast/naive: {_common.rate(cast_result) / _common.rate(naive_result):.3f}  "
           f"(requests per second at {args.connections} connections)")  # fmt: skip
     _common.report_cpu(
-        26, ("hello", hello_cpu), ("naive one-insert", naive_cpu), ("cast", cast_cpu)
+        26,
+        ("hello", hello_cpu),
+        ("naive one-insert", naive_cpu),
+        *((f"cast c={c}", cpu) for c, (_result, cpu) in runs.items()),
     )
     print(f"{'app CPU cast / naive':<26}{cast_cpu.app_ms / naive_cpu.app_ms:8.2f}"
           "  (target <= 2, aim 1)")  # fmt: skip

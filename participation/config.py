@@ -377,7 +377,12 @@ def load_config(
         "TESTING": name == "testing",
         "SECRET_KEY": _secret_key(env, instance, name),
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A connection per gunicorn thread (gunicorn.conf.py: 4) and room for more: with fewer,
+        # a burst opens and closes connections (a PostgreSQL process each) all along.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "pool_size": _positive_int(env, "DATABASE_POOL_SIZE", 8),
+        },
         # Dashboards and exports read from a replica when one is named (read-only queries).
         "DATABASE_REPLICA_URL": replica_url,
         "SQLALCHEMY_BINDS": {"replica": replica_url} if replica_url else {},
