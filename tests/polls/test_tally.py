@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from participation.core.users import Gender
 from participation.extensions import db
@@ -32,6 +30,7 @@ from participation.polls.results import (
     compute_results,
     compute_with_breakdowns,
 )
+from tests.helpers import count_statements
 from tests.polls.conftest import build_survey, q
 
 K = QuestionKind
@@ -282,20 +281,6 @@ def _assert_snapshot_is_live(survey):
     return snapshot
 
 
-@contextmanager
-def _statements():
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
-
 def test_refresh_counts_only_the_new_responses(world):
     """The first refresh counts everything; the next ones only the responses after the
     highest id they counted before, and the snapshot equals a live count each time."""
@@ -337,7 +322,7 @@ def test_new_responses_join_the_kept_tally_once_settled(world, monkeypatch):
     # counted again next time rather than kept.
     assert snapshot.data["tally"]["upto"] == kept and snapshot.responses == 30
     monkeypatch.setattr(snapshots, "SETTLE_AFTER", timedelta(0))
-    with _statements() as seen:
+    with count_statements(db.engine) as seen:
         snapshots.refresh_results(survey.id)
     snapshot = _assert_snapshot_is_live(survey)
     assert snapshot.data["tally"]["upto"] == later[-1]["id"]
