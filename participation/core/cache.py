@@ -169,14 +169,7 @@ def generation_of(name: str) -> sa.ScalarSelect:
 
 def changed(session: Session, model: type) -> None:
     """Tell the caches watching `model` that a bulk statement (no ORM object) changed it."""
-    names = {
-        name for watched, names in _WATCHED.items() if issubclass(model, watched) for name in names
-    }
-    for name in sorted(names):
-        session.connection().execute(_BUMP, {"name": name})
-    if names:
-        session.info.setdefault("cache_bumped", set()).update(names)
-        _clear(names)
+    _bump(session, {n for w, names in _WATCHED.items() if issubclass(model, w) for n in names})
 
 
 class Kept(Generic[K, T]):
@@ -228,14 +221,18 @@ def _changed_names(session: Session) -> set[str]:
     return names
 
 
-def _after_flush(session: Session, _context) -> None:
-    names = _changed_names(session)
+def _bump(session: Session, names: set[str]) -> None:
+    """Bump the names' generations in the session's transaction; drop them here at once."""
     if not names:
         return
     for name in sorted(names):  # one order everywhere: two editors never deadlock
         session.connection().execute(_BUMP, {"name": name})
     session.info.setdefault("cache_bumped", set()).update(names)
     _clear(names)
+
+
+def _after_flush(session: Session, _context) -> None:
+    _bump(session, _changed_names(session))
 
 
 def _after_end(session: Session, *_args) -> None:
