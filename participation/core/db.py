@@ -69,13 +69,16 @@ def str_enum(enum_cls: type[enum.StrEnum], name: str) -> sa.Enum:
 
 
 @functools.cache
-def insert_unless_present(target: Any, conflict: tuple[str, ...], returning: Any, dialect: str):
-    """INSERT INTO `target` … ON CONFLICT (`conflict`) DO NOTHING RETURNING `returning` for
+def insert_unless_present(
+    target: Any, conflict: tuple[str, ...], returning: Any, dialect: str
+) -> sa.Insert:
+    """INSERT INTO `target` … ON CONFLICT (`conflict`) DO NOTHING [RETURNING `returning`] for
     `dialect` (the session's: `db.session.get_bind().dialect.name`), built once; the values
     are the execution's parameters. The unique constraint decides — no savepoint, no SELECT
     first — and no row comes back when one was there already."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(target).on_conflict_do_nothing(index_elements=list(conflict)).returning(returning)
+    statement = insert(target).on_conflict_do_nothing(index_elements=list(conflict))
+    return statement if returning is None else statement.returning(returning)
 
 
 class Base(DeclarativeBase):

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.db import Base, insert_unless_present, str_enum, utcnow
@@ -74,12 +73,6 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
     __table_args__ = (sa.Index("ix_notifications_user_created", "user_id", "created_at"),)
-
-
-def _insert_ignoring_duplicates(values: dict, conflict_column: str, table: sa.Table):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
 
 
 def notify(
@@ -161,20 +154,18 @@ def _deliver_one(outbox_id: int) -> int:
         return 0
     try:
         if message.channel == Channel.FEED:
+            dialect = db.session.get_bind().dialect.name
             db.session.execute(
-                _insert_ignoring_duplicates(
-                    {
-                        "user_id": message.user_id,
-                        "outbox_id": message.id,
-                        "title": message.subject,
-                        "body": message.body,
-                        "link": message.link,
-                        "timezone": message.timezone,
-                        "created_at": message.created_at,
-                    },
-                    "outbox_id",
-                    Notification.__table__,
-                )
+                insert_unless_present(Notification.__table__, ("outbox_id",), None, dialect),
+                {
+                    "user_id": message.user_id,
+                    "outbox_id": message.id,
+                    "title": message.subject,
+                    "body": message.body,
+                    "link": message.link,
+                    "timezone": message.timezone,
+                    "created_at": message.created_at,
+                },
             )
         else:
             send_email(message)

@@ -58,3 +58,21 @@ def test_an_object_renamed_before_the_first_ballot_shows_renamed(town, client):
     db.session.commit()
     page, _sent = _cast(client, c, town.resident(), 2)
     assert "Сквер у школы № 5" in page
+
+
+def test_once_the_objects_are_kept_another_votes_object_is_still_refused(town, client):
+    c = campaign(town)
+    other = campaign(town, title="Другое голосование")
+    _cast(client, c, town.resident(), 1)  # the objects of `c` are kept from now on
+    login_as(client, town.resident())
+    token = csrf_token(client, f"/voting/{c.id}/ballot")
+    foreign = client.post(
+        f"/voting/{c.id}/cast",
+        data={"csrf_token": token, "choices": other.objects[0].id},
+        follow_redirects=True,
+    )
+    assert "Такого объекта нет в этом голосовании." in foreign.get_data(as_text=True)
+    for bad in ("", "abc", "9" * 12):
+        response = client.post(f"/voting/{c.id}/cast", data={"csrf_token": token, "choices": bad})
+        assert response.status_code == 302  # back with the reason, nothing cast
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 1

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -39,7 +38,7 @@ from participation.api.webhooks.transport import Policy, url_problem
 from participation.appeals.models import Appeal
 from participation.appeals.services import card_path
 from participation.core import audit
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.jobs import enqueue_after_commit
 from participation.core.organizations import Organization
@@ -338,18 +337,6 @@ def subscribed_endpoints(organization_id: int, event_type: EventType) -> list[in
     )
 
 
-def _insert_event(values: dict[str, Any]) -> int | None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(WebhookEvent.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["organization_id", "dedup_key"])
-        .returning(WebhookEvent.__table__.c.id)
-    )
-    return db.session.scalar(stmt)
-
-
 def emit(
     organization_id: int,
     event_type: EventType,
@@ -378,7 +365,14 @@ def emit(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    event_id = _insert_event(
+    table = WebhookEvent.__table__
+    event_id = db.session.scalar(
+        insert_unless_present(
+            table,
+            ("organization_id", "dedup_key"),
+            table.c.id,
+            db.session.get_bind().dialect.name,
+        ),
         {
             "public_id": new_event_id(),
             "organization_id": organization_id,
@@ -388,7 +382,7 @@ def emit(
             "deadline_at": deadline_at,
             "occurred_at": occurred_at,
             "body": body,
-        }
+        },
     )
     if event_id is None:
         return None

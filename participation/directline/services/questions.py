@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.auth.eligibility import DIRECT_LINE, EligibilityRule, check
 from participation.core import audit
@@ -32,7 +31,6 @@ from participation.directline.services.common import (
     ADDRESS_MAX,
     MUNICIPAL_LEVELS,
     SUBMISSION_KEY,
-    _is_postgres,
     eligibility_rule,
     my_questions_path,
     setting,
@@ -165,15 +163,6 @@ def submit_question(
         timezone=event.timezone,
     )
     return Submission(question, created=True)
-
-
-def _insert_ignoring_duplicate(values: dict[str, Any]) -> sa.Insert:
-    insert = postgresql.insert if _is_postgres() else sqlite.insert
-    return (
-        insert(QuestionSupport.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["question_id", "user_id"])
-    )
 
 
 @dataclass(frozen=True)
