@@ -9,6 +9,8 @@ from babel import support
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import widgets
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.i18n import messages_path
 from wtforms.validators import NumberRange, StopValidation
@@ -37,6 +39,23 @@ def storable_input(form, field) -> None:
             raise StopValidation(_l("Слишком большое число."))
 
 
+class _Select(widgets.Select):
+    """WTForms' select with each plain option written in one step, the same markup: a
+    dashboard's filter lists a couple of hundred topics and territories, and WTForms' general
+    attribute writer made up a fifth of the page's time."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        value = choice.value
+        plain = isinstance(value, str | int) and not isinstance(value, bool)
+        if kwargs or choice.render_kw or not plain:
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or value)
+        option = f'<option {selected}value="{escape(value)}">{label}</option>'
+        return Markup(option)  # noqa: S704 - the value and the label went through escape()
+
+
 class Form(FlaskForm):
     class Meta:
         # Flask-WTF reads the WTForms catalogue from disk on every request that builds a form.
@@ -46,4 +65,6 @@ class Form(FlaskForm):
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             field.validators = [storable_input, *field.validators]
+            if type(field.widget) is widgets.Select:
+                field.widget = _Select(multiple=field.widget.multiple)
             return field
