@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import date
 
 from participation.core.organizations import Organization, OrganizationKind
@@ -40,8 +41,15 @@ def territory(
 
 
 def organization(
-    kind: OrganizationKind = OrganizationKind.MUNICIPAL, territory_=None, ready: bool = True, **kw
+    kind: OrganizationKind = OrganizationKind.MUNICIPAL,
+    territory_=None,
+    ready: bool = True,
+    components: Iterable[str] | None = None,
+    **kw,
 ) -> Organization:
+    """A ready organization has every component confirmed unless `components` lists which."""
+    from participation.backoffice.models import ComponentReadiness
+    from participation.backoffice.readiness import COMPONENTS
     from participation.core.db import utcnow
 
     n = next(_seq)
@@ -54,6 +62,11 @@ def organization(
         **kw,
     )
     db.session.add(row)
+    db.session.flush()
+    if components is None:
+        components = [c.key for c in COMPONENTS] if ready else []
+    for key in components:
+        db.session.add(ComponentReadiness(organization_id=row.id, component=key))
     db.session.flush()
     return row
 
