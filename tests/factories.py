@@ -94,3 +94,18 @@ def staff(org: Organization, *roles: Role, **kw) -> User:
         db.session.add(Membership(user=row, organization=org, role=role))
     db.session.flush()
     return row
+
+
+def unconfirm(org: Organization, *components: str) -> None:
+    """Take back the readiness of some components (backoffice/readiness.py) of `org`."""
+    import sqlalchemy as sa
+
+    from participation.backoffice.models import ComponentReadiness
+
+    db.session.execute(
+        sa.delete(ComponentReadiness).where(
+            ComponentReadiness.organization_id == org.id,
+            ComponentReadiness.component.in_(components),
+        )
+    )
+    db.session.flush()
