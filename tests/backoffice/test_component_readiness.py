@@ -253,3 +253,37 @@ def test_the_migration_keeps_working_organizations_open(tmp_path):
     assert {r[1] for r in rows} == {c.key for c in COMPONENTS}
     assert {r[0] for r in rows} == {1}
     assert all(str(r[2]).startswith("2026-01-12 06:00:00") and r[3] is None for r in rows)
+
+
+def test_demo_birsk_confirms_messages_only_and_surveys_stay_closed(client):
+    """The embedded demo's path: Бирск's administrator confirms the cabinet, then messages."""
+    from participation.core.users import User
+    from participation.demo import data
+    from participation.demo.seed import seed_demo
+
+    seed_demo()
+    oid = data.PERSONAS["birsk-administrator"]["esia_oid"]
+    administrator = db.session.scalar(sa.select(User).where(User.esia_oid == oid))
+    (birsk,) = [m.organization for m in administrator.memberships]
+    assert _rows(birsk) == []
+    login_as(client, administrator)
+    token = csrf_token(client, "/backoffice/confirm")
+    response = client.post(
+        "/backoffice/confirm", data={"csrf_token": token, "ready": "y", "training": "y"}
+    )
+    assert response.status_code == 302
+    assert "Откроется после подтверждения готовности раздела." in _text(client.get("/backoffice/"))
+    assert client.get("/backoffice/appeals/").status_code == 403
+
+    assert _confirm(client, birsk, APPEALS).status_code == 302
+    assert client.get("/backoffice/appeals/").status_code == 200
+    surveys = client.get("/polls/manage")
+    assert surveys.status_code == 403
+    text = _text(surveys)
+    assert "Раздел «Опросы» откроется после подтверждения готовности организации" in text
+    assert "Подтвердить готовность" in text  # the administrator may confirm surveys
+    votes = _text(client.get("/backoffice/voting/"))
+    assert "Готовность подтверждает: Уполномоченный." in votes
+    # Every other demo organization is at work in every component.
+    ufa = next(o for o in data.ORGANIZATIONS if o["slug"] == "ufa-admin")
+    assert ufa["ready"] and ufa["components"] is None
