@@ -287,3 +287,49 @@ def test_demo_birsk_confirms_messages_only_and_surveys_stay_closed(client):
     # Every other demo organization is at work in every component.
     ufa = next(o for o in data.ORGANIZATIONS if o["slug"] == "ufa-admin")
     assert ufa["ready"] and ufa["components"] is None
+
+
+@pytest.mark.committed
+def test_people_confirming_at_once_leave_one_row_and_one_audit_entry(app):
+    """The unique (organization, component) pair decides, not a check before the insert."""
+    import threading
+
+    from participation.core.organizations import Organization
+    from participation.core.users import User
+
+    org = factories.organization(components=[])
+    people = [factories.staff(org, Role.ADMINISTRATOR).id for _ in range(4)]
+    org_id = org.id
+    db.session.commit()
+    barrier = threading.Barrier(len(people))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(user_id: int) -> None:
+        with app.app_context():
+            organization = db.session.get(Organization, org_id)
+            user = db.session.get(User, user_id)
+            assert organization.is_ready and user.roles_in(org_id)  # loaded before the barrier
+            db.session.commit()
+            barrier.wait()
+            try:
+                result = "given" if confirm_component(organization, WIDGET, user) else "already"
+                db.session.commit()
+            except Exception as exc:
+                db.session.rollback()
+                result = f"error: {exc!r}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(uid,)) for uid in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(outcomes) == ["already"] * (len(people) - 1) + ["given"], outcomes
+    (row,) = db.session.scalars(sa.select(ComponentReadiness)).all()
+    assert row.confirmed_by_id in people
+    (entry,) = _audit()
+    assert entry.actor_id == row.confirmed_by_id
