@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from datetime import date
 
 from participation.core.organizations import Organization, OrganizationKind
@@ -40,8 +41,15 @@ def territory(
 
 
 def organization(
-    kind: OrganizationKind = OrganizationKind.MUNICIPAL, territory_=None, ready: bool = True, **kw
+    kind: OrganizationKind = OrganizationKind.MUNICIPAL,
+    territory_=None,
+    ready: bool = True,
+    components: Iterable[str] | None = None,
+    **kw,
 ) -> Organization:
+    """A ready organization has every component confirmed unless `components` lists which."""
+    from participation.backoffice.models import ComponentReadiness
+    from participation.backoffice.readiness import COMPONENTS
     from participation.core.db import utcnow
 
     n = next(_seq)
@@ -54,6 +62,11 @@ def organization(
         **kw,
     )
     db.session.add(row)
+    db.session.flush()
+    if components is None:
+        components = [c.key for c in COMPONENTS] if ready else []
+    for key in components:
+        db.session.add(ComponentReadiness(organization_id=row.id, component=key))
     db.session.flush()
     return row
 
@@ -81,3 +94,18 @@ def staff(org: Organization, *roles: Role, **kw) -> User:
         db.session.add(Membership(user=row, organization=org, role=role))
     db.session.flush()
     return row
+
+
+def unconfirm(org: Organization, *components: str) -> None:
+    """Take back the readiness of some components (backoffice/readiness.py) of `org`."""
+    import sqlalchemy as sa
+
+    from participation.backoffice.models import ComponentReadiness
+
+    db.session.execute(
+        sa.delete(ComponentReadiness).where(
+            ComponentReadiness.organization_id == org.id,
+            ComponentReadiness.component.in_(components),
+        )
+    )
+    db.session.flush()

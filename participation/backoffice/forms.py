@@ -16,3 +16,12 @@ class ReadinessForm(Form):
 
 class SwitchOrganizationForm(Form):
     organization_id = SelectField(_l("Организация"), coerce=int, choices=[], validate_choice=False)
+
+
+class ComponentReadinessForm(Form):
+    """One component's confirmation; the checkbox wording comes from readiness.COMPONENTS."""
+
+    component = HiddenField()
+    organization_id = HiddenField()
+    statement = BooleanField(_l("Я подтверждаю готовность"))
+    next = HiddenField()

@@ -4,7 +4,11 @@
 resident gets 404, and the current organization is resolved (the one picked with the switcher
 and kept in the session, else the first by name). Until that organization has both readiness
 confirmations («ЛКО готов к работе», «Мною пройдено обучение») every staff page except the
-confirmation screen and the switcher redirects to the confirmation screen.
+confirmation screen and the switcher redirects to the confirmation screen. After that, a page
+of a component (readiness.COMPONENTS: messages, votes, surveys…) whose own readiness the
+organization has not confirmed yet shows the reason (403) instead; the other components work.
+A page about an object of another organization (a survey, a direct line of a host) checks that
+organization with `require_component_ready`.
 
 Another feature's staff blueprint joins with:
     bp.before_request(staff_gate)
@@ -14,11 +18,20 @@ and reads the organization with `current_organization()`.
 
 from __future__ import annotations
 
-from flask import g, redirect, request, session, url_for
+from flask import abort, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from participation.backoffice.permissions import can_use_backoffice
+from participation.backoffice.readiness import (
+    BY_KEY,
+    Component,
+    closed_reason,
+    component_of,
+    is_confirmed,
+    may_confirm,
+    role_names,
+)
 from participation.backoffice.services import staff_organizations
 from participation.core.organizations import Organization
 from participation.core.permissions import deny, require
@@ -66,7 +79,31 @@ def staff_gate():
     if not organization.is_ready and request.endpoint not in GATE_EXEMPT:
         target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("backoffice.confirm", next=target))
+    component = component_of(request.endpoint)
+    if component is not None and not is_confirmed(organization, component.key):
+        return component_closed(organization, component)
     return None
+
+
+def component_closed(organization: Organization, component: Component):
+    """The page shown instead of a component's page: why it is closed, who opens it."""
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    html = render_template(
+        "backoffice/component_closed.html",
+        organization=organization,
+        component=component,
+        reason=closed_reason(organization, component),
+        confirmers=role_names(component),
+        may_confirm=may_confirm(current_user, organization, component),
+        next=target,
+    )
+    return make_response(html, 403)
+
+
+def require_component_ready(organization: Organization, key: str) -> None:
+    """Stop the request with the reason page unless `organization` confirmed component `key`."""
+    if not is_confirmed(organization, key):
+        abort(component_closed(organization, BY_KEY[key]))
 
 
 def staff_context() -> dict:

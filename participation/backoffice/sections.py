@@ -25,6 +25,7 @@ from participation.appeals.curator import curated_scope
 from participation.appeals.inbox import waiting_count
 from participation.appeals.models import Appeal
 from participation.appeals.workflow import BUCKET_LABELS, OPEN_BUCKETS
+from participation.backoffice.readiness import component_of, confirmations
 from participation.core.db import utcnow
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.users import Role
@@ -62,6 +63,7 @@ class ShownSection:
     endpoint: str
     label: str
     waiting: list[str]
+    closed: bool = False  # its component's readiness is not confirmed yet (readiness.py)
 
 
 def _has(*roles: Role) -> Opens:
@@ -206,10 +208,18 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def sections_for(user: Any, organization: Organization) -> list[ShownSection]:
-    """The sections this person's roles open in `organization`, with what waits in each."""
+    """The sections this person's roles open in `organization`, with what waits in each;
+    a section of a component not confirmed yet is listed as closed, without counts."""
     known = current_app.view_functions
-    return [
-        ShownSection(s.endpoint, str(s.label), s.waiting(user, organization) if s.waiting else [])
-        for s in SECTIONS
-        if s.endpoint in known and s.opens(user, organization)
-    ]
+    confirmed = set(confirmations(organization))
+    shown = []
+    for s in SECTIONS:
+        if s.endpoint not in known or not s.opens(user, organization):
+            continue
+        component = component_of(s.endpoint)
+        if component is not None and component.key not in confirmed:
+            shown.append(ShownSection(s.endpoint, str(s.label), [], closed=True))
+            continue
+        waiting = s.waiting(user, organization) if s.waiting else []
+        shown.append(ShownSection(s.endpoint, str(s.label), waiting))
+    return shown

@@ -6,7 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from participation.backoffice.forms import ReadinessForm, SwitchOrganizationForm
+from participation.backoffice.forms import (
+    ComponentReadinessForm,
+    ReadinessForm,
+    SwitchOrganizationForm,
+)
 from participation.backoffice.gate import (
     choose_organization,
     current_organization,
@@ -14,6 +18,13 @@ from participation.backoffice.gate import (
     staff_gate,
 )
 from participation.backoffice.permissions import can_confirm_ready
+from participation.backoffice.readiness import (
+    COMPONENTS,
+    confirm_component,
+    confirmations,
+    may_confirm,
+    role_names,
+)
 from participation.backoffice.sections import sections_for
 from participation.backoffice.services import (
     READY,
@@ -21,6 +32,7 @@ from participation.backoffice.services import (
     confirm_organization,
     pending_confirmations,
     roles_of,
+    staff_organizations,
 )
 from participation.core.errors import FieldError
 from participation.core.permissions import deny
@@ -84,6 +96,53 @@ def confirm():
     )
 
 
+@bp.route("/readiness", methods=["GET", "POST"])
+def readiness():
+    """Each component's readiness in one organization (the current one unless ?organization=)."""
+    form = ComponentReadinessForm()
+    wanted = request.args.get("organization", type=int)
+    if request.method == "POST":
+        wanted = _int_or_none(form.organization_id.data)
+    organization = _own_organization(wanted)
+    if form.validate_on_submit():
+        try:
+            if not form.statement.data:
+                raise FieldError("statement", _("Отметьте пункт, который вы подтверждаете."))
+            given = confirm_component(organization, form.component.data or "", current_user)
+        except FieldError as exc:
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _("Готовность подтверждена.") if given else _("Готовность уже была подтверждена."),
+                "success",
+            )
+            back = safe_next(form.next.data)
+            if back:
+                return redirect(back)
+            return redirect(url_for("backoffice.readiness", organization=organization.id))
+    confirmed = confirmations(organization)
+    rows = [
+        {
+            "component": component,
+            "confirmed": confirmed.get(component.key),
+            "confirmed_by": _confirmer(
+                getattr(confirmed.get(component.key), "confirmed_by_id", None)
+            ),
+            "confirmers": role_names(component),
+            "may_confirm": may_confirm(current_user, organization, component),
+        }
+        for component in COMPONENTS
+    ]
+    return render_template(
+        "backoffice/readiness.html",
+        organization=organization,
+        rows=rows,
+        form=form,
+        next=safe_next(request.args.get("next")),
+    )
+
+
 @bp.post("/organization")
 def switch_organization():
     form = SwitchOrganizationForm()
@@ -92,6 +151,23 @@ def switch_organization():
     organization = choose_organization(form.organization_id.data)
     flash(_("Текущая организация: %(name)s.", name=organization.display_name), "success")
     return redirect(url_for("backoffice.index"))
+
+
+def _own_organization(organization_id: int | None):
+    """The current organization, or another one the person works in (404 for the rest)."""
+    if organization_id is None:
+        return current_organization()
+    found = next((o for o in staff_organizations(current_user) if o.id == organization_id), None)
+    if found is None:
+        deny(reason="readiness of a foreign organization")
+    return found
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _confirmer(user_id: int | None) -> User | None:

@@ -213,7 +213,9 @@ def _org(
     website: str,
     *,
     ready: bool = True,
+    components: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
+    # components: those confirmed (backoffice/readiness.py); None = all if ready, else none.
     return {
         "slug": slug,
         "name": name,
@@ -225,6 +227,7 @@ def _org(
         "email": email,
         "website": website,
         "ready": ready,
+        "components": components,
     }
 
 
@@ -490,7 +493,8 @@ ORGANIZATIONS: tuple[dict[str, Any], ...] = (
         "admin@ishimbay.example",
         "https://ishimbay.example",
     ),
-    # Left unconfirmed on purpose: its staff see the readiness confirmation screen.
+    # Left unconfirmed on purpose: its staff see the readiness confirmation screen, then every
+    # section closed until its own readiness is confirmed (messages, surveys… one by one).
     _org(
         "birsk-district-admin",
         "Администрация муниципального района Бирский район Республики Башкортостан",

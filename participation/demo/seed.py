@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from werkzeug.utils import import_string
 
+from participation.backoffice.models import ComponentReadiness
+from participation.backoffice.readiness import COMPONENTS
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.core.users import Membership, Role, User
@@ -93,6 +95,7 @@ def _seed_organizations(
             organization = _new_organization(record, territory, found)
             db.session.add(organization)
             db.session.flush()  # later records look their parent up by id
+            _confirm_components(organization, record)
             counts["organizations"] += 1
         found[record["slug"]] = organization
     return found
@@ -115,6 +118,19 @@ def _new_organization(
         ready_confirmed_at=confirmed_at,
         training_confirmed_at=confirmed_at,
     )
+
+
+def _confirm_components(organization: Organization, record: dict[str, Any]) -> None:
+    """A ready organization works in every component unless its record lists which."""
+    components = record.get("components")
+    if components is None:
+        components = [c.key for c in COMPONENTS] if record["ready"] else []
+    for key in components:
+        db.session.add(
+            ComponentReadiness(
+                organization_id=organization.id, component=key, confirmed_at=data.CONFIRMED_AT
+            )
+        )
 
 
 def _seed_users(territories: dict[str, Territory], counts: dict[str, int]) -> dict[str, User]:

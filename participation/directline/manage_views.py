@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from participation.backoffice.gate import staff_context, staff_gate
+from participation.backoffice.gate import require_component_ready, staff_context, staff_gate
+from participation.backoffice.readiness import DIRECTLINE
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import ACCOUNT_LEVEL_LABELS
@@ -52,6 +53,7 @@ manage.context_processor(_helpers)
 def _load_managed(event_id: int) -> DirectLine:
     event = load_event(event_id)
     require(can_manage(current_user, event), reason="not a moderator of this direct line")
+    require_component_ready(event.host_organization, DIRECTLINE)
     return event
 
 

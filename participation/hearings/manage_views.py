@@ -10,7 +10,13 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from wtforms.fields.choices import SelectChoice
 
-from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.backoffice.gate import (
+    current_organization,
+    require_component_ready,
+    staff_context,
+    staff_gate,
+)
+from participation.backoffice.readiness import HEARINGS
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.pagination import paginate
@@ -61,6 +67,7 @@ def _load_managed(hearing_id: int) -> Hearing:
     if hearing is None:
         abort(404)
     require(can_manage(current_user, hearing), reason="not an organizer of this hearing")
+    require_component_ready(hearing.organization, HEARINGS)
     return hearing
 
 

@@ -18,6 +18,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from participation.backoffice.gate import component_closed, require_component_ready
+from participation.backoffice.readiness import BY_KEY, POLLS, closed_reason, is_confirmed
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.pagination import paginate
@@ -75,7 +77,9 @@ def _cabinet() -> None:
 @login_required
 def index():
     _cabinet()
-    organizations = publishing_organizations(current_user)
+    organizations, closed = _by_readiness(publishing_organizations(current_user))
+    if not organizations:
+        return component_closed(closed[0], BY_KEY[POLLS])
     query = (
         sa.select(Survey)
         .where(Survey.organization_id.in_([o.id for o in organizations]))
@@ -94,8 +98,15 @@ def index():
         page=page,
         counts=counts,
         organizations=organizations,
+        closed=[(o, closed_reason(o, BY_KEY[POLLS])) for o in closed],
         form=ActionForm(),
     )
+
+
+def _by_readiness(organizations: list) -> tuple[list, list]:
+    """The publisher's organizations split into those whose surveys are open and the rest."""
+    ready = [o for o in organizations if is_confirmed(o, POLLS)]
+    return ready, [o for o in organizations if o not in ready]
 
 
 def _survey_form(organization, survey: Survey | None = None) -> SurveyForm:
@@ -157,9 +168,12 @@ def _field_error(form, exc: FieldError) -> None:
 def create():
     _cabinet()
     organizations = publishing_organizations(current_user)
-    chosen = request.values.get("organization_id", type=int) or organizations[0].id
+    ready, _closed = _by_readiness(organizations)
+    chosen = request.values.get("organization_id", type=int) or (ready or organizations)[0].id
     organization = next((o for o in organizations if o.id == chosen), None)
     require(organization is not None and can_publish_in(current_user, organization))
+    require_component_ready(organization, POLLS)
+    organizations = ready
     form = _survey_form(organization)
     if form.validate_on_submit():
         try:

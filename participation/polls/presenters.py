@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from participation.backoffice.gate import require_component_ready
+from participation.backoffice.readiness import POLLS
 from participation.core.charts import bar_chart_svg, stacked_chart_svg
 from participation.core.errors import DomainError
 from participation.core.i18n import number, percent
@@ -72,6 +74,7 @@ def managed_survey(survey_id: int) -> Survey:
         abort(404)
     survey = survey_or_404(survey_id)
     require(can_manage(current_user, survey), reason="polls: manage foreign survey")
+    require_component_ready(survey.organization, POLLS)
     return survey
 
 

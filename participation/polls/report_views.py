@@ -20,6 +20,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from participation.backoffice.gate import require_component_ready
+from participation.backoffice.readiness import POLLS
 from participation.core.errors import DomainError
 from participation.core.moderation import REJECTION_LABELS, RejectionReason
 from participation.core.pagination import paginate
@@ -79,6 +81,7 @@ def texts(survey_id: int):
         abort(404)
     survey = survey_or_404(survey_id)
     require(can_moderate(current_user, survey), reason="polls: moderate foreign survey")
+    require_component_ready(survey.organization, POLLS)
     status = request.args.get("status", TextStatus.PENDING.value)
     if status not in {s.value for s in TextStatus}:
         status = TextStatus.PENDING.value

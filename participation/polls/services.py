@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from participation.backoffice.readiness import POLLS, is_confirmed
 from participation.core import audit, cache
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
@@ -261,6 +262,8 @@ def publication_problems(survey: Survey) -> list[str]:
         problems.append(_("срок окончания уже прошёл"))
     if not survey.territories:
         problems.append(_("не выбрана территория"))
+    if not is_confirmed(survey.organization, POLLS):
+        problems.append(_("не подтверждена готовность организации к проведению опросов"))
     return problems
 
 

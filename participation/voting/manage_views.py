@@ -18,7 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.backoffice.gate import (
+    current_organization,
+    require_component_ready,
+    staff_context,
+    staff_gate,
+)
+from participation.backoffice.readiness import VOTING
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
 from participation.core.files import Attachment
@@ -84,6 +90,7 @@ def _load(campaign_id: int) -> Campaign:
     if campaign is None:
         abort(404)
     require(can_manage(current_user, campaign), reason="voting campaign of another organization")
+    require_component_ready(campaign.organization, VOTING)
     return campaign
 
 

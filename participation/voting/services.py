@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from participation.auth.eligibility import VOTE, Decision, EligibilityRule, check
+from participation.backoffice.readiness import VOTING, not_publishable
 from participation.core import audit
 from participation.core.cache import Kept
 from participation.core.db import insert_unless_present, utcnow
@@ -849,6 +850,9 @@ def publish_refusal(campaign: Campaign, now: datetime | None = None) -> str | No
     objects = campaign.objects
     if campaign.published_at is not None:
         return _("Голосование уже опубликовано.")
+    not_ready = not_publishable(campaign.organization, VOTING)
+    if not_ready is not None:
+        return not_ready
     if campaign.closes_at <= now:
         return _("Время окончания уже прошло: измените период голосования.")
     if len(objects) < 2:

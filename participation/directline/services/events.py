@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from participation.appeals.classifier import Subcategory, subcategory_by_code
+from participation.backoffice.readiness import DIRECTLINE, not_publishable
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
@@ -148,6 +149,9 @@ def _checked_categories(keys: Sequence[str]) -> list[tuple[str, Subcategory]]:
 
 def create_event(host: Organization, actor: User, data: EventInput) -> DirectLine:
     """Announce a direct line of `host` with its question window, stream and topics."""
+    refusal = not_publishable(host, DIRECTLINE)
+    if refusal is not None:
+        raise FieldError("host_id", refusal)
     fields = _checked_event_fields(host, data)
     categories = _checked_categories(data.categories)
     event = DirectLine(host_organization=host, created_by_id=actor.id, **fields)

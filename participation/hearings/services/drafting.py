@@ -10,6 +10,7 @@ import filetype
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from participation.backoffice.readiness import HEARINGS, not_publishable
 from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, DomainError, FieldError
@@ -293,6 +294,9 @@ def publish_notice(hearing: Hearing, user: User, now: datetime | None = None) ->
     lock_hearing(hearing)
     if hearing.is_published:
         raise Conflict(_("Оповещение уже опубликовано."))
+    not_ready = not_publishable(hearing.organization, HEARINGS)
+    if not_ready is not None:
+        raise DomainError(not_ready)
     if local_today(hearing.tz, now) > hearing.exposition_first_day:
         raise DomainError(
             _(
