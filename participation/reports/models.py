@@ -36,6 +36,7 @@ class Counters:
     rated_low: Mapped[int] = mapped_column(default=0)
     escalated: Mapped[int] = mapped_column(default=0)
     escalations_answered: Mapped[int] = mapped_column(default=0)
+    thanks: Mapped[int] = mapped_column(default=0)
 
 
 class AppealDayRollup(Counters, Base):
