@@ -11,6 +11,7 @@ import time_machine
 from participation.appeals import services as s
 from participation.appeals.classifier import Subcategory
 from participation.appeals.classifier_import import import_classifier
+from participation.appeals.presenters import appeal_countdown
 from participation.appeals.routing import add_routing_rule
 from participation.appeals.tasks import sweep_appeal_deadlines
 from participation.core.moderation import RejectionReason
@@ -75,6 +76,8 @@ def test_thanks_routes_to_the_organization_never_overdue_and_counted_apart(world
         assert result["overdue"] == 1
         assert pothole.overdue_flagged_at is not None
         assert grateful.overdue_flagged_at is None and grateful.soon_due_flagged_at is None
+        assert pothole.is_overdue() and not grateful.is_overdue()
+        assert appeal_countdown(grateful) == "благодарность, ответ не обязателен"
 
         city = r.Scope(w.region.id, organization_ids=frozenset({w.city_admin.id}))
         refresh_stale()
