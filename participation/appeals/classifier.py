@@ -99,6 +99,11 @@ class Subcategory(Base):
         return split_keywords(self.keywords)
 
     @property
+    def answer_days(self) -> int:
+        """The national answer term of this topic in days (a region may change fast-track)."""
+        return term_days(self.fast_track, self.term_days)
+
+    @property
     def is_offered(self) -> bool:
         """Active itself and in an active category: residents may choose it."""
         return self.active and self.category.active

@@ -388,3 +388,46 @@ def test_command_dry_run_apply_and_refusal(app, world, tmp_path):
     assert result.exit_code == 1
     assert "Строка 2" in result.output and "Классификатор не изменён." in result.output
     assert snapshot() == after
+
+
+# --- the administration pages and regional overrides ------------------------------------------
+
+
+def test_admin_pages_mark_retired_topics_and_show_terms_and_thanks(client, db_session):
+    from participation.core.organizations import OrganizationKind
+    from participation.core.territories import TerritoryLevel
+    from participation.core.users import Role
+    from tests import factories
+    from tests.helpers import login_as
+
+    seed_classifier()
+    import_classifier(SAMPLE.read_bytes())
+    country = factories.territory(TerritoryLevel.COUNTRY)
+    operator = factories.organization(OrganizationKind.OPERATOR, territory_=country)
+    login_as(client, factories.staff(operator, Role.ADMINISTRATOR))
+    roads = db.session.scalars(sa.select(Category).where(Category.code == "roads")).one()
+    page = client.get(f"/admin/classifier/categories/{roads.id}").text
+    assert "Ямы и выбоины" in page and "фаст-трек, 10 дн." in page
+    assert "фаст-трек, 7 дн." in page  # traffic lights: the file's own term
+    assert "выведена из употребления" in page  # e.g. the markings, not in the sample
+    thanks = db.session.scalars(
+        sa.select(Subcategory).where(Subcategory.code == "thanks.organization")
+    ).one()
+    page = client.get(f"/admin/classifier/subcategories/{thanks.id}").text
+    assert "благодарность: ответ не обязателен" in page
+    index = client.get("/admin/classifier/").text
+    assert "выведена из употребления" in index and "import-classifier" in index
+
+
+def test_a_region_overriding_fast_track_gets_that_flags_default_term(world):
+    from participation.appeals.classifier import set_region_fast_track
+
+    w = world
+    import_classifier(
+        world_file(w, f"{w.roads.code};Дороги (тест);roads.slow;Обычная тема;нет;20;;")
+    )
+    slow = db.session.scalars(sa.select(Subcategory).where(Subcategory.code == "roads.slow")).one()
+    set_region_fast_track(w.region, slow, True, w.administrator)
+    db.session.flush()
+    a = submit(w, subcategory_id=slow.id, suggested_subcategory_id=slow.id)
+    assert (a.fast_track, a.term_days) == (True, 10)
