@@ -369,6 +369,7 @@ def seed_classifier() -> int:
                     name=sub["name"],
                     position=sub_position,
                     fast_track=sub.get("fast_track", False),
+                    thanks=sub.get("thanks", False),
                     keywords="\n".join(sub.get("keywords", ())),
                 )
             )
