@@ -1,4 +1,5 @@
-"""`flask appeals …`: routing rules, a region's postponement limit, the deadline sweep."""
+"""`flask appeals …`: routing rules, a region's postponement limit, the deadline sweep, loading
+the classifier from a CSV file."""
 
 from __future__ import annotations
 

@@ -431,3 +431,35 @@ def test_a_region_overriding_fast_track_gets_that_flags_default_term(world):
     db.session.flush()
     a = submit(w, subcategory_id=slow.id, suggested_subcategory_id=slow.id)
     assert (a.fast_track, a.term_days) == (True, 10)
+
+
+@pytest.mark.committed
+def test_a_failure_while_applying_rolls_everything_back(app, monkeypatch, tmp_path):
+    """Checks pass, then the database refuses midway (here: the audit entry): the command's
+    transaction is rolled back whole, renames and retirements included."""
+    import participation.appeals.classifier_import as ci
+
+    first = csv_text(
+        "roads;Дороги;roads.potholes;Ямы;да;;яма;нет",
+        "roads;Дороги;roads.signs;Знаки;нет;;знак;нет",
+    )
+    import_classifier(first)
+    db.session.commit()
+    before = snapshot()
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("база данных недоступна")
+
+    monkeypatch.setattr(ci.audit, "record", refuse)
+    path = tmp_path / "classifier.csv"
+    path.write_text(
+        csv_text(
+            "roads;Автодороги;roads.potholes;Ямы и выбоины;да;5;яма;нет",
+            "yards;Дворы;yards.benches;Скамейки;нет;;;нет",
+        ),
+        encoding="utf-8",
+    )
+    result = app.test_cli_runner().invoke(appeals_cli, ["import-classifier", str(path)])
+    assert result.exit_code != 0
+    db.session.remove()
+    assert snapshot() == before
