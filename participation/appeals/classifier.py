@@ -72,6 +72,12 @@ class Subcategory(Base):
     keywords: Mapped[str] = mapped_column(sa.Text, default="")
     # «Похожие сообщения рядом» look this far (metres); None: the platform's default (geo).
     nearby_radius_m: Mapped[int | None] = mapped_column(sa.Integer)
+    # The topic's own answer term in days (a loaded classifier gives it); None: 30, or 10 for
+    # fast-track (as configured). Never longer than those: see topic_term().
+    term_days: Mapped[int | None] = mapped_column(sa.Integer)
+    # «Благодарность»: a thanks to the organization, routed as any message but needing no
+    # answer; analytics count it apart (reports: the `thanks` counter).
+    thanks: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship(back_populates="subcategories")
@@ -82,6 +88,7 @@ class Subcategory(Base):
             "nearby_radius_m IS NULL OR nearby_radius_m BETWEEN 1 AND 2000",
             name="nearby_radius_range",
         ),
+        sa.CheckConstraint("term_days IS NULL OR term_days BETWEEN 1 AND 30", name="term_range"),
     )
 
     def __repr__(self) -> str:
@@ -90,6 +97,11 @@ class Subcategory(Base):
     @property
     def keyword_list(self) -> list[str]:
         return split_keywords(self.keywords)
+
+    @property
+    def answer_days(self) -> int:
+        """The national answer term of this topic in days (a region may change fast-track)."""
+        return term_days(self.fast_track, self.term_days)
 
     @property
     def is_offered(self) -> bool:
@@ -171,6 +183,8 @@ class Topic:
     name: str
     offered: bool  # active itself and in an active category
     fast_track: bool  # the national flag; a region may override it
+    term_days: int | None = None  # the topic's own answer term (a loaded classifier)
+    thanks: bool = False  # «Благодарность»: counted apart, never overdue
 
 
 def _load_topics(session: Session) -> dict[int, Topic]:
@@ -180,9 +194,14 @@ def _load_topics(session: Session) -> dict[int, Topic]:
             Subcategory.name,
             Subcategory.active & Category.active,
             Subcategory.fast_track,
+            Subcategory.term_days,
+            Subcategory.thanks,
         ).join(Category)
     )
-    return {i: Topic(i, name, bool(offered), fast) for i, name, offered, fast in rows}
+    return {
+        i: Topic(i, name, bool(offered), fast, days, bool(thanks))
+        for i, name, offered, fast, days, thanks in rows
+    }
 
 
 # Every subcategory by id: a submission checks and routes its topic without a query.
@@ -255,24 +274,40 @@ class AnswerTerm(NamedTuple):
     days: int
 
 
-def term_days(fast_track: bool) -> int:
-    """Days to answer a message: 30, or 10 for fast-track (as configured)."""
+def term_days(fast_track: bool, own: int | None = None) -> int:
+    """Days to answer a message: 30, or 10 for fast-track (as configured); a topic's own
+    shorter term (`own`, from a loaded classifier) wins, a longer one never does."""
     if fast_track:
-        return _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS)
-    return _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS)
+        default = _config_days("APPEALS_FAST_TRACK_DAYS", DEFAULT_FAST_TRACK_DAYS)
+    else:
+        default = _config_days("APPEALS_TERM_DAYS", DEFAULT_TERM_DAYS)
+    return default if own is None else min(own, default)
+
+
+def _own_term(national: bool, effective: bool, own: int | None) -> int | None:
+    # The topic's own term was set for its national flag; a region that overrides the flag
+    # gets that flag's default term instead.
+    return own if national == effective else None
 
 
 def answer_term(subcategory: Subcategory, region_territory: Territory | None) -> AnswerTerm:
     """Is a message on this subcategory fast-track in this region, and the days to answer it
-    (30, or 10 for fast-track, as configured)."""
+    (30, or 10 for fast-track, as configured; the topic's own term if shorter)."""
     fast_track = is_fast_track(subcategory, region_territory)
-    return AnswerTerm(fast_track, term_days(fast_track))
+    own = _own_term(subcategory.fast_track, fast_track, subcategory.term_days)
+    return AnswerTerm(fast_track, term_days(fast_track, own))
 
 
 def topic_term(topic: Topic, region_id: int | None) -> AnswerTerm:
     """answer_term() for a cached topic in the region with this id (no query once loaded)."""
     fast_track = region_fast_track(region_id, topic.id, topic.fast_track)
-    return AnswerTerm(fast_track, term_days(fast_track))
+    own = _own_term(topic.fast_track, fast_track, topic.term_days)
+    return AnswerTerm(fast_track, term_days(fast_track, own))
+
+
+def thanks_subcategory_ids() -> set[int]:
+    """Ids of the «Благодарность» subcategories (from the per-process copy)."""
+    return {t.id for t in TOPICS.get(db.session).values() if t.thanks}
 
 
 def fast_track_subcategory_ids(region_territory: Territory | None) -> set[int]:
@@ -334,6 +369,7 @@ def seed_classifier() -> int:
                     name=sub["name"],
                     position=sub_position,
                     fast_track=sub.get("fast_track", False),
+                    thanks=sub.get("thanks", False),
                     keywords="\n".join(sub.get("keywords", ())),
                 )
             )

@@ -19,11 +19,14 @@ def _c(code: str, name: str, *subcategories: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _s(code: str, name: str, keywords: str, *, fast: bool = False) -> dict[str, Any]:
+def _s(
+    code: str, name: str, keywords: str, *, fast: bool = False, thanks: bool = False
+) -> dict[str, Any]:
     return {
         "code": code,
         "name": name,
         "fast_track": fast,
+        "thanks": thanks,
         "keywords": tuple(k.strip() for k in keywords.split(";") if k.strip()),
     }
 
@@ -1098,6 +1101,20 @@ CLASSIFIER: tuple[dict[str, Any], ...] = (
             "Безопасность дорожного движения",
             "дтп; авария; опасный участок дороги; пьяный водитель; парковка на тротуаре; "
             "нарушители пдд; гибдд",
+        ),
+    ),
+    # «Благодарность»: routed to the organization as any message, needs no answer, counted
+    # apart in the analytics (participation.reports: the `thanks` counter).
+    _c(
+        "thanks",
+        "Благодарность",
+        _s(
+            "organization",
+            "Благодарность организации",
+            # Only words of thanks: a common word here («большое», «хочу») would weigh on
+            # every other topic's score in the suggester.
+            "спасибо; благодарю; благодарность; поблагодарить",
+            thanks=True,
         ),
     ),
 )

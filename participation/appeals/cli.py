@@ -1,4 +1,5 @@
-"""`flask appeals …`: routing rules, a region's postponement limit, the deadline sweep."""
+"""`flask appeals …`: routing rules, a region's postponement limit, the deadline sweep, loading
+the classifier from a CSV file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from participation.appeals.classifier import subcategory_by_code
+from participation.appeals.classifier_import import ClassifierFileError, import_classifier
 from participation.appeals.models import RoutingRule
 from participation.appeals.routing import add_routing_rule
 from participation.appeals.services import max_postponement_days, set_max_postponement_days
@@ -77,3 +79,29 @@ def sweep_command() -> None:
         f"просрочено: {result['overdue']}, скоро срок: {result['soon_due']}, "
         f"закрыто без оценки: {result['closed_unrated']}"
     )
+
+
+@appeals_cli.command("import-classifier")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Показать изменения, ничего не меняя.")
+def import_classifier_command(path: str, dry_run: bool) -> None:
+    """Загрузить классификатор тем из CSV-файла PATH (все изменения или ни одного)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        plan = import_classifier(data, dry_run=dry_run, source=path)
+    except ClassifierFileError as exc:  # raised before anything is changed
+        for error in exc.errors:
+            click.echo(error, err=True)
+        click.echo("Классификатор не изменён.", err=True)
+        raise SystemExit(1) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    for line in plan.lines():
+        click.echo(line)
+    if dry_run:  # nothing was changed; the session ends with the command
+        click.echo(f"Пробный запуск, ничего не изменено: {plan.summary()}")
+    else:
+        db.session.commit()
+        click.echo(f"Классификатор загружен: {plan.summary()}")

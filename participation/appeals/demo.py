@@ -107,6 +107,7 @@ ROUTING = (
         "rb-minecology",
     ),
     (("mfc.mfc_queues", "mfc.mfc_staff", "mfc.mfc_schedule"), data.BASHKORTOSTAN, "rb-mfc"),
+    (("thanks.organization",), data.UFA, "ufa-admin"),
     (("water.no_water", "heating.no_heating", "waste.collection"), data.BASHKORTOSTAN, "rb-mingkh"),
 )
 
@@ -270,6 +271,17 @@ MESSAGES: tuple[tuple[str, str, str, str, str, str, float], ...] = (
         "г. Уфа, ул. Менделеева, остановка",
         "in_work",
         1,
+    ),
+    (
+        # A thanks: with the executor for 40 days, yet never overdue (no answer is required).
+        "demo-appeal-0010",
+        "resident-standard-ufa",
+        "thanks.organization",
+        "Спасибо администрации за новую детскую площадку во дворе дома 12 по улице Пушкина: "
+        "дети теперь гуляют рядом с домом.",
+        "г. Уфа, ул. Пушкина, д. 12",
+        "in_work",
+        40,
     ),
 )
 # Points on the map (WGS 84) of the messages that have one: a neighbour's pothole yesterday,

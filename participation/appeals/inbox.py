@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from participation.appeals.classifier import Subcategory
+from participation.appeals.classifier import Subcategory, thanks_subcategory_ids
 from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
 from participation.appeals.permissions import sees_only_assigned
 from participation.appeals.workflow import OPEN_BUCKETS, SED_FOLDER_BUCKETS, Bucket, SedFolder
@@ -209,8 +209,9 @@ def _filter_clauses(filters: Filters, organization: Organization, now: datetime)
         end = datetime.combine(filters.due_before, time.max, tzinfo=ZoneInfo(tz))
         clauses.append(Appeal.answer_due_at <= end)
     if filters.overdue:
-        # Only messages still being worked on can be overdue.
+        # Only messages still being worked on can be overdue; a thanks never is.
         clauses.append(Appeal.answer_due_at < now)
+        clauses.append(Appeal.subcategory_id.not_in(sorted(thanks_subcategory_ids())))
         if isinstance(filters.bucket, SedFolder):
             clauses.append(Appeal.bucket.in_(OPEN_BUCKETS))
         elif filters.bucket not in OPEN_BUCKETS:

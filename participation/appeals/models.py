@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from participation.appeals.classifier import Subcategory
+from participation.appeals.classifier import Subcategory, topic
 from participation.appeals.workflow import (
     FINAL_STATES,
     OPEN_STATES,
@@ -300,7 +300,13 @@ class Appeal(Base):
         return not (self.is_final and self.answered_at is None)
 
     def is_overdue(self, now: datetime | None = None) -> bool:
-        return self.is_open and self.answer_due_at < (now or utcnow())
+        return self.is_open and not self.is_thanks and self.answer_due_at < (now or utcnow())
+
+    @property
+    def is_thanks(self) -> bool:
+        """A «Благодарность»: needs no answer, never overdue, counted apart in reports."""
+        cached = topic(self.subcategory_id)
+        return bool(cached and cached.thanks)
 
     @property
     def applicant_name(self) -> str:

@@ -127,6 +127,8 @@ def display_tz(appeal: Appeal) -> str:
 
 
 def appeal_countdown(appeal: Appeal) -> str:
+    if appeal.is_thanks:
+        return str(_("благодарность, ответ не обязателен"))
     return countdown(appeal.answer_due_at, display_tz(appeal))
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from participation.appeals.classifier import Subcategory
 from participation.appeals.deadlines import soon_due_window
 from participation.appeals.models import Appeal
 from participation.appeals.routing import regional_centre
@@ -94,7 +95,9 @@ def _batches(query: sa.Select) -> Iterable[list[Appeal]]:
 
 
 def _flag(now: datetime, cache: Cache) -> tuple[int, int]:
-    open_ = Appeal.bucket.in_(OPEN_BUCKETS)
+    # A thanks («Благодарность») needs no answer: it is never overdue nor soon due.
+    thanks = sa.select(Subcategory.id).where(Subcategory.thanks).scalar_subquery()
+    open_ = sa.and_(Appeal.bucket.in_(OPEN_BUCKETS), Appeal.subcategory_id.not_in(thanks))
     overdue = soon = 0
     for batch in _batches(
         sa.select(Appeal)

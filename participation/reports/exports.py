@@ -55,6 +55,7 @@ STAT_COUNTERS = (
     "postponed",
     "redirected",
     "rejected_moderation",
+    "thanks",
     "ratings",
     "rated_high",
     "rated_low",

@@ -25,14 +25,14 @@ from participation.core.sqltime import cell_floor
 from participation.core.territories import Territory
 from participation.extensions import db
 from participation.geo import cells as c
-from participation.reports.models import COUNTED, HeatCellRollup
+from participation.reports.models import COUNTED, NOT_THANKS, HeatCellRollup
 
 
 def counted_messages() -> list[Any]:
     """WHERE clauses of the messages a heat map counts, once each: every registered message
-    except those rejected at moderation and the duplicates following another one (as the
-    «Поступило» counter)."""
-    return [Appeal.state != AppealState.REJECTED, COUNTED]
+    except those rejected at moderation, the duplicates following another one and thanks (as
+    the «Поступило» counter)."""
+    return [Appeal.state != AppealState.REJECTED, COUNTED, NOT_THANKS]
 
 
 def grid_of(region: Territory, cell_m: int) -> c.Grid | None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from participation.appeals.classifier import Subcategory
 from participation.appeals.models import Appeal, AppealEvent, AppealHandoff, AppealRating, Channel
 from participation.appeals.workflow import OPEN_BUCKETS
 from participation.core.db import Base, str_enum, utcnow
@@ -15,6 +16,10 @@ from participation.reports.definitions import ROLLUP_COUNTERS
 KEY_COLUMNS = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
 # Messages counted as messages: not a duplicate following another one (joined or merged).
 COUNTED = Appeal.merged_into_id.is_(None)
+# «Благодарность»: thanks are counted apart (`thanks`), out of received, answered and overdue.
+_THANKS_TOPICS = sa.select(Subcategory.id).where(Subcategory.thanks).scalar_subquery()
+IS_THANKS = Appeal.subcategory_id.in_(_THANKS_TOPICS)
+NOT_THANKS = Appeal.subcategory_id.not_in(_THANKS_TOPICS)
 
 
 class Counters:
@@ -36,6 +41,7 @@ class Counters:
     rated_low: Mapped[int] = mapped_column(default=0)
     escalated: Mapped[int] = mapped_column(default=0)
     escalations_answered: Mapped[int] = mapped_column(default=0)
+    thanks: Mapped[int] = mapped_column(default=0)
 
 
 class AppealDayRollup(Counters, Base):

@@ -36,6 +36,8 @@ from participation.reports.heat_rollup import recount_heat
 from participation.reports.models import (
     ANSWER_SUMMARY_TABLES,
     COUNTED,
+    IS_THANKS,
+    NOT_THANKS,
     SUMMARY_TABLES,
     AppealAnswerDays,
     AppealDayRollup,
@@ -103,9 +105,13 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
             "fast_track_answered": _one(a.fast_track),
             "fast_track_on_time": _one(sa.and_(a.fast_track, on_time)),
         },
-    ).where(COUNTED)
+    ).where(COUNTED, NOT_THANKS)
     received = fact(a.registered_at, a.executor_organization_id, {"received": 1}).where(
-        a.state != AppealState.REJECTED, COUNTED
+        a.state != AppealState.REJECTED, COUNTED, NOT_THANKS
+    )
+    # A thanks is routed as any message but needs no answer: counted apart, on its day.
+    thanks = fact(a.registered_at, a.executor_organization_id, {"thanks": 1}).where(
+        a.state != AppealState.REJECTED, COUNTED, IS_THANKS
     )
     rejected = fact(a.closed_at, a.executor_organization_id, {"rejected_moderation": 1}).where(
         a.state == AppealState.REJECTED
@@ -146,7 +152,7 @@ def _fact_selects(first: date, last: date) -> list[sa.Select]:
     reviewed = fact(
         review.answered_at, a.executor_organization_id, {"escalations_answered": 1}, with_review
     )
-    return [answered, received, rejected, *events, redirected, rated, escalated, reviewed]
+    return [answered, received, thanks, rejected, *events, redirected, rated, escalated, reviewed]
 
 
 def fact_rows(first: date, last: date) -> sa.Subquery:
@@ -180,7 +186,14 @@ def answer_day_facts(first: date, last: date) -> sa.Select:
             sa.func.count().label("answers"),
         )
         .join(t, t.id == a.territory_id)
-        .where(a.answered_at >= lo, a.answered_at < hi, day >= first, day <= last, COUNTED)
+        .where(
+            a.answered_at >= lo,
+            a.answered_at < hi,
+            day >= first,
+            day <= last,
+            COUNTED,
+            NOT_THANKS,
+        )
         .group_by(
             day, a.territory_id, a.executor_organization_id, a.subcategory_id, a.channel, took
         )

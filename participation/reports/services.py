@@ -31,6 +31,7 @@ from participation.extensions import db
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
 from participation.reports.models import (
     ANSWER_SUMMARY_TABLES,
+    NOT_THANKS,
     SUMMARY_TABLES,
     AppealAnswerDays,
     AppealDayRollup,
@@ -436,7 +437,7 @@ def _count_open(scope: Scope, cut: Cut | None) -> dict[Any, dict[str, int]]:
         sa.select(
             *groups,
             sa.func.count(),
-            sa.func.sum(sa.case((a.answer_due_at < utcnow(), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(a.answer_due_at < utcnow(), NOT_THANKS), 1), else_=0)),
         )
         .where(a.bucket.in_(OPEN_BUCKETS), a.region_id == scope.region_id)
         .group_by(*(column for name, column in columns.items() if wanted[name]))
@@ -598,10 +599,12 @@ def appeals_behind(code: str, scope: Scope, period: Period) -> sa.Select:
         query = sa.select(
             a.id.label("appeal_id"),
             a.registered_at.label("day"),
-            sa.case((a.answer_due_at < utcnow(), 1), else_=0).label("overdue_now"),
+            sa.case((sa.and_(a.answer_due_at < utcnow(), NOT_THANKS), 1), else_=0).label(
+                "overdue_now"
+            ),
         ).where(a.bucket.in_(OPEN_BUCKETS), a.region_id == scope.region_id)
         if code == "overdue_now":
-            query = query.where(a.answer_due_at < utcnow())
+            query = query.where(a.answer_due_at < utcnow(), NOT_THANKS)
         columns = a
         organization = a.executor_organization_id
         order = a.answer_due_at
