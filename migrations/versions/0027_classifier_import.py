@@ -1,7 +1,7 @@
 """Appeals: a classifier loaded from a file (own answer terms, «Благодарность»); reports: thanks.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-06 05:40:00
 
 A subcategory may carry its own answer term (NULL: 30 days, or 10 for fast-track) and be a
@@ -11,8 +11,8 @@ thanks topic; the message rollups count thanks apart (`thanks`), out of received
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
