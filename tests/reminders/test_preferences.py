@@ -57,7 +57,7 @@ def test_saving_switches_kinds_on_and_off(client, db_session):
     assert _saved(person)[NoticeKind.MESSAGES] is False
 
 
-def test_staff_choose_deadline_letters(client, db_session):
+def test_staff_choose_deadline_letters(client, db_session, run_jobs):
     org = factories.organization()
     clerk = factories.staff(org, Role.EXECUTOR)
     login_as(client, clerk)
@@ -67,6 +67,7 @@ def test_staff_choose_deadline_letters(client, db_session):
     assert _saved(clerk)[NoticeKind.DEADLINES] is False
     notify(clerk.id, "t:due", "Скоро срок", "…", email=clerk.email, kind=NoticeKind.DEADLINES)
     db.session.commit()
+    run_jobs()
     assert letters(clerk, "t:due") == []
     assert [n.title for n in feed(clerk)] == ["Скоро срок"]
 
@@ -98,7 +99,7 @@ def test_anonymous_is_sent_to_log_in(client, db_session):
     assert answer.status_code in (302, 401)
 
 
-def test_the_answer_to_my_message_follows_my_choice(db_session):
+def test_the_answer_to_my_message_follows_my_choice(db_session, run_jobs):
     person = factories.user()
     assert email_choices(person.id)[NoticeKind.MESSAGES] is True
     db.session.add(NotificationPreference(user_id=person.id, kind=NoticeKind.MESSAGES, email=False))
@@ -107,6 +108,7 @@ def test_the_answer_to_my_message_follows_my_choice(db_session):
     # A notice of no kind (an operational one) is not filtered.
     notify(person.id, "t:other", "Другое", "…", email=person.email)
     db.session.commit()
+    run_jobs()
     assert letters(person, "t:answer") == []
     assert len(letters(person, "t:other")) == 1
     assert {n.title for n in feed(person)} == {"Ответ", "Другое"}
