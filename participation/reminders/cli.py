@@ -14,5 +14,13 @@ reminders_cli = AppGroup("reminders", help="Напоминания и анонс
 @reminders_cli.command("send")
 def send_command() -> None:
     """Send the reminders and announcements that are due now."""
-    click.echo(f"votes ending: {sweep_vote_reminders()}")
-    click.echo(f"announcements: {sweep_announcements()}")
+    votes = sweep_vote_reminders()
+    click.echo(
+        f"Напоминания о голосованиях: получили {votes['reminded']}, "
+        f"отозвано отложенных писем {votes['withdrawn']}."
+    )
+    news = sweep_announcements()
+    click.echo(
+        f"Анонсы: о голосованиях {news['votes']}, об опросах {news['surveys']}, "
+        f"об обсуждениях {news['hearings']}."
+    )

@@ -104,7 +104,9 @@ def _withdraw_closed_reminders(now: datetime) -> int:
         withdrawn += db.session.execute(
             sa.update(OutboxMessage)
             .where(
+                # held letters only (ix_outbox_pending): those due now have gone already
                 OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at > now,
                 OutboxMessage.attempts < MAX_ATTEMPTS,
                 OutboxMessage.dedup_key.startswith(f"vote:{campaign_id}:ending:"),
             )

@@ -55,3 +55,10 @@ def test_the_demo_resident_gets_the_reminder_once(app, client, db_session, run_j
     assert "/my/notification-settings" in profile
     feed = client.get("/my/notifications").get_data(as_text=True)
     assert feed.count("Голосование заканчивается через 3 дня") == 1
+
+
+def test_the_send_command_reports_in_russian(app, db_session):
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    assert "Напоминания о голосованиях: получили 0" in result.output
+    assert "Анонсы: о голосованиях 0, об опросах 0, об обсуждениях 0." in result.output
