@@ -133,6 +133,7 @@ BLUEPRINTS = (
     "participation.api.views:docs_bp",
     "participation.api.manage_views:bp",
     "participation.api.open311.views:bp",
+    "participation.reminders.views:bp",
 )
 # Blueprints of /api/v1 (participation.api.openapi.ApiBlueprint), documented in
 # /api/v1/openapi.json: stateless (Bearer tokens only, no cookies, no CSRF), rate-limited per
@@ -156,6 +157,7 @@ CLI_GROUPS = (
     "participation.api.cli:api_cli",
     "participation.api.webhooks.cli:webhooks_cli",
     "participation.geo.cli:geo_cli",
+    "participation.reminders.cli:reminders_cli",
 )
 
 

@@ -23,6 +23,7 @@ from participation.core.db import utcnow
 from participation.core.i18n import local_datetime
 from participation.core.jobs import sweep
 from participation.core.outbox import notify
+from participation.core.preferences import NoticeKind
 from participation.core.users import Membership, Role, User
 from participation.extensions import db
 
@@ -83,6 +84,7 @@ def _announce(appeal: Appeal, kind: str, users: Iterable[User]) -> None:
             link=card_path(appeal.id),
             email=user.email,
             timezone=tz,
+            kind=NoticeKind.DEADLINES,
         )
 
 

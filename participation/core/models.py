@@ -5,6 +5,7 @@ from participation.core.cache import CacheGeneration
 from participation.core.files import Attachment
 from participation.core.organizations import Organization
 from participation.core.outbox import Notification, OutboxMessage
+from participation.core.preferences import NotificationPreference
 from participation.core.territories import Territory
 from participation.core.users import Membership, User
 
@@ -14,6 +15,7 @@ __all__ = [
     "CacheGeneration",
     "Membership",
     "Notification",
+    "NotificationPreference",
     "Organization",
     "OutboxMessage",
     "Territory",

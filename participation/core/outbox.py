@@ -7,10 +7,12 @@ import logging
 import os
 import smtplib
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -20,6 +22,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from participation.core.db import Base, insert_unless_present, str_enum, utcnow
 from participation.core.i18n import display_zone
 from participation.core.jobs import enqueue_after_commit, sweep
+from participation.core.preferences import (
+    QUIET_KINDS,
+    NoticeKind,
+    home_zone,
+    quiet_until,
+    wants_email,
+)
 from participation.core.users import User
 from participation.extensions import db
 
@@ -85,20 +94,35 @@ def notify(
     email: str | None = None,
     feed: bool = True,
     timezone: str | None = None,
+    kind: NoticeKind | None = None,
 ) -> list[int]:
     """Queue a notification in the current transaction; a key already used is ignored.
 
     `key` names the event (e.g. "appeal:12:answered"); the same key never notifies twice.
     `timezone` is the zone of the organization whose matter it is: the feed and the e-mail show
     its time there, as the matter's own page does (without it: the person's own zone).
+    `kind` routes the letter through the person's preferences (core.preferences): no letter
+    if they switched that kind off, and a letter of a quiet kind waits for 08:00 in their zone.
     Returns the ids of the outbox rows actually written.
     """
     rows = []
     if feed and user_id is not None:
-        rows.append({"channel": Channel.FEED, "dedup_key": f"{key}:feed"})
+        rows.append({"channel": Channel.FEED, "dedup_key": f"{key}:feed", "next_attempt_at": None})
+    if email and kind is not None and user_id is not None and not wants_email(user_id, kind):
+        email = None
     if email:
-        rows.append({"channel": Channel.EMAIL, "dedup_key": f"{key}:email", "email": email})
-    ids = []
+        hold = None
+        if kind in QUIET_KINDS:
+            hold = quiet_until(utcnow(), home_zone(user_id, timezone))
+        rows.append(
+            {
+                "channel": Channel.EMAIL,
+                "dedup_key": f"{key}:email",
+                "email": email,
+                "next_attempt_at": hold,
+            }
+        )
+    ids, now_ids = [], []
     dialect = db.session.get_bind().dialect.name
     stmt = insert_unless_present(OutboxMessage.__table__, ("dedup_key",), OutboxMessage.id, dialect)
     for row in rows:
@@ -117,22 +141,117 @@ def notify(
         )
         if new_id is not None:
             ids.append(new_id)
-    if ids:
-        enqueue_after_commit("participation.core.outbox:relay_outbox", *ids)
+            if row["next_attempt_at"] is None:
+                now_ids.append(new_id)
+    if now_ids:  # a held letter leaves with the sweep once its morning has come
+        enqueue_after_commit("participation.core.outbox:relay_outbox", *now_ids)
     return ids
+
+
+class Recipient(NamedTuple):
+    """One person of a bulk notice: where the letter goes, whether they want it, their zone."""
+
+    user_id: int
+    email: str | None
+    wants_email: bool
+    zone: str
+
+
+RELAY_CHUNK = 500
+
+
+def notify_many(
+    recipients: Sequence[Recipient],
+    key: str,
+    subject: str,
+    body: str,
+    *,
+    kind: NoticeKind,
+    link: str | None = None,
+    timezone: str | None = None,
+    mail_before: datetime | None = None,
+) -> int:
+    """One notice to many people, in bulk: feed items written now (in this transaction), and
+    letters (`key`:u<id>:email) for those who want them, held through their quiet hours.
+
+    The caller has claimed the recipients (each once, ever). A letter that could only leave at
+    or after `mail_before` (e.g. the vote's close) is not written: the feed item says it.
+    Returns the number of letters written.
+    """
+    if not recipients:
+        return 0
+    now = utcnow()
+    db.session.execute(
+        sa.insert(Notification),
+        [
+            {
+                "user_id": r.user_id,
+                "title": subject,
+                "body": body,
+                "link": link,
+                "timezone": timezone,
+                "created_at": now,
+            }
+            for r in recipients
+        ],
+    )
+    holds: dict[str, datetime | None] = {}
+    letters = []
+    for r in recipients:
+        if not (r.email and r.wants_email):
+            continue
+        if r.zone not in holds:
+            holds[r.zone] = quiet_until(now, r.zone) if kind in QUIET_KINDS else None
+        hold = holds[r.zone]
+        if mail_before is not None and (hold or now) >= mail_before:
+            continue
+        letters.append(
+            {
+                "dedup_key": f"{key}:u{r.user_id}:email",
+                "channel": Channel.EMAIL,
+                "user_id": r.user_id,
+                "email": r.email,
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "timezone": timezone,
+                "created_at": now,
+                "attempts": 0,
+                "next_attempt_at": hold,
+            }
+        )
+    if not letters:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(
+        insert_unless_present(OutboxMessage.__table__, ("dedup_key",), None, dialect), letters
+    )
+    keys = [row["dedup_key"] for row in letters if row["next_attempt_at"] is None]
+    for start in range(0, len(keys), RELAY_CHUNK):
+        ready = db.session.scalars(
+            sa.select(OutboxMessage.id).where(
+                OutboxMessage.dedup_key.in_(keys[start : start + RELAY_CHUNK]),
+                OutboxMessage.sent_at.is_(None),
+            )
+        ).all()
+        if ready:
+            enqueue_after_commit("participation.core.outbox:relay_outbox", *ready)
+    return len(letters)
 
 
 def relay_outbox(*ids: int) -> int:
     """Deliver the given outbox rows (or every due one) and mark them sent. Returns the count."""
     now = utcnow()
-    query = sa.select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+    # A row not due yet (a retry's backoff, a letter held through the night) waits, even when
+    # named: its time is the sweep's to find.
+    query = sa.select(OutboxMessage.id).where(
+        OutboxMessage.sent_at.is_(None),
+        sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
     if ids:
         query = query.where(OutboxMessage.id.in_(ids))
     else:
-        query = query.where(
-            OutboxMessage.attempts < MAX_ATTEMPTS,
-            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-        )
+        query = query.where(OutboxMessage.attempts < MAX_ATTEMPTS)
     pending = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(500)))
     db.session.commit()
     delivered = 0

@@ -43,6 +43,7 @@ from participation.core.errors import DomainError
 from participation.core.i18n import count_days, local_date, local_datetime
 from participation.core.moderation import RejectionReason, rejection_text
 from participation.core.outbox import notify
+from participation.core.preferences import NoticeKind
 from participation.core.users import Role, User
 from participation.core.workflow import InvalidTransition
 from participation.extensions import db
@@ -186,6 +187,7 @@ def _tell_author(
         link=_cabinet_link(appeal) if appeal.author_id else None,
         email=address,
         timezone=timezone or _tz(appeal),
+        kind=NoticeKind.MESSAGES,
     )
 
 
@@ -302,6 +304,7 @@ def _tell_answer(appeal: Appeal, event: AppealEvent) -> None:
             email=address,
             feed=False,
             timezone=_tz(appeal),
+            kind=NoticeKind.MESSAGES,
         )
 
 

@@ -13,6 +13,7 @@ from participation.core import audit
 from participation.core.db import utcnow
 from participation.core.errors import Conflict, FieldError
 from participation.core.outbox import notify
+from participation.core.preferences import NoticeKind
 from participation.core.users import User, UserKind
 from participation.extensions import db
 from participation.hearings.labels import (
@@ -296,6 +297,7 @@ def _tell_author(remark: Remark, hearing: Hearing, now: datetime) -> None:
         link=hearing_link(hearing.id),
         email=author.email if author else None,
         timezone=hearing.territory.timezone,
+        kind=NoticeKind.MESSAGES,
     )
 
 

@@ -1,0 +1,1 @@
+"""Reminders and announcements to residents and staff; notification preferences per person."""
