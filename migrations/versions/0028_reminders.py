@@ -1,7 +1,7 @@
 """Reminders: notification preferences per person and kind, the log of reminders sent.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-06 06:00:00
 
 `notification_preferences`: a person's e-mail choice per kind of notice (no row: the default).
@@ -12,8 +12,8 @@ that writes the notice, so a reminder or an announcement reaches each person onc
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
