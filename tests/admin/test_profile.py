@@ -172,7 +172,7 @@ def test_the_form_needs_its_csrf_token(client, org, admin):
     assert _fresh(org).phone is None
 
 
-# --- bad input: a message next to the field, nothing saved -----------------------------------------
+# --- bad input: a message next to the field, nothing saved ----------------------------------
 
 
 @pytest.mark.parametrize(
