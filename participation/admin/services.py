@@ -349,7 +349,7 @@ PROFILE_FIELDS = (
 
 def save_profile(
     organization: Organization,
-    actor: User,
+    actor: User | None,
     data: ProfileData,
     *,
     logo: IO[bytes] | None = None,
@@ -362,13 +362,14 @@ def save_profile(
     that fails its checks raises after (the caller rolls back, which also removes the file).
     """
     data = check_profile(data)
+    actor_id = actor.id if actor is not None else None  # None: the demo seed
     changes: dict[str, dict[str, object]] = {}
     new_logo = None
     if logo is not None:
         new_logo = store_image(
             logo,
             logo_name,
-            uploaded_by_id=actor.id,
+            uploaded_by_id=actor_id,
             attached_to=(LOGO_OBJECT, organization.id),
             field="logo",
             max_bytes=LOGO_MAX_BYTES,
@@ -392,7 +393,7 @@ def save_profile(
         if old_logo is not None:
             delete_attachment(old_logo)  # its file goes once the transaction commits
     if changes:
-        audit.record("organization.profile_saved", organization, actor_id=actor.id, changes=changes)
+        audit.record("organization.profile_saved", organization, actor_id=actor_id, changes=changes)
     db.session.flush()
     return list(changes)
 
