@@ -1,12 +1,26 @@
-"""Forms of organization administration: add a staff member, add a role, remove a role."""
+"""Forms of organization administration: staff and roles; the organization's profile."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from participation.admin.services import (
+    HOURS_MAX_LENGTH,
+    SOCIAL_LINKS_MAX,
+    ProfileData,
+    check_email,
+    check_phone,
+    check_social_links,
+    check_website,
+    check_working_hours,
+)
+from participation.core.errors import FieldError
 from participation.core.forms import Form
 from participation.core.labels import ROLE_LABELS
 from participation.core.users import Role
@@ -57,3 +71,91 @@ class RoleForm(Form):
 
 class RemoveRoleForm(Form):
     """Only the CSRF token: the membership is named in the URL."""
+
+
+def _checked_by(check: Callable[[str | None], object]):
+    """A field validator running the service's own check (one rule, one message)."""
+
+    def validator(form, field) -> None:
+        try:
+            check(field.data)
+        except FieldError as exc:
+            raise ValidationError(str(exc.message)) from None
+
+    return validator
+
+
+class ProfileForm(Form):
+    name = StringField(
+        _l("Полное наименование"),
+        validators=[
+            DataRequired(message=_l("Укажите полное наименование организации.")),
+            Length(max=300, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    short_name = StringField(
+        _l("Краткое наименование"),
+        description=_l("Его видят жители в карточке организации и в списках."),
+        validators=[Length(max=120, message=_l("Не длиннее %(max)d символов."))],
+        filters=[_strip],
+    )
+    address = StringField(
+        _l("Почтовый адрес"),
+        validators=[Length(max=300, message=_l("Не длиннее %(max)d символов."))],
+        filters=[_strip],
+    )
+    phone = StringField(
+        _l("Телефон"),
+        description=_l("Например +7 (347) 279-05-05."),
+        validators=[_checked_by(check_phone)],
+    )
+    email = StringField(_l("Электронная почта"), validators=[_checked_by(check_email)])
+    website = StringField(
+        _l("Официальный сайт"),
+        description=_l("Например https://ufacity.ru."),
+        validators=[_checked_by(check_website)],
+    )
+    social_links = TextAreaField(
+        _l("Официальные страницы в социальных сетях"),
+        description=_l(
+            "По одному адресу в строке, не больше %(max)d: ВКонтакте, Одноклассники, "
+            "Telegram и другие.",
+            max=SOCIAL_LINKS_MAX,
+        ),
+        validators=[_checked_by(check_social_links)],
+    )
+    working_hours = TextAreaField(
+        _l("Часы работы и приёма граждан"),
+        description=_l(
+            "Свободным текстом, как на двери приёмной: например «Пн–чт 9:00–18:00, "
+            "пт 9:00–16:45, обед 13:00–13:48». Не длиннее %(max)d символов.",
+            max=HOURS_MAX_LENGTH,
+        ),
+        validators=[_checked_by(check_working_hours)],
+    )
+    logo = FileField(
+        _l("Логотип или герб"),
+        description=_l("PNG, JPEG или WEBP, не больше 1 МБ. Лучше квадратный, от 128 точек."),
+        render_kw={"accept": "image/png,image/jpeg,image/webp"},
+    )
+    remove_logo = BooleanField(_l("Убрать логотип"))
+
+    @property
+    def profile(self) -> ProfileData:
+        return ProfileData(
+            name=self.name.data,
+            short_name=self.short_name.data,
+            address=self.address.data,
+            phone=self.phone.data,
+            email=self.email.data,
+            website=self.website.data,
+            social_links=self.social_links.data,
+            working_hours=self.working_hours.data,
+        )
+
+    @property
+    def uploaded_logo(self):
+        """The file sent in «Логотип», or None when none was chosen."""
+        upload = self.logo.data
+        return upload if upload is not None and getattr(upload, "filename", "") else None

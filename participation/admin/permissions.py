@@ -1,4 +1,4 @@
-"""Who may manage an organization's staff and roles."""
+"""Who may manage an organization's staff and roles, and edit its public profile."""
 
 from __future__ import annotations
 
@@ -19,3 +19,8 @@ def can_manage_staff(user: Any, organization: Organization) -> bool:
 def can_manage_membership(user: Any, membership: Membership, organization: Organization) -> bool:
     """`membership` belongs to `organization` (the one being managed) and `user` administers it."""
     return membership.organization_id == organization.id and can_manage_staff(user, organization)
+
+
+def can_edit_profile(user: Any, organization: Organization) -> bool:
+    """Administrators of `organization` edit its profile (names, contacts, hours, logo)."""
+    return can_manage_staff(user, organization)

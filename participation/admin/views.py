@@ -1,18 +1,24 @@
-"""Organization administration pages: staff list, adding staff, adding and removing roles."""
+"""Organization administration pages: staff and roles; the organization's profile."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from participation.admin.forms import AddStaffForm, RemoveRoleForm, RoleForm
-from participation.admin.permissions import can_manage_membership, can_manage_staff
+from participation.admin.forms import AddStaffForm, ProfileForm, RemoveRoleForm, RoleForm
+from participation.admin.permissions import (
+    can_edit_profile,
+    can_manage_membership,
+    can_manage_staff,
+)
 from participation.admin.services import (
     add_role,
     add_staff,
     memberships_by_user,
+    profile_form_data,
     remove_role,
+    save_profile,
     staff_member,
     staff_query,
 )
@@ -139,3 +145,35 @@ def _render_member(organization, member: User, form: RoleForm):
         form=form,
         remove_form=RemoveRoleForm(formdata=None),
     )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    organization = current_organization()
+    require(can_edit_profile(current_user, organization), reason="not an administrator")
+    if request.method == "GET":
+        form = ProfileForm(formdata=None, data=profile_form_data(organization))
+        return render_template("admin/profile.html", organization=organization, form=form)
+    form = ProfileForm()
+    if form.validate_on_submit():
+        upload = form.uploaded_logo
+        try:
+            changed = save_profile(
+                organization,
+                current_user,
+                form.profile,
+                logo=upload.stream if upload else None,
+                logo_name=upload.filename if upload else None,
+                remove_logo=form.remove_logo.data and upload is None,
+            )
+        except FieldError as exc:
+            db.session.rollback()  # nothing half-saved; a stored logo file is removed too
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("Профиль организации сохранён."), "success")
+            else:
+                flash(_("Изменений нет: профиль остался прежним."), "info")
+            return redirect(url_for("admin.profile"))
+    return render_template("admin/profile.html", organization=organization, form=form), 400

@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -36,6 +36,8 @@ ALLOWED_TYPES = {
     "application/pdf": ("pdf",),
 }
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+# Pictures shown on pages (an organization's logo): the formats every browser draws.
+WEB_IMAGE_TYPES = {mime: ALLOWED_TYPES[mime] for mime in sorted(INLINE_TYPES)}
 # Photos we read (HEIC through pillow-heif): their metadata is stripped, thumbnails are made.
 IMAGE_TYPES = INLINE_TYPES | {"image/heic"}
 pillow_heif.register_heif_opener()
@@ -108,29 +110,99 @@ def store_upload(
 
     Raises FieldError (in Russian) for an empty, oversized or disallowed file.
     """
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data, mime = _read_checked(
+        stream,
+        filename,
+        field,
+        limit=current_app.config["MAX_UPLOAD_BYTES"],
+        types=ALLOWED_TYPES,
+        refusal=_l(
+            "Файл «%(name)s» не является фотографией (JPEG, PNG, WEBP, HEIC) или PDF.",
+            name=filename or "",
+        ),
+    )
+    data = _without_metadata(data, mime, filename, field)
+    return store_file(
+        data,
+        safe_filename(filename, ALLOWED_TYPES[mime][0]),
+        mime,
+        uploaded_by_id=uploaded_by_id,
+        attached_to=attached_to,
+    )
+
+
+def _read_checked(
+    stream: IO[bytes],
+    filename: str | None,
+    field: str,
+    *,
+    limit: int,
+    types: Mapping[str, tuple[str, ...]],
+    refusal: str,
+) -> tuple[bytes, str]:
+    """The upload's bytes and its type recognised by content (FieldError: empty, too large, or
+    not one of `types`)."""
     data = stream.read(limit + 1)
     if not data:
         raise FieldError(field, _l("Файл «%(name)s» пустой.", name=filename or ""))
     if len(data) > limit:
         raise FieldError(
             field,
-            _l("Файл «%(name)s» больше %(mb)d МБ.", name=filename or "", mb=limit // 2**20),
+            _l("Файл «%(name)s» больше %(mb)d МБ.", name=filename or "", mb=max(1, limit // 2**20)),
         )
     kind = filetype.guess(data)
-    if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise FieldError(
-            field,
-            _l(
-                "Файл «%(name)s» не является фотографией (JPEG, PNG, WEBP, HEIC) или PDF.",
-                name=filename or "",
-            ),
-        )
-    data = _without_metadata(data, kind.mime, filename, field)
+    if kind is None or kind.mime not in types:
+        raise FieldError(field, refusal)
+    return data, kind.mime
+
+
+def store_image(
+    stream: IO[bytes],
+    filename: str | None,
+    *,
+    uploaded_by_id: int | None,
+    attached_to: tuple[str, object] | None,
+    field: str,
+    max_bytes: int,
+    max_pixels: int,
+) -> Attachment:
+    """Check a picture shown on public pages (a logo) and store it like any upload.
+
+    Only what every browser draws (PNG, JPEG, WEBP; never SVG, which may carry scripts),
+    recognised by content, decoded in full once (a file that only starts like a PNG is
+    refused) and no larger than `max_pixels`; metadata stripped as for photos.
+    """
+    data, mime = _read_checked(
+        stream,
+        filename,
+        field,
+        limit=min(max_bytes, current_app.config["MAX_UPLOAD_BYTES"]),
+        types=WEB_IMAGE_TYPES,
+        refusal=_l(
+            "Файл «%(name)s» не является изображением PNG, JPEG или WEBP.", name=filename or ""
+        ),
+    )
+    unreadable = _l("Не удалось прочитать изображение «%(name)s».", name=filename or "")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > max_pixels:
+                raise FieldError(
+                    field,
+                    _l(
+                        "Изображение «%(name)s» слишком большое: %(w)d × %(h)d точек.",
+                        name=filename or "",
+                        w=image.width,
+                        h=image.height,
+                    ),
+                )
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise FieldError(field, unreadable) from None
+    data = _without_metadata(data, mime, filename, field)
     return store_file(
         data,
-        safe_filename(filename, ALLOWED_TYPES[kind.mime][0]),
-        kind.mime,
+        safe_filename(filename, WEB_IMAGE_TYPES[mime][0]),
+        mime,
         uploaded_by_id=uploaded_by_id,
         attached_to=attached_to,
     )

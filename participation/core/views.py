@@ -24,12 +24,15 @@ from flask_login import current_user, login_required
 
 from participation.core.db import utcnow
 from participation.core.files import (
+    WEB_IMAGE_TYPES,
+    Attachment,
     attachment_by_public_id,
     attachment_path,
     can_view_attachment,
     thumbnail_path,
 )
 from participation.core.jobs import redis_connection
+from participation.core.organizations import Organization
 from participation.core.outbox import Notification
 from participation.core.pagination import paginate
 from participation.core.permissions import require
@@ -39,6 +42,7 @@ from participation.extensions import db
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger(__name__)
+LOGO_MAX_AGE = 30 * 24 * 3600
 
 
 @bp.get("/")
@@ -133,6 +137,24 @@ def file_thumbnail(public_id: str):
     return send_file(path, mimetype="image/jpeg", max_age=0)
 
 
+@bp.get("/organizations/<int:organization_id>/logo/<int:logo_id>")
+def organization_logo(organization_id: int, logo_id: int):
+    """An organization's logo, public. The URL names the logo's own id, so a new logo gets a new
+    URL and browsers (and the widget on other sites) may keep this one for long."""
+    logo = db.session.scalar(
+        sa.select(Attachment)
+        .join(Organization, Organization.logo_id == Attachment.id)
+        .where(Organization.id == organization_id, Attachment.id == logo_id)
+    )
+    if logo is None or logo.content_type not in WEB_IMAGE_TYPES:
+        abort(404)
+    try:
+        path = attachment_path(logo)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(path, mimetype=logo.content_type, max_age=LOGO_MAX_AGE)
+
+
 @bp.get("/my/notifications")
 @login_required
 def notifications():
@@ -170,6 +192,7 @@ RESIDENT_NAV = (
 STAFF_NAV = (
     ("backoffice.index", _l("Бэк-офис"), None),
     ("admin.index", _l("Администрирование"), Role.ADMINISTRATOR),
+    ("admin.profile", _l("Профиль организации"), Role.ADMINISTRATOR),
     ("widget_admin.index", _l("Веб-виджет"), Role.ADMINISTRATOR),
     ("api_keys.index", _l("API-ключи"), Role.ADMINISTRATOR),
     ("polls_manage.index", _l("Опросы организации"), Role.AUTHORIZED),

@@ -19,6 +19,7 @@ from participation.extensions import db
 # Each feature's own idempotent demo content, after the region, organizations and people.
 FEATURE_SEEDS = (
     "participation.appeals.classifier:seed_classifier",  # the national topic classifier
+    "participation.admin.demo:seed_profiles_demo",  # profiles: Уфа with a logo; Бирск left empty
     "participation.appeals.demo:seed_appeals_demo",  # routing rules; messages in every state
     "participation.hearings.demo:seed_hearings_demo",  # Уфа: landscaping rules open for remarks
     "participation.voting.demo:seed_voting_demo",  # Уфа: two open votes, a closed one

@@ -46,7 +46,7 @@ from participation.core.db import UTCDateTime, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.i18n import local_datetime
 from participation.core.limits import parse_id
-from participation.core.organizations import Organization, new_widget_code
+from participation.core.organizations import Organization, OrganizationCard, new_widget_code
 from participation.core.territories import Territory
 from participation.core.tokens import new_token, token_hash
 from participation.core.users import User
@@ -238,6 +238,7 @@ class WidgetOwner:
     widget_code: str
     name: str
     short_name: str | None
+    card: OrganizationCard  # the profile the widget's «organization card» shows
 
     @property
     def display_name(self) -> str:
@@ -259,7 +260,7 @@ def _widget_facts(session, code: str) -> tuple[tuple[WidgetOwner, WidgetLook] | 
         return None, None
     org, settings, generation = row
     facts = (
-        WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name),
+        WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name, org.card),
         WidgetLook(settings.kind, settings.design, settings.site_url),
     )
     return facts, generation

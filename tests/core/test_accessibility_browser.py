@@ -244,6 +244,7 @@ def visits(i: dict) -> list[Visit]:
         Visit("admin-staff-member", "ufa-administrator", f"/admin/staff/{i['staff']}"),
         Visit("admin-staff-new", "ufa-administrator", "/admin/staff/new", "main form"),
         Visit("admin-widget", "ufa-administrator", "/admin/widget/"),
+        Visit("admin-profile", "ufa-administrator", "/admin/profile", "main form"),
         Visit("backoffice-confirm", "ufa-administrator", "/backoffice/confirm"),
         Visit("classifier", "pos-moderator-2", "/admin/classifier/"),
         Visit(
