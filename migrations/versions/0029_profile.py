@@ -1,7 +1,7 @@
 """Organizations: the public profile (phone, official social pages, working hours, logo).
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-06 06:00:00
 
 Name, short name, address, e-mail and site were already columns of `organizations`; the
@@ -11,8 +11,8 @@ profile adds the rest. The logo is an attachment (core/files.py) the organizatio
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
