@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from participation.appeals.models import AnswerStatus, Appeal, AppealAnswer, AppealHandoff
 from participation.appeals.workflow import WORKFLOW, Action, Actor, AppealState
+from participation.core.cache import Cached
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.users import Role
 from participation.extensions import db
@@ -90,15 +91,24 @@ def can_view_own(user: Any, appeal: Appeal) -> bool:
     return is_author(user, appeal)
 
 
-def subtree_ids(organization: Organization) -> set[int]:
-    """The organization and every organization below it (one query for the parent links)."""
+def _load_children(session) -> dict[int, tuple[int, ...]]:
     children: dict[int, list[int]] = {}
-    for org_id, parent_id in db.session.execute(
+    for org_id, parent_id in session.execute(
         sa.select(Organization.id, Organization.parent_id).where(
             Organization.parent_id.is_not(None)
         )
     ):
         children.setdefault(parent_id, []).append(org_id)
+    return {parent: tuple(ids) for parent, ids in children.items()}
+
+
+# The organizations' tree, kept per process (core.cache): every staff page asks for it.
+_CHILDREN = Cached("organizations.children", _load_children, watch=(Organization,))
+
+
+def subtree_ids(organization: Organization) -> set[int]:
+    """The organization and every organization below it."""
+    children = _CHILDREN.get(db.session)
     found, stack = {organization.id}, [organization.id]
     while stack:
         for child in children.get(stack.pop(), ()):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from participation.appeals.permissions import subtree_ids
 from participation.core.organizations import Organization, OrganizationKind
-from participation.core.territories import Territory, TerritoryLevel
+from participation.core.territories import Territory, TerritoryLevel, territory_chain
 from participation.core.users import Role
 from participation.extensions import db
 from participation.reports.services import Scope
@@ -34,8 +34,8 @@ def _roles(user: Any, organization: Organization | None) -> set[Role]:
 
 def region_id_of(organization: Organization) -> int | None:
     """The region (субъект РФ) of the organization's territory, None for a country-wide one."""
-    region = organization.territory.region()
-    return region.id if region is not None else None
+    chain = territory_chain(organization.territory_id)
+    return next((link.id for link in chain if link.level == TerritoryLevel.REGION), None)
 
 
 def can_view_dashboards(user: Any, organization: Organization | None) -> bool:

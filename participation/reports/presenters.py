@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from participation.appeals.classifier import Category, Subcategory
 from participation.appeals.models import Appeal, Channel
 from participation.appeals.permissions import subtree_ids
 from participation.core.charts import Bar, bar_chart_svg, column_chart_svg
@@ -23,6 +22,7 @@ from participation.core.organizations import Organization
 from participation.core.permissions import log as access_log
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
+from participation.reports import reference
 from participation.reports.definitions import BY_CODE, Better, Indicator, Source, Unit
 from participation.reports.forms import ReportFilterForm
 from participation.reports.permissions import (
@@ -31,7 +31,6 @@ from participation.reports.permissions import (
     region_id_of,
     viewable_region_ids,
 )
-from participation.reports.rollup import MUNICIPAL_LEVELS
 from participation.reports.services import (
     Cut,
     Period,
@@ -159,25 +158,15 @@ def read_filters(
         )
     else:
         organizations = organizations.where(Organization.id.in_(sorted(tree)))
+    topics = reference.topics()
     form.offer(
         regions=[(i, region_names.get(i, str(i))) for i in regions],
-        municipalities=_names(
-            sa.select(Territory.id, Territory.name)
-            .where(Territory.parent_id == region_id, Territory.level.in_(MUNICIPAL_LEVELS))
-            .order_by(Territory.name)
-        ),
+        municipalities=list(reference.municipalities(region_id)),
         organizations=sorted(
             ((i, short or name) for i, name, short in read(organizations)), key=lambda o: o[1]
         ),
-        categories=_names(sa.select(Category.id, Category.name).order_by(Category.position)),
-        subcategories=[
-            (i, name, category)
-            for i, name, category in read(
-                sa.select(Subcategory.id, Subcategory.name, Subcategory.category_id).order_by(
-                    Subcategory.category_id, Subcategory.position
-                )
-            )
-        ],
+        categories=list(topics.categories),
+        subcategories=list(topics.subcategories),
     )
     form.region.data = region_id if asked is None else asked
     tz = (target or organization).territory.timezone

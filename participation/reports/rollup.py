@@ -44,9 +44,9 @@ from participation.reports.models import (
     HeatCellRollup,
     StaleAppeal,
 )
+from participation.reports.reference import MUNICIPAL_LEVELS, topics
 
 KEY = ("day", "territory_id", "organization_id", "subcategory_id", "channel")
-MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 REFRESH_JOB = "participation.reports.tasks:refresh_rollup"
 REFRESH_LOCK = 7_140_001  # any constant no other advisory lock uses
 
@@ -210,9 +210,7 @@ class Placement:
     def __init__(self) -> None:
         self._node: dict[int, tuple[int | None, str]] = {}
         self._cache: dict[int, tuple[int, int | None]] = {}
-        self.category = dict(
-            db.session.execute(sa.select(Subcategory.id, Subcategory.category_id)).all()
-        )
+        self.category = topics().category_of
 
     def load(self, territory_ids: Iterable[int]) -> None:
         """Fetch these territories and their ancestors, a level per query."""

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 
-from participation.appeals.classifier import Category, Subcategory
 from participation.appeals.models import Appeal, Channel
 from participation.appeals.presenters import CHANNEL_LABELS
 from participation.appeals.workflow import OPEN_BUCKETS
@@ -28,6 +27,7 @@ from participation.core.db import utcnow
 from participation.core.organizations import Organization
 from participation.core.territories import Territory
 from participation.extensions import db
+from participation.reports import reference
 from participation.reports.definitions import BY_CODE, INDICATORS, ROLLUP_COUNTERS, Source
 from participation.reports.models import (
     ANSWER_SUMMARY_TABLES,
@@ -654,12 +654,10 @@ def label_rows(cut: Cut, rows: Iterable[Row]) -> None:
                 )
             )
         }
-    elif cut == Cut.CATEGORY and keys:
-        names = dict(read(sa.select(Category.id, Category.name).where(Category.id.in_(keys))).all())
-    elif cut == Cut.SUBCATEGORY and keys:
-        names = dict(
-            read(sa.select(Subcategory.id, Subcategory.name).where(Subcategory.id.in_(keys))).all()
-        )
+    elif cut == Cut.CATEGORY:
+        names = reference.topics().category_name
+    elif cut == Cut.SUBCATEGORY:
+        names = reference.topics().subcategory_name
     elif cut == Cut.CHANNEL:
         names = {key: str(CHANNEL_LABELS.get(Channel(key), key)) for key in keys}
     for row in rows:
