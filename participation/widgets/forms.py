@@ -58,6 +58,7 @@ class SettingsForm(Form):
             for d in sorted(designs.DESIGNS.values(), key=lambda d: d.number)
         ],
         validators=[InputRequired(message=_l("Выберите оформление баннера."))],
+        validate_choice=False,  # the service refuses an unknown design, in Russian
     )
     text_choice = RadioField(
         _l("Текст баннера"),
