@@ -136,7 +136,7 @@ SCHEMES = {
             "#ffffff",
             "#ffd166",
             "#14213d",
-            _l("Решаем вместе"),
+            _l("Вместе сделаем город лучше"),
             _MUNICIPAL_MESSAGE,
             _MUNICIPAL_PARTICIPATE,
         ),

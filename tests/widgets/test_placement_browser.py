@@ -176,8 +176,24 @@ def test_the_banner_preview_follows_the_choice_in_the_cabinet(app, hosted, brows
     # Every design, as the widget shows it: axe-core (contrast included) finds nothing serious.
     from participation.widgets.models import BannerDesign
 
+    # … and at the narrowest width the rules allow (200 px) and at 300 px, nothing of it
+    # sticks out sideways and the headline stays whole.
     for design in BannerDesign:
-        page.goto(f"{base}/admin/widget/preview?design={design.value}&kind=participate")
+        url = f"{base}/admin/widget/preview?design={design.value}&kind=message"
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(url + "&text_choice=street")
         page.wait_for_selector(".widget-banner")
         check_axe(page.main_frame, axe_source, "widgets", f"design-{design.value}")
+        for width in (200, 300):
+            page.set_viewport_size({"width": width, "height": 400})
+            overflow = page.evaluate(
+                """() => {
+                    const page = document.documentElement;
+                    const title = document.querySelector('.widget-title');
+                    return [page.scrollWidth, page.clientWidth, title.scrollWidth,
+                            title.clientWidth];
+                }"""
+            )
+            assert overflow[0] <= overflow[1] and overflow[2] <= overflow[3], (design, width)
+        shot(page, "widgets", f"design-{design.value}-300")
     context.close()
