@@ -219,6 +219,7 @@ def test_the_preview_without_javascript_posts_the_form_and_follows_a_refused_sav
         data={"csrf_token": csrf_token(client, PAGE), "design": "contrast-poster"},
     )
     assert "widget-banner-contrast widget-layout-poster" in response.get_data(as_text=True)
+    assert client.post(f"{PAGE}preview", data={"design": "health"}).status_code == 400  # no CSRF
     # after a refused save the page's preview shows what was submitted
     response = _save(client, design="education-poster", text_choice="custom", custom_text="Я" * 61)
     assert response.status_code == 400
