@@ -89,7 +89,7 @@ def _admin_page(settings_form: SettingsForm | None = None, status: int = 200) ->
             sample_banner=designs.banner,
             widget_kind=_kind_or(settings_form.kind.data, settings.kind),
             banner_preview_url=url_for("widget_admin.preview", **_preview_args(settings_form)),
-            placements=services.placements(organization),
+            placements=services.placements(organization, declared),
             first_screen_top=designs.FIRST_SCREEN_TOP,
         ),
         status,

@@ -463,12 +463,15 @@ def placement_problems(p: WidgetPlacement) -> tuple[str, ...]:
     return tuple(problems)
 
 
-def placements(organization: Organization) -> list[PlacementCheck]:
-    """The last report from each site, newest first, with what breaks the rules."""
+def placements(organization: Organization, site: str) -> list[PlacementCheck]:
+    """The last report from the declared site (reports from a site declared before are
+    not shown), with what breaks the rules."""
+    if not site:
+        return []
     rows = db.session.scalars(
-        sa.select(WidgetPlacement)
-        .where(WidgetPlacement.organization_id == organization.id)
-        .order_by(WidgetPlacement.reported_at.desc(), WidgetPlacement.site)
+        sa.select(WidgetPlacement).where(
+            WidgetPlacement.organization_id == organization.id, WidgetPlacement.site == site
+        )
     )
     return [PlacementCheck(row, placement_problems(row)) for row in rows]
 

@@ -329,6 +329,23 @@ def test_a_report_from_another_origin_is_refused(world, client, site):
     assert _placements(world) == []
 
 
+def test_after_the_site_changes_the_cabinet_shows_only_the_new_sites_report(world, client):
+    code = enable(world.city_admin, world.administrator, site_url=SITE)
+    db.session.commit()
+    assert _report(client, code, top="900").status_code == 204
+    services.save_settings(
+        world.city_admin,
+        world.administrator,
+        kind=WidgetKind.MESSAGE,
+        design=BannerDesign.MUNICIPAL,
+        site_url="https://new.example.ru",
+    )
+    db.session.commit()
+    login_as(client, world.administrator)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "ниже первого экрана" not in page and "Отчётов о размещении ещё нет" in page
+
+
 def test_without_a_declared_site_no_report_is_kept(world, client):
     code = enable(world.city_admin, world.administrator, site_url=None)
     db.session.commit()
