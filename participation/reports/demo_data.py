@@ -586,11 +586,11 @@ REDIRECTS: tuple[tuple[str, str, str, float, str], ...] = (
 # administration is left without one: the README has its administrator generate the code.
 WIDGET_SITES: dict[str, str] = {  # organization slug → the banner's design
     "sterlitamak-admin": "municipal",
-    "salavat-admin": "municipal",
-    "neftekamsk-admin": "municipal",
+    "salavat-admin": "municipal-card",
+    "neftekamsk-admin": "contrast",
     "oktyabrsky-admin": "municipal",
     "belebey-district-admin": "municipal",
-    "rb-minzdrav": "health",
+    "rb-minzdrav": "health-poster",
     "rb-mingkh": "municipal",
     "rb-mfc": "municipal",
 }

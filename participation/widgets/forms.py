@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -19,7 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from participation.core.forms import Form
-from participation.widgets.models import BannerDesign, WidgetKind
+from participation.widgets import designs
+from participation.widgets.models import WidgetKind
 
 KIND_LABELS = {
     WidgetKind.MESSAGE: _l("Сообщить о проблеме"),
@@ -31,58 +31,6 @@ KIND_DESCRIPTIONS = {
         "Открытые опросы и голосования вашей организации и вашей территории."
     ),
 }
-
-
-@dataclass(frozen=True)
-class Banner:
-    label: str  # for the administrator's list
-    title: str
-    message_text: str  # under the title in a «Сообщить о проблеме» widget
-    participate_text: str  # under the title in an «Участвовать» widget
-
-
-BANNERS = {
-    BannerDesign.MUNICIPAL: Banner(
-        _l("Органы власти и местного самоуправления"),
-        _l("Ваш город — ваше мнение"),
-        _l(
-            "Яма на дороге, не вывезли мусор, не горит фонарь? "
-            "Сообщите о проблеме — ответим в установленный срок."
-        ),
-        _l("Ваше мнение важно: участвуйте в опросах и голосованиях о жизни города и района."),
-    ),
-    BannerDesign.HEALTH: Banner(
-        _l("Здравоохранение"),
-        _l("Здоровье — общее дело"),
-        _l(
-            "Не получается записаться к врачу, долго ждали приёма, нет лекарства? "
-            "Сообщите о проблеме в работе медицинской организации."
-        ),
-        _l("Помогите сделать медицинскую помощь удобнее: ответьте на вопросы и проголосуйте."),
-    ),
-    BannerDesign.EDUCATION: Banner(
-        _l("Образование"),
-        _l("Школа, которую мы делаем вместе"),
-        _l(
-            "Питание, ремонт, школьный автобус, безопасность? "
-            "Расскажите о проблеме — школа и управление образования ответят."
-        ),
-        _l("Участвуйте в опросах и голосованиях об образовании в вашем городе и районе."),
-    ),
-    BannerDesign.PRESCHOOL: Banner(
-        _l("Дошкольное образование"),
-        _l("Детский сад: вместе о главном"),
-        _l(
-            "Очередь, питание, площадка, тепло в группах? "
-            "Напишите о проблеме в работе детского сада."
-        ),
-        _l("Родители решают вместе: опросы и голосования о детских садах и площадках."),
-    ),
-}
-
-
-def banner_text(banner: Banner, kind: WidgetKind) -> str:
-    return banner.message_text if kind == WidgetKind.MESSAGE else banner.participate_text
 
 
 def _strip(value: str | None) -> str | None:
@@ -97,8 +45,38 @@ class SettingsForm(Form):
     )
     design = RadioField(
         _l("Оформление баннера"),
-        choices=[SelectChoice(d.value, BANNERS[d].label) for d in BannerDesign],
+        choices=[
+            SelectChoice(
+                d.value.value,
+                _l(
+                    "Вариант %(n)d: %(scheme)s, %(layout)s",
+                    n=d.number,
+                    scheme=d.scheme.label,
+                    layout=d.layout.label,
+                ),
+            )
+            for d in sorted(designs.DESIGNS.values(), key=lambda d: d.number)
+        ],
         validators=[InputRequired(message=_l("Выберите оформление баннера."))],
+        validate_choice=False,  # the service refuses an unknown design, in Russian
+    )
+    text_choice = RadioField(
+        _l("Текст баннера"),
+        choices=[
+            SelectChoice("", _l("Заголовок выбранного оформления")),
+            *(SelectChoice(w.key, w.text) for w in designs.WORDINGS.values()),
+            SelectChoice(designs.CUSTOM, _l("Свой текст")),
+        ],
+        default="",
+        validate_choice=False,  # the service says which choice does not fit and why
+    )
+    custom_text = StringField(
+        _l("Свой текст баннера"),
+        description=_l(
+            "Не длиннее %(max)d символов. Используется, если выбран «Свой текст».",
+            max=designs.CUSTOM_TEXT_MAX,
+        ),
+        filters=[_strip],
     )
     site_url = StringField(
         _l("Сайт, на котором размещён виджет"),

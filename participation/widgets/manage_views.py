@@ -22,18 +22,17 @@ from participation.backoffice.gate import current_organization, staff_context, s
 from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.permissions import require
+from participation.core.security import FRAMEABLE
 from participation.extensions import db
-from participation.widgets import services
+from participation.widgets import designs, services
 from participation.widgets.forms import (
-    BANNERS,
     KIND_DESCRIPTIONS,
     KIND_LABELS,
     DisableForm,
     GenerateForm,
     SettingsForm,
-    banner_text,
 )
-from participation.widgets.models import BannerDesign
+from participation.widgets.models import WidgetKind
 from participation.widgets.permissions import can_configure_widget
 
 admin_bp = Blueprint("widget_admin", __name__, url_prefix="/admin/widget")
@@ -59,6 +58,8 @@ def _admin_page(settings_form: SettingsForm | None = None, status: int = 200) ->
             formdata=None,
             kind=settings.kind.value,
             design=settings.design.value,
+            text_choice=settings.text_choice or "",
+            custom_text=settings.custom_text or "",
             site_url=settings.site_url or "",
         )
     period = request.args.get("period", "30")
@@ -81,14 +82,64 @@ def _admin_page(settings_form: SettingsForm | None = None, status: int = 200) ->
             stats=services.site_statistics(organization, since),
             period=period if period in PERIODS else "30",
             declared_site=declared,
-            banners=BANNERS,
             kind_labels=KIND_LABELS,
             kind_descriptions=KIND_DESCRIPTIONS,
-            designs=list(BannerDesign),
-            banner_text=banner_text,
+            design_groups=designs.designs_by_scheme(),
+            design_rows=designs.DESIGNS,
+            sample_banner=designs.banner,
+            widget_kind=_kind_or(settings_form.kind.data, settings.kind),
+            banner_preview_url=url_for("widget_admin.preview", **_preview_args(settings_form)),
+            placements=services.placements(organization, declared),
+            first_screen_top=designs.FIRST_SCREEN_TOP,
         ),
         status,
     )
+
+
+def _kind_or(value: str | None, fallback: WidgetKind) -> WidgetKind:
+    try:
+        return WidgetKind(value)
+    except ValueError:
+        return fallback
+
+
+def _preview_args(form: SettingsForm) -> dict[str, str]:
+    """The banner's choices in the form (as saved, or as just submitted) for the preview."""
+    return {
+        name: form[name].data or ""
+        for name in ("kind", "design", "text_choice", "custom_text")
+        if form[name].data
+    }
+
+
+@admin_bp.route("/preview", methods=["GET", "POST"])
+def preview():
+    """The banner as chosen in the form, not yet saved: the cabinet's preview frame loads it
+    (GET, as the choice changes, from widget-admin.js; POST from «Показать» without JS)."""
+    organization = current_organization()
+    values = request.values
+    settings = services.settings_of(organization)
+    kind = _kind_or(values.get("kind"), settings.kind)
+    design = values.get("design") or settings.design
+    problem = None
+    try:
+        text_choice, custom_text = services.check_banner_text(
+            kind, values.get("text_choice"), values.get("custom_text")
+        )
+    except FieldError as exc:
+        text_choice, custom_text, problem = None, None, exc.message
+    response = make_response(
+        render_template(
+            "widgets/preview.html",
+            organization=organization,
+            banner=designs.banner(design, kind, text_choice, custom_text),
+            kind=kind,
+            problem=problem,
+        )
+    )
+    setattr(response, FRAMEABLE, "'self'")  # shown in the cabinet's own page only
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @admin_bp.get("/")
@@ -107,6 +158,8 @@ def save_settings():
                 current_user,
                 kind=form.kind.data,
                 design=form.design.data,
+                text_choice=form.text_choice.data,
+                custom_text=form.custom_text.data,
                 site_url=form.site_url.data,
             )
         except FieldError as exc:

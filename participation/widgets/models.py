@@ -19,10 +19,23 @@ class WidgetKind(enum.StrEnum):
 
 
 class BannerDesign(enum.StrEnum):
+    """The banner's look; what each one is lives in widgets/designs.py (the one table)."""
+
     MUNICIPAL = "municipal"  # органы власти и местного самоуправления
+    MUNICIPAL_POSTER = "municipal-poster"
+    MUNICIPAL_CARD = "municipal-card"
+    CONTRAST = "contrast"
+    CONTRAST_POSTER = "contrast-poster"
+    CONTRAST_CARD = "contrast-card"
     HEALTH = "health"  # медицинские организации
+    HEALTH_POSTER = "health-poster"
+    HEALTH_CARD = "health-card"
     EDUCATION = "education"  # школы, колледжи
+    EDUCATION_POSTER = "education-poster"
+    EDUCATION_CARD = "education-card"
     PRESCHOOL = "preschool"  # детские сады
+    PRESCHOOL_POSTER = "preschool-poster"
+    PRESCHOOL_CARD = "preschool-card"
 
 
 class WidgetSettings(TimestampMixin, Base):
@@ -39,6 +52,10 @@ class WidgetSettings(TimestampMixin, Base):
     design: Mapped[BannerDesign] = mapped_column(
         str_enum(BannerDesign, "design"), default=BannerDesign.MUNICIPAL
     )
+    # The banner's headline: a key of designs.WORDINGS, "custom" (then custom_text), or None
+    # (the design's own headline).
+    text_choice: Mapped[str | None] = mapped_column(sa.String(20))
+    custom_text: Mapped[str | None] = mapped_column(sa.String(60))
     # The site the organization says it places the widget on (shown next to the statistics).
     site_url: Mapped[str | None] = mapped_column(sa.String(300))
     # Set by «Сгенерировать код»; until then no code of the organization opens a widget.
@@ -102,3 +119,31 @@ class WidgetSiteDay(Base):
 
 
 COUNTERS = ("views", "logins", "messages", "survey_responses", "ballots")
+
+
+class WidgetPlacement(Base):
+    """Where the widget last was on a site's page, as the embed script measured it (CSS px).
+
+    One row per organization and site (origin): each report replaces the last one. `top` and
+    `left` are from the top-left corner of the page (not of the window)."""
+
+    __tablename__ = "widget_placements"
+
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id"), primary_key=True
+    )
+    site: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    top: Mapped[int]
+    left: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    viewport_width: Mapped[int]
+    viewport_height: Mapped[int]
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "width >= 0 AND height >= 0 AND viewport_width > 0 AND viewport_height > 0",
+            name="sizes_positive",
+        ),
+    )

@@ -54,10 +54,12 @@ from participation.extensions import db
 from participation.polls.models import Survey, survey_territories
 from participation.voting.models import Campaign, CampaignStatus
 from participation.voting.services import status_filter
+from participation.widgets import designs
 from participation.widgets.models import (
     COUNTERS,
     BannerDesign,
     WidgetKind,
+    WidgetPlacement,
     WidgetSession,
     WidgetSettings,
     WidgetSiteDay,
@@ -162,15 +164,23 @@ def save_settings(
     kind: WidgetKind | str,
     design: BannerDesign | str,
     site_url: str | None,
+    text_choice: str | None = None,
+    custom_text: str | None = None,
 ) -> WidgetSettings:
-    """Store the widget's kind, banner and site; the live widget changes at once."""
+    """Store the widget's kind, banner, headline and site; the live widget changes at once."""
     try:
-        kind, design = WidgetKind(kind), BannerDesign(design)
+        kind = WidgetKind(kind)
     except ValueError:
-        raise FieldError("kind", _l("Выберите вид виджета и оформление из списка.")) from None
+        raise FieldError("kind", _l("Выберите вид виджета из списка.")) from None
+    try:
+        design = BannerDesign(design)
+    except ValueError:
+        raise FieldError("design", _l("Выберите оформление баннера из списка.")) from None
+    text_choice, custom_text = check_banner_text(kind, text_choice, custom_text)
     site_url = check_site_url(site_url)
     row = _settings_row(organization)
     row.kind, row.design, row.site_url = kind, design, site_url
+    row.text_choice, row.custom_text = text_choice, custom_text
     row.updated_at, row.updated_by_id = utcnow(), actor.id
     audit.record(
         "widget.settings_saved",
@@ -178,10 +188,50 @@ def save_settings(
         actor_id=actor.id,
         kind=kind.value,
         design=design.value,
+        text_choice=text_choice,
+        custom_text=custom_text,
         site_url=site_url,
     )
     db.session.flush()
     return row
+
+
+def check_banner_text(
+    kind: WidgetKind, text_choice: str | None, custom_text: str | None
+) -> tuple[str | None, str | None]:
+    """The headline as stored: (approved wording's key or "custom" or None, the own text)."""
+    text_choice = (text_choice or "").strip() or None
+    if text_choice is None:
+        return None, None
+    if text_choice == designs.CUSTOM:
+        text = " ".join((custom_text or "").split())
+        if not text:
+            raise FieldError(
+                "custom_text", _l("Напишите текст баннера или выберите готовый из списка.")
+            )
+        if len(text) > designs.CUSTOM_TEXT_MAX:
+            raise FieldError(
+                "custom_text",
+                _l(
+                    "Текст баннера — не длиннее %(max)d символов, сейчас %(count)d.",
+                    max=designs.CUSTOM_TEXT_MAX,
+                    count=len(text),
+                ),
+            )
+        if any(not ch.isprintable() for ch in text):
+            raise FieldError(
+                "custom_text", _l("В тексте баннера не должно быть служебных символов.")
+            )
+        return designs.CUSTOM, text
+    wording = designs.WORDINGS.get(text_choice)
+    if wording is None:
+        raise FieldError("text_choice", _l("Выберите текст баннера из списка."))
+    if kind not in wording.kinds:
+        raise FieldError(
+            "text_choice",
+            _l("Этот текст не подходит для выбранного вида виджета: выберите другой."),
+        )
+    return wording.key, None
 
 
 def generate_code(organization: Organization, actor: User) -> str:
@@ -252,6 +302,8 @@ class WidgetLook:
     kind: WidgetKind
     design: BannerDesign
     site_url: str | None
+    text_choice: str | None = None
+    custom_text: str | None = None
 
 
 def _widget_facts(session, code: str) -> tuple[tuple[WidgetOwner, WidgetLook] | None, int | None]:
@@ -261,7 +313,13 @@ def _widget_facts(session, code: str) -> tuple[tuple[WidgetOwner, WidgetLook] | 
     org, settings, generation = row
     facts = (
         WidgetOwner(org.id, org.territory_id, org.widget_code, org.name, org.short_name, org.card),
-        WidgetLook(settings.kind, settings.design, settings.site_url),
+        WidgetLook(
+            settings.kind,
+            settings.design,
+            settings.site_url,
+            settings.text_choice,
+            settings.custom_text,
+        ),
     )
     return facts, generation
 
@@ -315,6 +373,108 @@ def snippet(organization: Organization, base_url: str) -> str:
         "Сообщить о проблеме или принять участие в опросе на платформе «Решаем вместе»"
         "</a></noscript>"
     )
+
+
+# --- where the widget sits on a site's page ------------------------------------------------------
+
+# What a report may hold (CSS px): anything else is not a measurement of a real page.
+PLACEMENT_LIMITS = {
+    "top": (-100_000, 1_000_000),
+    "left": (-100_000, 1_000_000),
+    "width": (0, 100_000),
+    "height": (0, 100_000),
+    "viewport_width": (1, 100_000),
+    "viewport_height": (1, 100_000),
+}
+
+
+class PlacementRefused(DomainError):
+    """A placement report not recorded: the message says why."""
+
+
+class ForeignPlacement(PlacementRefused):
+    """A placement report from a page that is not the organization's declared site."""
+
+    status = 403
+
+
+def parse_placement(form: Any) -> dict[str, int]:
+    """The report's numbers (rounded to whole px); PlacementRefused when any is missing,
+    not a finite number, or out of range."""
+    values: dict[str, int] = {}
+    for name, (low, high) in PLACEMENT_LIMITS.items():
+        raw = (form.get(name) or "").strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            number = float("nan")
+        if not raw or len(raw) > 20 or number != number or not low <= number <= high:
+            raise PlacementRefused(
+                _l("Неверное значение «%(name)s» в отчёте о размещении виджета.", name=name)
+            )
+        values[name] = round(number)
+    return values
+
+
+def record_placement(
+    organization: Organization | WidgetOwner,
+    settings: WidgetSettings | WidgetLook,
+    site: str,
+    values: dict[str, int],
+) -> None:
+    """Keep the last report of where the widget is on the organization's own site.
+
+    Only the declared site's reports count: the embed script on any other page (which the
+    browser does not let show the widget anyway) is refused."""
+    declared = normalize_site(settings.site_url)
+    if not declared or site != declared:
+        raise ForeignPlacement(
+            _l("Отчёт о размещении принимается только с сайта, указанного в настройках.")
+        )
+    table = WidgetPlacement.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = insert(table).values(
+        organization_id=organization.id, site=site, reported_at=now, **values
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["organization_id", "site"], set_={**values, "reported_at": now}
+    )
+    db.session.execute(statement)
+
+
+@dataclass(frozen=True)
+class PlacementCheck:
+    """A placement report with what breaks the rules in it (Russian sentences)."""
+
+    placement: WidgetPlacement
+    problems: tuple[str, ...]
+
+
+def placement_problems(p: WidgetPlacement) -> tuple[str, ...]:
+    """What in this placement breaks the platform's rules (nothing: an empty tuple)."""
+    problems = []
+    if p.top > designs.FIRST_SCREEN_TOP:
+        problems.append(str(_l("Виджет расположен ниже первого экрана")))
+    narrow = p.width <= designs.NARROW_MAX_WIDTH
+    minimum = designs.MIN_HEIGHT_NARROW if narrow else designs.MIN_HEIGHT_WIDE
+    if p.width < designs.MIN_WIDTH or p.height < minimum:
+        problems.append(str(_l("Размер виджета нарушает правила размещения")))
+    return tuple(problems)
+
+
+def placements(organization: Organization, site: str) -> list[PlacementCheck]:
+    """The last report from the declared site (reports from a site declared before are
+    not shown), with what breaks the rules."""
+    if not site:
+        return []
+    rows = db.session.scalars(
+        sa.select(WidgetPlacement).where(
+            WidgetPlacement.organization_id == organization.id, WidgetPlacement.site == site
+        )
+    )
+    return [PlacementCheck(row, placement_problems(row)) for row in rows]
 
 
 # --- statistics -------------------------------------------------------------------------------

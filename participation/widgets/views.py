@@ -15,6 +15,7 @@ from flask import (
     Response,
     abort,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -34,14 +35,11 @@ from participation.core.i18n import local_date
 from participation.core.security import FRAMEABLE
 from participation.extensions import csrf, db, limiter
 from participation.widgets import (
+    designs,
     services,
     tasks,  # noqa: F401  (registers the session purge sweep)
 )
-from participation.widgets.forms import (
-    BANNERS,
-    MessageForm,
-    banner_text,
-)
+from participation.widgets.forms import MessageForm
 from participation.widgets.models import WidgetKind
 from participation.widgets.permissions import can_act_in_widget
 
@@ -129,15 +127,17 @@ def _not_found(_exc):
 
 def _render(template: str, status: int = 200, **context) -> Response:
     settings = g.settings
-    banner = BANNERS[settings.design]
     session = g.widget_session
     response = make_response(
         render_template(
             template,
             organization=g.organization,
             settings=settings,
-            banner=banner,
-            banner_text=banner_text(banner, settings.kind),
+            banner=designs.banner(
+                settings.design, settings.kind, settings.text_choice, settings.custom_text
+            ),
+            # The page reports where it sits on the site with this (no session in it).
+            placement_token=services.csrf_token(g.organization, None),
             widget_session=session,
             resident=session.user if session else None,
             widget_token=g.widget_token,
@@ -358,6 +358,35 @@ def _message_sent(appeal) -> Response:
         appeal=appeal,
         due=local_date(appeal.answer_due_at, display_tz(appeal)),
     )
+
+
+# --- where the widget sits on the site's page --------------------------------------------------
+
+
+@bp.post("/<code>/placement")
+@limiter.limit("30/minute")
+def placement():
+    """The widget's position and size on the site's page, for the cabinet's placement warnings.
+
+    The embed script (widget.js) measures the iframe on the site's page and hands the figures
+    to the widget's own page by postMessage; that page (widget-login.js) posts them here with
+    the site's origin as the browser reported it (event.origin, which the site cannot forge)
+    and the widget's CSRF token (checked in _load_widget). This request therefore comes from
+    the platform's own origin: a site's page posting here itself is refused, and so is a
+    report from any site other than the declared one."""
+    origin = services.normalize_site(request.headers.get("Origin"))
+    fetch_site = request.headers.get("Sec-Fetch-Site", "same-origin")
+    if origin != _own_origin() or fetch_site != "same-origin":
+        return jsonify(error=_("Отчёт о размещении отправляет только сам виджет.")), 403
+    site = services.normalize_site(request.form.get("site"))
+    try:
+        values = services.parse_placement(request.form)
+        services.record_placement(g.organization, g.settings, site, values)
+    except services.PlacementRefused as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc.message)), exc.status
+    db.session.commit()
+    return "", 204
 
 
 # --- surveys ----------------------------------------------------------------------------------

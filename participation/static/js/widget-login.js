@@ -5,7 +5,8 @@
  * Widget: opens the login popup (or lets the link open a new tab when popups are blocked),
  * accepts a ticket only from this platform's origin and for the challenge of this very page,
  * and posts it back with the page's verifier. It also tells the embedding page (widget.js)
- * how tall the content is, so that the iframe fits it.
+ * how tall the content is, so that the iframe fits it, and passes on to the platform where
+ * widget.js says the iframe is on the page.
  */
 (function () {
   "use strict";
@@ -109,6 +110,41 @@
     }
     window.addEventListener("load", report);
     report();
+  }
+
+  // --- the widget: where it sits on the site's page ---
+  // widget.js (on the site's page) measures the iframe and posts the figures here; the browser
+  // tells which origin sent them (event.origin), which the page cannot forge. They go to the
+  // platform with this page's token; the platform keeps them for the declared site only.
+  var placementUrl = frame && frame.getAttribute("data-placement-url");
+  if (placementUrl && window.parent !== window && window.fetch && window.FormData) {
+    var FIELDS = ["top", "left", "width", "height", "viewport_width", "viewport_height"];
+    var lastPlacement = "";
+    window.addEventListener("message", function (event) {
+      if (event.source !== window.parent || event.origin === "null") return;
+      var data = event.data;
+      if (!data || data.type !== "participation-widget:placement") return;
+      var body = new FormData();
+      body.append("csrf_token", frame.getAttribute("data-placement-token") || "");
+      body.append("site", event.origin);
+      for (var i = 0; i < FIELDS.length; i++) {
+        var value = Number(data[FIELDS[i]]);
+        if (!isFinite(value)) return;
+        body.append(FIELDS[i], String(Math.round(value)));
+      }
+      var key = FIELDS.map(function (name) {
+        return body.get(name);
+      }).join(",");
+      if (key === lastPlacement) return;
+      lastPlacement = key;
+      window
+        .fetch(placementUrl, { method: "POST", body: body, credentials: "omit" })
+        .catch(function () {
+          lastPlacement = ""; // try again with the next report
+        });
+    });
+    // The embedding page may have measured before this page listened: ask again.
+    window.parent.postMessage({ type: "participation-widget:ready" }, "*");
   }
 
   // --- the widget: move focus to a page's error summary or result ---

@@ -6,7 +6,10 @@
  * on its site. This script puts the widget's iframe into that placeholder (or right before
  * itself), tells the widget which site shows it, and keeps the iframe at least as tall as the
  * platform requires: 400 px while it is 200–300 px wide, 300 px when wider; taller when the
- * content needs it. It sets no cookies and reads nothing from the page.
+ * content needs it. It also tells the widget where the iframe is on the page (its box from the
+ * top-left corner of the page, and the window's size) on load and on resize: the
+ * organization's cabinet warns when the widget is below the first screen or too small. It
+ * sets no cookies and reads nothing else from the page.
  */
 (function () {
   "use strict";
@@ -51,16 +54,52 @@
     iframe.style.height = height + "px";
   }
 
+  // Where the iframe is, sent to the widget's page only (target origin = the platform's).
+  function reportPlacement() {
+    if (!iframe.contentWindow) return;
+    var box = iframe.getBoundingClientRect();
+    var scrollX = window.pageXOffset || document.documentElement.scrollLeft || 0;
+    var scrollY = window.pageYOffset || document.documentElement.scrollTop || 0;
+    iframe.contentWindow.postMessage(
+      {
+        type: "participation-widget:placement",
+        top: Math.round(box.top + scrollY),
+        left: Math.round(box.left + scrollX),
+        width: Math.round(box.width),
+        height: Math.round(box.height),
+        viewport_width: document.documentElement.clientWidth || window.innerWidth,
+        viewport_height: window.innerHeight || document.documentElement.clientHeight,
+      },
+      base
+    );
+  }
+
+  var placementTimer = null;
+  function placementSoon() {
+    if (placementTimer) window.clearTimeout(placementTimer);
+    placementTimer = window.setTimeout(reportPlacement, 400);
+  }
+
   window.addEventListener("message", function (event) {
     if (event.origin !== base || event.source !== iframe.contentWindow) return;
     var data = event.data;
-    if (!data || data.type !== "participation-widget:height") return;
+    if (!data) return;
+    if (data.type === "participation-widget:ready") {
+      placementSoon();
+      return;
+    }
+    if (data.type !== "participation-widget:height") return;
     var height = Number(data.height);
     if (!isFinite(height) || height <= 0) return;
     contentHeight = Math.round(height);
     fit();
+    placementSoon();
   });
-  window.addEventListener("resize", fit);
+  window.addEventListener("resize", function () {
+    fit();
+    placementSoon();
+  });
+  window.addEventListener("load", placementSoon);
 
   holder.appendChild(iframe);
   fit();
