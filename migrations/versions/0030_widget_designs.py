@@ -1,7 +1,7 @@
 """Widgets: fifteen banner designs, the banner's headline, where the widget sits on a site.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-06 06:00:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-06 06:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
