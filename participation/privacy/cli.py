@@ -24,13 +24,27 @@ COUNT_LABELS = {
 }
 
 
+UNITS = {"years": ("год", "года", "лет"), "days": ("день", "дня", "дней")}
+
+
+def _term(value: int, unit: str) -> str:
+    """«1 год», «3 года», «5 лет», «365 дней»."""
+    one, few, many = UNITS[unit]
+    if value % 10 == 1 and value % 100 != 11:
+        word = one
+    elif 2 <= value % 10 <= 4 and not 12 <= value % 100 <= 14:
+        word = few
+    else:
+        word = many
+    return f"{value} {word}"
+
+
 @privacy_cli.command("purge")
 @click.option("--dry-run", is_flag=True, help="Только показать, что будет обезличено")
 def purge_command(dry_run: bool) -> None:
     """Обезличить персональные данные, срок хранения которых истёк."""
     labels = {kind.name: kind.label for kind in KINDS}
-    units = {"years": "лет", "days": "дней"}
-    term_of = {kind.name: f"{value} {units[kind.term.unit]}" for kind, value in terms()}
+    term_of = {kind.name: _term(value, kind.term.unit) for kind, value in terms()}
     results = purge_personal_data(dry_run=dry_run, commit=not dry_run)
     if dry_run:
         click.echo("Пробный запуск: ничего не изменено. Будет обезличено:")

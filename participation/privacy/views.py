@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, send_file
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from participation.core.db import utcnow
@@ -18,7 +19,8 @@ def _export_limit() -> str:
 
 
 def _per_person() -> str:
-    return f"personal-data:{current_user.id}"
+    """Counted per person (anonymous requests never get this far: login comes first)."""
+    return f"personal-data:{getattr(current_user, 'id', None) or get_remote_address()}"
 
 
 @bp.post("/my/profile/data.zip")
