@@ -15,9 +15,9 @@ from participation.core.audit import AuditEntry
 from participation.core.files import Attachment, attachment_path, store_file
 from participation.core.outbox import Channel as OutboxChannel
 from participation.core.outbox import Notification, OutboxMessage
-from participation.directline.models import Question
+from participation.directline.models import DirectLine, Question
 from participation.extensions import db
-from participation.hearings.models import Participant, Remark, RemarkStatus
+from participation.hearings.models import Hearing, Participant, Remark, RemarkStatus
 from participation.polls.engine import load_questionnaire
 from participation.polls.models import (
     AgeBand,
@@ -356,3 +356,36 @@ def test_the_command_dry_run_lists_what_it_would_anonymise(everything, app):
     assert out.exit_code == 0, out.output
     assert out.output.startswith("Обезличено:")
     assert db.session.scalar(sa.select(sa.func.count()).where(Appeal.text == PLACEHOLDER)) == 7
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "moment"),
+    [
+        ("survey_answers", "named_responses", lambda w: years_after(w.survey.ends_at, 3)),
+        ("hearings", "remarks", lambda w: years_after(w.remark_closes_at, 5)),
+        ("directline", "questions", lambda w: years_after(w.line_ends_at, 3)),
+        ("sessions", "widget_sessions", lambda w: START + timedelta(days=365)),
+        ("notifications", "sent_emails", lambda w: START + timedelta(days=365)),
+    ],
+)
+def test_each_kind_is_kept_to_the_end_of_its_term(everything, kind, count, moment):
+    """At the exact end of the term the data is kept; one second later it is due."""
+    w, _cases = everything
+    w.remark_closes_at = db.session.scalar(
+        sa.select(Hearing.remarks_close_at).where(Hearing.id == w.remark.hearing_id)
+    )
+    w.line_ends_at = db.session.scalar(
+        sa.select(DirectLine.ends_at).where(DirectLine.id == w.question.event_id)
+    )
+    end = moment(w)
+
+    def due(now: datetime) -> int:
+        results = purge_personal_data(now=now, dry_run=True)
+        return next(r.counts[count] for r in results if r.kind == kind)
+
+    assert due(end) == 0
+    assert due(end + timedelta(seconds=1)) == 1
+
+
+def years_after(moment: datetime, years: int) -> datetime:
+    return moment.replace(year=moment.year + years)
