@@ -34,7 +34,13 @@ from participation.polls.results import totals_raw
 from participation.privacy import retention
 from participation.privacy.retention import PLACEHOLDER, purge_personal_data
 from participation.reports import participation as figures
-from participation.reports.models import AppealDayRollup
+from participation.reports.models import (
+    ANSWER_SUMMARY_TABLES,
+    SUMMARY_TABLES,
+    AppealAnswerDays,
+    AppealDayRollup,
+    HeatCellRollup,
+)
 from participation.reports.rollup import rebuild, refresh_stale
 from participation.reports.services import Period, Scope
 from participation.voting import box, tally
@@ -161,8 +167,17 @@ def statistics(w) -> dict:
     """Every figure the purge must keep: the rollup recounted from the base tables, the
     participation indicators, the survey's results, the vote's box, digests and count."""
     rebuild()
-    columns = [c for c in AppealDayRollup.__table__.c if c.name != "id"]
-    rollup = sorted(tuple(str(v) for v in row) for row in db.session.execute(sa.select(*columns)))
+    rollup = {}
+    for model in (
+        AppealDayRollup,
+        AppealAnswerDays,
+        HeatCellRollup,
+        *(m for m, _grain, _keys in (*SUMMARY_TABLES, *ANSWER_SUMMARY_TABLES)),
+    ):
+        columns = [c for c in model.__table__.c if c.name != "id"]
+        rollup[model.__tablename__] = sorted(
+            tuple(str(v) for v in row) for row in db.session.execute(sa.select(*columns))
+        )
     scope = Scope(region_id=w.region.id)
     c = w.campaign
     return {
@@ -186,7 +201,8 @@ def test_purge_keeps_statistics_and_ballot_boxes_and_removes_personal_data(every
     path = attachment_path(w.photo)
     assert path.exists()
     before = statistics(w)
-    assert before["rollup"] and before["votes"] and before["participation"]["survey_answers"] == 2
+    assert before["rollup"]["report_appeal_days"] and before["votes"]
+    assert before["participation"]["survey_answers"] == 2
 
     counts = purge()
     db.session.commit()
