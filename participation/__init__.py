@@ -104,6 +104,7 @@ def _init_extensions(app: Flask) -> None:
 BLUEPRINTS = (
     "participation.core.views:bp",
     "participation.auth.views:bp",
+    "participation.privacy.views:bp",
     "participation.backoffice.views:bp",
     "participation.admin.views:bp",
     "participation.appeals.classifier_views:bp",
@@ -158,6 +159,7 @@ CLI_GROUPS = (
     "participation.api.webhooks.cli:webhooks_cli",
     "participation.geo.cli:geo_cli",
     "participation.reminders.cli:reminders_cli",
+    "participation.privacy.cli:privacy_cli",
 )
 
 

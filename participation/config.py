@@ -418,6 +418,16 @@ def load_config(
         **_api_settings(env),  # API block above
         **_map_settings(env),  # maps block above
         "SWEEP_INTERVAL_SECONDS": _positive_int(env, "SWEEP_INTERVAL_SECONDS", 60),
+        # --- Retention of personal data (participation/privacy/retention.py) ---
+        "RETENTION_MESSAGES_YEARS": _positive_int(env, "RETENTION_MESSAGES_YEARS", 5),
+        "RETENTION_SURVEY_ANSWERS_YEARS": _positive_int(env, "RETENTION_SURVEY_ANSWERS_YEARS", 3),
+        "RETENTION_HEARINGS_YEARS": _positive_int(env, "RETENTION_HEARINGS_YEARS", 5),
+        "RETENTION_DIRECTLINE_YEARS": _positive_int(env, "RETENTION_DIRECTLINE_YEARS", 3),
+        "RETENTION_SESSIONS_DAYS": _positive_int(env, "RETENTION_SESSIONS_DAYS", 365),
+        "RETENTION_NOTIFICATIONS_DAYS": _positive_int(env, "RETENTION_NOTIFICATIONS_DAYS", 365),
+        # A resident's download of their own data (participation/privacy/views.py).
+        "PERSONAL_DATA_EXPORT_LIMIT": _rate_limit(env, "PERSONAL_DATA_EXPORT_LIMIT", "3/hour"),
+        # --- end retention ---
         # How long a worker trusts its topic-suggestion model before asking the database
         # whether the classifier or the moderators' corrections changed (tests: always ask).
         "SUGGEST_REFRESH_SECONDS": 0 if name == "testing" else 5,

@@ -53,6 +53,7 @@ STAGED = "staged"
 STAGED_FIELD = "staged_files"  # hidden inputs carrying the staged files' public ids
 REMOVE_STAGED_FIELD = "remove_staged"  # the «убрать» checkboxes
 ORPHAN_AGE = timedelta(days=1)
+ERASED_NAME = "удалено"  # the name an erased file's row keeps
 
 
 class Attachment(Base):
@@ -72,6 +73,9 @@ class Attachment(Base):
     attached_to_type: Mapped[str | None] = mapped_column(sa.String(40))
     attached_to_id: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the file was erased at the end of its retention term (participation/privacy):
+    # the row stays, named ERASED_NAME, and nothing is served for it.
+    deleted_at: Mapped[datetime | None]
 
     __table_args__ = (
         sa.CheckConstraint("size > 0", name="size_positive"),
@@ -273,6 +277,8 @@ def _without_metadata(data: bytes, mime: str, filename: str | None, field: str) 
 
 
 def attachment_path(attachment: Attachment) -> Path:
+    if attachment.deleted_at is not None:  # erased: every download path answers 404
+        raise FileNotFoundError(attachment.storage_key)
     root = Path(current_app.config["STORAGE_DIR"]).resolve()
     path = (root / attachment.storage_key).resolve()
     if root not in path.parents:  # storage keys are ours, but never trust a path blindly
@@ -401,6 +407,29 @@ def delete_attachment(attachment: Attachment) -> None:
     """Delete the row now and its file (with the thumbnail) once the transaction commits."""
     db.session.info.setdefault(_REMOVED, []).append(attachment_path(attachment))
     db.session.delete(attachment)
+
+
+def erase_attachments(ids: Sequence[int]) -> int:
+    """Erase these attachments' files (once the transaction commits), keeping their rows as
+    «удалено»; rows already erased are left alone. How many were erased."""
+    if not ids:
+        return 0
+    root = Path(current_app.config["STORAGE_DIR"])
+    rows = db.session.execute(
+        sa.select(Attachment.id, Attachment.storage_key).where(
+            Attachment.id.in_(ids), Attachment.deleted_at.is_(None)
+        )
+    ).all()
+    if not rows:
+        return 0
+    db.session.info.setdefault(_REMOVED, []).extend(root / key for _id, key in rows)
+    db.session.execute(
+        sa.update(Attachment)
+        .where(Attachment.id.in_([i for i, _key in rows]))
+        .values(deleted_at=utcnow(), original_name=ERASED_NAME)
+        .execution_options(synchronize_session=False)
+    )
+    return len(rows)
 
 
 # --- staged uploads: files kept when a form is refused ----------------------------------------
