@@ -1,7 +1,7 @@
 """Privacy: an attachment whose file was erased at the end of its retention term.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-06 06:00:00
 
 The row stays (what it was attached to, its type and size still count), named «удалено»;
@@ -11,8 +11,8 @@ the file itself is gone from storage and the row says when.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
