@@ -115,7 +115,7 @@ def _counts(scope: Scope, period: Period, cut: Cut | None) -> dict[str, dict[Any
     c = _Counter(scope, cut)
     zone = c.places.c.timezone
     now = utcnow()
-    out: dict[str, dict[Any, int]] = {}
+    parts: dict[str, sa.Select] = {}
 
     closes = sa.case(
         (
