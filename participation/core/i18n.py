@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from copy import copy
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import flask_babel
 from babel import Locale
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app
 from flask_babel import format_date, format_datetime, get_locale, ngettext
@@ -85,16 +86,26 @@ def number(value: float | None, digits: int = 2, grouping: bool = True) -> str:
     `grouping=False` drops the thousands separator (form fields, spreadsheet cells)."""
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
-    return format_decimal(value, pattern, locale=_number_locale(), group_separator=grouping)
+    return _decimal_pattern(digits).apply(value, _number_locale(), group_separator=grouping)
 
 
 def percent(fraction: float, digits: int = 1) -> str:
     """A share as per cent in the locale's way: 0.562 → «56,2 %» (Russian), «56.2%» (English)."""
     locale = _number_locale()
+    return _percent_pattern(locale, digits).apply(fraction, locale)
+
+
+# Patterns parsed once (Babel parses a pattern string on every call: a dashboard shows hundreds).
+@cache
+def _decimal_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "#" * digits if digits else ""))
+
+
+@cache
+def _percent_pattern(locale: Locale, digits: int) -> NumberPattern:
     pattern = copy(locale.percent_formats[None])
     pattern.frac_prec = (digits, digits)
-    return pattern.apply(fraction, locale)
+    return pattern
 
 
 def local_datetime(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,18 +26,21 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.directline.models import DirectLine, Question, QuestionState
 from participation.hearings.models import Hearing, Remark, RemarkStatus
 from participation.polls.models import Survey, SurveyResponse
+from participation.reports import reference
 from participation.reports.definitions import INDICATORS, Source
+from participation.reports.reference import MUNICIPAL_LEVELS
 from participation.reports.services import Cut, Period, Row, Scope, label_rows, read
 from participation.voting.models import Ballot, Campaign
 from participation.widgets.models import WidgetSettings, WidgetSiteDay
 
 CODES = tuple(i.code for i in INDICATORS if i.source == Source.PARTICIPATION)
-MUNICIPAL_LEVELS = (TerritoryLevel.MUNICIPAL_DISTRICT, TerritoryLevel.URBAN_OKRUG)
 CUTS = (Cut.MUNICIPALITY, Cut.ORGANIZATION)
 
 
-def places() -> Any:
-    """territory id → its region, municipality (None above one) and time zone, as a subquery."""
+@cache
+def places(name: str = "places") -> Any:
+    """territory id → its region, municipality (None above one) and time zone, as a subquery
+    (built once per name: a statement that needs two takes two names)."""
     t, p, g = aliased(Territory), aliased(Territory), aliased(Territory)
 
     def first(*nodes: Any, levels: tuple[Any, ...]) -> Any:
@@ -51,7 +55,7 @@ def places() -> Any:
         )
         .outerjoin(p, p.id == t.parent_id)
         .outerjoin(g, g.id == p.parent_id)
-        .subquery("places")
+        .subquery(name)
     )
 
 
@@ -278,7 +282,7 @@ def _connected(scope: Scope, period: Period, cut: Cut | None) -> dict[Any, tuple
         stmt = stmt.where(pl.c.id == scope.municipality_id)
     if scope.organization_ids is not None:
         # The municipalities the organizations work in.
-        own = places()
+        own = places("own_places")
         stmt = stmt.where(
             pl.c.id.in_(
                 sa.select(own.c.municipality_id)
@@ -363,13 +367,4 @@ def breakdown(scope: Scope, period: Period, cut: Cut = Cut.MUNICIPALITY) -> list
 
 def municipalities(region_id: int) -> list[tuple[int, str]]:
     """The region's municipalities (id, name), by name."""
-    pl = places()
-    return [
-        (i, name)
-        for i, name in read(
-            sa.select(Territory.id, Territory.name)
-            .join(pl, pl.c.id == Territory.id)
-            .where(pl.c.region_id == region_id, pl.c.municipality_id == Territory.id)
-            .order_by(Territory.name, Territory.id)
-        )
-    ]
+    return list(reference.municipalities(region_id))

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from participation.appeals.models import Appeal, Channel
@@ -317,8 +317,43 @@ def _sums(
 ) -> dict[tuple, dict[str, int]]:
     """Rollup counters summed per combination of `cuts` (and `extra` columns): whole calendar
     months from a summary table that has every column the cuts and the scope need, the rest
-    from the smallest day table that has them (`base`, the full day table, at the last)."""
+    from the smallest day table that has them (`base`, the full day table, at the last).
+
+    Within a request each sum is read once, and a total (`cuts` = [None]) is folded from a
+    breakdown of the same scope and period already read: a page showing the municipalities
+    and their region's total reads the rollup once for both."""
     counters = list(counters)
+    memo = g.setdefault("reports_sums", {}) if has_request_context() else {}
+    shape = (scope, period, tuple(counters), summaries, base, extra)
+    if (shape, tuple(cuts)) not in memo:
+        folded = _folded_total(memo, shape) if cuts == [None] else None
+        memo[(shape, tuple(cuts))] = (
+            folded
+            if folded is not None
+            else _read_sums(scope, period, cuts, counters, summaries, base, extra)
+        )
+    return {key: dict(numbers) for key, numbers in memo[(shape, tuple(cuts))].items()}
+
+
+# Cuts that put every message of a scope under exactly one key (None included).
+_PARTITIONS = frozenset(
+    {Cut.MUNICIPALITY, Cut.ORGANIZATION, Cut.TERRITORY, Cut.CATEGORY, Cut.SUBCATEGORY, Cut.CHANNEL}
+)
+
+
+def _folded_total(memo: dict, shape: tuple) -> dict[tuple, dict[str, int]] | None:
+    for (made, cuts), found in memo.items():
+        if made == shape and len(cuts) == 1 and cuts[0] in _PARTITIONS:
+            total: dict[tuple, dict[str, int]] = {}
+            for key, numbers in found.items():
+                into = total.setdefault(("all", *key[1:]), dict.fromkeys(numbers, 0))
+                for name, n in numbers.items():
+                    into[name] += n
+            return total
+    return None
+
+
+def _read_sums(scope, period, cuts, counters, summaries, base, extra):
     needed = _dimensions(scope, cuts)
     keys_needed = needed - {"day", "month"}
 

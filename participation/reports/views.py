@@ -69,6 +69,8 @@ def region(oktmo: str):
         request.args.get("grain"), request.args.get("day"), r.region_today(region)
     )
     scope = Scope(region_id=region.id)
+    # The rating first: the region's totals are then folded from its municipalities' rows.
+    rating = r.compute_rating(region.id, period, r.RatingOf.MUNICIPALITIES)
     messages = figures(scope, period)
     taking_part = participation.figures(scope, period)
     message_figures = [
@@ -90,7 +92,6 @@ def region(oktmo: str):
         else None
     )
 
-    rating = r.compute_rating(region.id, period, r.RatingOf.MUNICIPALITIES)
     rating_chart = (
         bar_chart_svg(
             "rating-chart",

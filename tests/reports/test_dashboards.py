@@ -355,6 +355,7 @@ def test_region_page_queries_do_not_grow_with_municipalities_or_messages(client,
             submit(w, subcategory_id=w.benches.id, territory_id=town.id)
     with at(NOW):
         rebuild()
+    client.get(url)  # the new territories and organizations reload the kept names once
     with count_queries() as many:
         response = client.get(url)
     assert response.status_code == 200
