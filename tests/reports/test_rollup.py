@@ -363,3 +363,20 @@ def test_a_merged_duplicate_counts_once_and_its_authors_rating_counts(world):
     got = counters(r.Scope(w.region.id, organization_ids=frozenset({w.city_admin.id})))["all"]
     assert (got["received"], got["answered"]) == (1, 1)
     assert (got["ratings"], got["rating_sum"]) == (3, 12)
+
+
+@pytest.mark.parametrize("cut", [r.Cut.MUNICIPALITY, r.Cut.ORGANIZATION, r.Cut.SUBCATEGORY])
+def test_a_total_folded_from_a_breakdown_in_the_request_equals_the_total_read_alone(
+    app, story, cut
+):
+    w, _cases = story
+    refresh_stale()
+    scope = r.Scope(w.region.id)
+    with app.test_request_context("/"):
+        alone = r.figures(scope, YEAR)
+    with app.test_request_context("/"):
+        rows = r.breakdown(scope, YEAR, cut)
+        folded = r.figures(scope, YEAR)
+    assert alone.values["received"] == sum(row.values["received"] for row in rows) > 0
+    assert folded.values == alone.values
+    assert folded.counters == alone.counters
