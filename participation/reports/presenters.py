@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -83,6 +84,8 @@ FILTER_ARGS = (
 )
 
 
+QUERY_SAFE = "!$'()*,/:;?@"
+
 # --- the filter -------------------------------------------------------------------------------
 
 
@@ -96,15 +99,24 @@ class Filters:
     period: Period | None = None
     scope: Scope | None = None
     args: dict[str, str] = field(default_factory=dict)
+    _paths: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.scope is not None and self.period is not None
 
     def link(self, endpoint: str, **changes: Any) -> str:
-        """A URL of `endpoint` with the same filter and `changes` on top (None drops one)."""
+        """A URL of `endpoint` with the same filter and `changes` on top (None drops one).
+
+        The same URL as url_for() gives, with the endpoint's path built once: a heat matrix
+        links every cell, and Werkzeug's URL building was a third of the page's time."""
         args = {**self.args, **changes}
-        return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+        query = [(k, v) for k, v in args.items() if v not in (None, "")]
+        path = self._paths.get(endpoint)
+        if path is None:
+            path = self._paths[endpoint] = url_for(endpoint)
+        # Werkzeug's own encoding of query arguments (werkzeug.urls._urlencode).
+        return f"{path}?{urlencode(query, safe=QUERY_SAFE)}" if query else path
 
 
 def _territory_tree(region_id: int) -> sa.Select:
