@@ -1,6 +1,7 @@
 """Benchmark: analytics over 1 000 000 messages in PostgreSQL.
 
 Run by hand:  .venv/bin/python bench/reports_dashboard.py [--messages 1000000] [--repeat 100]
+              .venv/bin/python bench/reports_dashboard.py --reuse --pages-only   (pages again)
 
 Builds its own database `bench_reports` through the migrations, loads the demo region and
 generates the messages with the inbox bench's INSERT … SELECT generate_series, then adds the
@@ -204,6 +205,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--reuse", action="store_true", help="time again on a previous run's data")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="with --reuse: time the pages only (no recount, no refresh), e.g. for an older commit",
+    )
     args = parser.parse_args()
 
     import flask_migrate
@@ -243,6 +249,9 @@ def main() -> None:
                 f"{written:,} rows"
             )
     app = create_app(env=env)
+    if args.pages_only:
+        _pages(app, args.repeat)
+        return
     _equality(app)
     _pages(app, args.repeat)
     _refresh_after_events(app, args.events)
