@@ -1,11 +1,11 @@
-"""Forms of organization administration: add a staff member, add a role, remove a role."""
+"""Forms of organization administration: staff, roles, invitations."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from participation.core.forms import Form
 from participation.core.labels import ROLE_LABELS
@@ -57,3 +57,60 @@ class RoleForm(Form):
 
 class RemoveRoleForm(Form):
     """Only the CSRF token: the membership is named in the URL."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class InvitationForm(Form):
+    """Invite a person by e-mail: the name is compared with the ESIA name of who accepts."""
+
+    email = EmailField(
+        _l("Адрес электронной почты"),
+        validators=[
+            DataRequired(message=_l("Укажите адрес электронной почты сотрудника.")),
+            Length(max=254, message=_l("Не длиннее %(max)d символов.")),
+            Email(message=_l("Укажите адрес электронной почты, например ivanova@example.org.")),
+        ],
+        filters=[_strip],
+    )
+    last_name = StringField(
+        _l("Фамилия"),
+        validators=[
+            DataRequired(message=_l("Укажите фамилию.")),
+            Length(max=100, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    first_name = StringField(
+        _l("Имя"),
+        validators=[
+            DataRequired(message=_l("Укажите имя.")),
+            Length(max=100, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    middle_name = StringField(
+        _l("Отчество"),
+        validators=[Optional(), Length(max=100, message=_l("Не длиннее %(max)d символов."))],
+        filters=[_strip],
+    )
+    roles = MultiCheckboxField(
+        _l("Роли"),
+        description=_l(
+            "Имя сравнивается с именем в ЕСИА того, кто примет приглашение: при расхождении "
+            "роли выдаются только после вашего подтверждения."
+        ),
+        choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role],
+        validators=[DataRequired(message=_l("Выберите хотя бы одну роль."))],
+    )
+
+    @property
+    def chosen_roles(self) -> list[Role]:
+        return [Role(v) for v in self.roles.data or []]
+
+
+class ActionForm(Form):
+    """Only the CSRF token: revoke, re-send, confirm, decline an invitation."""

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from participation.admin.permissions import role_refusal
 from participation.core import audit
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import role_label
@@ -87,7 +88,11 @@ def find_user(identifier: str) -> User:
 
 
 def add_role(organization: Organization, user: User, role: Role, actor: User) -> Membership:
-    """Give `user` the `role` in `organization`; the unique constraint refuses a duplicate."""
+    """Give `user` the `role` in `organization`; the unique constraint refuses a duplicate,
+    and a role `actor` cannot grant there (role_refusal) is refused next to the field."""
+    refusal = role_refusal(actor, organization, role)
+    if refusal:
+        raise FieldError("role", refusal)
     membership = Membership(user_id=user.id, organization_id=organization.id, role=role)
     try:
         with db.session.begin_nested():

@@ -1,12 +1,20 @@
-"""Organization administration pages: staff list, adding staff, adding and removing roles."""
+"""Organization administration pages: staff list, adding staff, adding and removing roles,
+invitations by e-mail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from participation.admin.forms import AddStaffForm, RemoveRoleForm, RoleForm
+from participation.admin import invitations
+from participation.admin.forms import (
+    ActionForm,
+    AddStaffForm,
+    InvitationForm,
+    RemoveRoleForm,
+    RoleForm,
+)
 from participation.admin.permissions import can_manage_membership, can_manage_staff
 from participation.admin.services import (
     add_role,
@@ -17,6 +25,7 @@ from participation.admin.services import (
     staff_query,
 )
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import role_label
 from participation.core.pagination import paginate
@@ -40,7 +49,105 @@ def index():
     page = paginate(staff_query(organization), default_size=50)
     memberships = memberships_by_user(organization, [u.id for u in page.items])
     return render_template(
-        "admin/staff_list.html", organization=organization, page=page, memberships=memberships
+        "admin/staff_list.html",
+        organization=organization,
+        page=page,
+        memberships=memberships,
+        invitations=invitations.open_invitations(organization),
+        action_form=ActionForm(formdata=None),
+        now=utcnow(),
+    )
+
+
+@bp.route("/invitations/new", methods=["GET", "POST"])
+def invitation_new():
+    organization = current_organization()
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            invitation = invitations.invite(
+                organization,
+                current_user,
+                email=form.email.data,
+                last_name=form.last_name.data,
+                first_name=form.first_name.data,
+                middle_name=form.middle_name.data,
+                roles=form.chosen_roles,
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Приглашение отправлено на адрес %(email)s. Ссылка действует %(days)d дн.",
+                    email=invitation.email,
+                    days=current_app.config["STAFF_INVITATION_DAYS"],
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.index"))
+    status = 400 if form.is_submitted() else 200
+    page = render_template("admin/invitation_new.html", organization=organization, form=form)
+    return page, status
+
+
+def _invitation(invitation_id: int):
+    organization = current_organization()
+    invitation = invitations.invitation_of(organization, invitation_id)
+    require(invitation is not None, reason="invitation of another organization")
+    return invitation
+
+
+def _invitation_action(invitation_id: int, action, done: str):
+    invitation = _invitation(invitation_id)
+    # The form is the CSRF token alone, and CSRFProtect checks it before any view runs.
+    try:
+        action(invitation, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done % {"email": invitation.email}, "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def invitation_resend(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.resend,
+        _(
+            "Приглашение отправлено повторно на адрес %(email)s; "
+            "прежняя ссылка больше не действует."
+        ),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def invitation_revoke(invitation_id: int):
+    return _invitation_action(
+        invitation_id, invitations.revoke, _("Приглашение для %(email)s отозвано.")
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/confirm")
+def invitation_confirm(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.confirm,
+        _("Приглашение для %(email)s подтверждено, роли выданы."),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+def invitation_decline(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.decline,
+        _("Приглашение для %(email)s отклонено, роли не выданы."),
     )
 
 
