@@ -114,3 +114,20 @@ class InvitationForm(Form):
 
 class ActionForm(Form):
     """Only the CSRF token: revoke, re-send, confirm, decline an invitation."""
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ReassignForm(Form):
+    """Hand every open message of a leaving member to one executor."""
+
+    successor_id = SelectField(
+        _l("Кому передать сообщения"),
+        coerce=_int_or_none,
+        validate_choice=False,  # the service checks the executor and says why in Russian
+    )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from participation.admin.permissions import role_refusal
+from participation.appeals.models import Appeal
+from participation.appeals.workflow import OPEN_STATES
 from participation.core import audit
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import role_label
@@ -132,8 +135,57 @@ def add_staff(organization: Organization, identifier: str, role: Role, actor: Us
     return add_role(organization, find_user(identifier), role, actor)
 
 
+def _open_assigned_query(organization: Organization, user: User) -> sa.Select:
+    return sa.select(Appeal).where(
+        Appeal.executor_id == user.id,
+        Appeal.holder_organization_id == organization.id,
+        Appeal.state.in_(OPEN_STATES),
+    )
+
+
+def open_assigned(organization: Organization, user: User) -> list[Appeal]:
+    """Open messages of `organization` assigned to `user`, oldest first."""
+    return list(db.session.scalars(_open_assigned_query(organization, user).order_by(Appeal.id)))
+
+
+def open_assigned_count(organization: Organization, user: User) -> int:
+    query = _open_assigned_query(organization, user).with_only_columns(sa.func.count(Appeal.id))
+    return db.session.scalar(query.order_by(None)) or 0
+
+
+def refuse_while_assigned(organization: Organization, user: User, *, role_only: bool = False):
+    """DomainError (in Russian, with the count) while open messages are assigned to `user`:
+    neither the person nor their executor role (`role_only`) may go before the messages."""
+    count = open_assigned_count(organization, user)
+    if count and role_only:
+        raise DomainError(
+            ngettext(
+                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплено "
+                "%(num)d открытое сообщение. Сначала передайте его другому исполнителю.",
+                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплено "
+                "%(num)d открытых сообщений. Сначала передайте их другому исполнителю.",
+                count,
+                name=user.full_name,
+            )
+        )
+    if count:
+        raise DomainError(
+            ngettext(
+                "Нельзя удалить сотрудника %(name)s: за ним закреплено %(num)d открытое "
+                "сообщение. Сначала передайте его другому исполнителю.",
+                "Нельзя удалить сотрудника %(name)s: за ним закреплено %(num)d открытых "
+                "сообщений. Сначала передайте их другому исполнителю.",
+                count,
+                name=user.full_name,
+            )
+        )
+
+
 def remove_role(membership: Membership, actor: User) -> None:
-    """Take a role away; an organization always keeps at least one administrator."""
+    """Take a role away; an organization always keeps at least one administrator, and an
+    executor keeps the role while open messages are assigned to them."""
+    if membership.role == Role.EXECUTOR:
+        refuse_while_assigned(membership.organization, membership.user, role_only=True)
     if membership.role == Role.ADMINISTRATOR:
         # Lock the organization's administrator rows: two administrators removing each other
         # at the same moment must not leave the organization without one.

@@ -3,15 +3,17 @@ invitations by e-mail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from participation.admin import invitations
+from participation.admin import invitations, leaving
 from participation.admin.forms import (
     ActionForm,
     AddStaffForm,
     InvitationForm,
+    ReassignForm,
     RemoveRoleForm,
     RoleForm,
 )
@@ -20,6 +22,7 @@ from participation.admin.services import (
     add_role,
     add_staff,
     memberships_by_user,
+    open_assigned,
     remove_role,
     staff_member,
     staff_query,
@@ -236,7 +239,57 @@ def membership_remove(membership_id: int):
     return redirect(url_for("admin.staff_detail", user_id=member.id))
 
 
-def _render_member(organization, member: User, form: RoleForm):
+def _reassign_form(organization, member: User, formdata=None) -> ReassignForm:
+    form = ReassignForm(formdata=formdata)
+    form.successor_id.choices = [
+        SelectChoice("", _("— выберите исполнителя —")),
+        *(SelectChoice(u.id, u.full_name) for u in leaving.successors(organization, member)),
+    ]
+    return form
+
+
+@bp.post("/staff/<int:user_id>/reassign")
+def staff_reassign(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    form = _reassign_form(organization, member, formdata=request.form)
+    if form.validate():
+        try:
+            moved = leaving.reassign_all(organization, member, form.successor_id.data, current_user)
+        except FieldError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _("Передано сообщений: %(num)d. Теперь сотрудника можно удалить.", num=moved),
+                "success",
+            )
+            return redirect(url_for("admin.staff_detail", user_id=member.id))
+    return _render_member(organization, member, RoleForm(formdata=None), reassign_form=form), 400
+
+
+@bp.post("/staff/<int:user_id>/remove")
+def staff_remove(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    # The form is the CSRF token alone, and CSRFProtect checks it before any view runs.
+    try:
+        leaving.remove_member(organization, member, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.staff_detail", user_id=member.id))
+    db.session.commit()
+    flash(_("%(name)s больше не сотрудник организации.", name=member.full_name), "success")
+    if not can_manage_staff(current_user, organization):
+        return redirect(url_for("backoffice.index"))  # they removed themselves
+    return redirect(url_for("admin.index"))
+
+
+def _render_member(organization, member: User, form: RoleForm, reassign_form=None):
     memberships = memberships_by_user(organization, [member.id])[member.id]
     return render_template(
         "admin/staff_detail.html",
@@ -245,4 +298,6 @@ def _render_member(organization, member: User, form: RoleForm):
         memberships=memberships,
         form=form,
         remove_form=RemoveRoleForm(formdata=None),
+        assigned=open_assigned(organization, member),
+        reassign_form=reassign_form or _reassign_form(organization, member),
     )
