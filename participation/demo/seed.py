@@ -23,6 +23,7 @@ FEATURE_SEEDS = (
     "participation.polls.demo:seed_polls_demo",  # Уфа: a survey for residents 18+
     "participation.directline.demo:seed_directline_demo",  # the Head of the Republic's line
     "participation.api.oauth.demo:seed_oauth_demo",  # a mobile app registered for OAuth + PKCE
+    "participation.admin.demo:seed_admin_demo",  # Уфа: a staff invitation waiting
 )
 # A year of messages over the whole region, made in bulk, and the reports' rollup.
 HISTORY_SEED = "participation.reports.demo:seed_history"
