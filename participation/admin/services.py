@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
 from participation.admin.permissions import role_refusal
@@ -159,24 +158,20 @@ def refuse_while_assigned(organization: Organization, user: User, *, role_only: 
     count = open_assigned_count(organization, user)
     if count and role_only:
         raise DomainError(
-            ngettext(
-                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплено "
-                "%(num)d открытое сообщение. Сначала передайте его другому исполнителю.",
-                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплено "
-                "%(num)d открытых сообщений. Сначала передайте их другому исполнителю.",
-                count,
+            _l(
+                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплены "
+                "открытые сообщения (%(num)d). Сначала передайте их другому исполнителю.",
                 name=user.full_name,
+                num=count,
             )
         )
     if count:
         raise DomainError(
-            ngettext(
-                "Нельзя удалить сотрудника %(name)s: за ним закреплено %(num)d открытое "
-                "сообщение. Сначала передайте его другому исполнителю.",
-                "Нельзя удалить сотрудника %(name)s: за ним закреплено %(num)d открытых "
-                "сообщений. Сначала передайте их другому исполнителю.",
-                count,
+            _l(
+                "Нельзя удалить сотрудника %(name)s: за ним закреплены открытые сообщения "
+                "(%(num)d). Сначала передайте их другому исполнителю.",
                 name=user.full_name,
+                num=count,
             )
         )
 

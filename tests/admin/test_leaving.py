@@ -67,14 +67,14 @@ def leaving(world, client):  # noqa: F811
 def test_removal_is_refused_with_the_count_while_messages_are_assigned(client, leaving):
     w = leaving
     page = _text(client.get(f"/admin/staff/{w.executor.id}"))
-    assert "За сотрудником закреплено 2 открытых сообщений" in page
+    assert "Открытых сообщений, закреплённых за сотрудником: 2" in page
     assert w.in_work.number in page and "Передать все сообщения" in page
     token = csrf_token(client, f"/admin/staff/{w.executor.id}")
     response = client.post(f"/admin/staff/{w.executor.id}/remove", data={"csrf_token": token})
     assert response.status_code == 302
     after = _text(client.get(response.location))
     assert "Нельзя удалить сотрудника Исполнителев" in after
-    assert "закреплено 2 открытых сообщений" in after
+    assert "закреплены открытые сообщения (2)" in after
     assert _roles(w.executor, w.city_admin) == {Role.EXECUTOR}
     # Taking only the executor role away is refused the same way.
     [membership] = w.executor.memberships
