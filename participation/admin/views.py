@@ -10,7 +10,6 @@ from wtforms.fields.choices import SelectChoice
 
 from participation.admin import invitations, leaving
 from participation.admin.forms import (
-    ActionForm,
     AddStaffForm,
     InvitationForm,
     ReassignForm,
@@ -57,7 +56,6 @@ def index():
         page=page,
         memberships=memberships,
         invitations=invitations.open_invitations(organization),
-        action_form=ActionForm(formdata=None),
         now=utcnow(),
     )
 
