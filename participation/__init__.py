@@ -107,6 +107,7 @@ BLUEPRINTS = (
     "participation.privacy.views:bp",
     "participation.backoffice.views:bp",
     "participation.admin.views:bp",
+    "participation.admin.invite_views:bp",
     "participation.appeals.classifier_views:bp",
     "participation.appeals.classifier_views:api_bp",
     "participation.appeals.views:bp",

@@ -443,6 +443,8 @@ def load_config(
         "SESSION_IDLE_MINUTES": _positive_int(env, "SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _positive_int(env, "SESSION_ABSOLUTE_HOURS", 12),
         # --- end session time-outs ---
+        # How long a staff invitation's link works (participation/admin/invitations.py).
+        "STAFF_INVITATION_DAYS": _positive_int(env, "STAFF_INVITATION_DAYS", 7),
         "WTF_CSRF_ENABLED": _flag(env, "WTF_CSRF_ENABLED", True),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "ru",

@@ -1,4 +1,4 @@
-"""Forms of organization administration: staff and roles; the organization's profile."""
+"""Forms of organization administration: staff, roles, invitations; the organization's profile."""
 
 from __future__ import annotations
 
@@ -6,9 +6,24 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from participation.admin.services import (
     HOURS_MAX_LENGTH,
@@ -159,3 +174,77 @@ class ProfileForm(Form):
         """The file sent in «Логотип», or None when none was chosen."""
         upload = self.logo.data
         return upload if upload is not None and getattr(upload, "filename", "") else None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class InvitationForm(Form):
+    """Invite a person by e-mail: the name is compared with the ESIA name of who accepts."""
+
+    email = EmailField(
+        _l("Адрес электронной почты"),
+        validators=[
+            DataRequired(message=_l("Укажите адрес электронной почты сотрудника.")),
+            Length(max=254, message=_l("Не длиннее %(max)d символов.")),
+            Email(message=_l("Укажите адрес электронной почты, например ivanova@example.org.")),
+        ],
+        filters=[_strip],
+    )
+    last_name = StringField(
+        _l("Фамилия"),
+        validators=[
+            DataRequired(message=_l("Укажите фамилию.")),
+            Length(max=100, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    first_name = StringField(
+        _l("Имя"),
+        validators=[
+            DataRequired(message=_l("Укажите имя.")),
+            Length(max=100, message=_l("Не длиннее %(max)d символов.")),
+        ],
+        filters=[_strip],
+    )
+    middle_name = StringField(
+        _l("Отчество"),
+        validators=[Optional(), Length(max=100, message=_l("Не длиннее %(max)d символов."))],
+        filters=[_strip],
+    )
+    roles = MultiCheckboxField(
+        _l("Роли"),
+        description=_l(
+            "Имя сравнивается с именем в ЕСИА того, кто примет приглашение: при расхождении "
+            "роли выдаются только после вашего подтверждения."
+        ),
+        choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role],
+        validators=[DataRequired(message=_l("Выберите хотя бы одну роль."))],
+    )
+
+    @property
+    def chosen_roles(self) -> list[Role]:
+        return [Role(v) for v in self.roles.data or []]
+
+
+class ActionForm(Form):
+    """Only the CSRF token: revoke, re-send, confirm, decline an invitation."""
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ReassignForm(Form):
+    """Hand every open message of a leaving member to one executor."""
+
+    successor_id = SelectField(
+        _l("Кому передать сообщения"),
+        coerce=_int_or_none,
+        validate_choice=False,  # the service checks the executor and says why in Russian
+    )

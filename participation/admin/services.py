@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from participation.admin.permissions import role_refusal
+from participation.appeals.models import Appeal
+from participation.appeals.workflow import OPEN_STATES
 from participation.core import audit
 from participation.core.errors import DomainError, FieldError
 from participation.core.files import Attachment, delete_attachment, store_image
@@ -93,7 +96,11 @@ def find_user(identifier: str) -> User:
 
 
 def add_role(organization: Organization, user: User, role: Role, actor: User) -> Membership:
-    """Give `user` the `role` in `organization`; the unique constraint refuses a duplicate."""
+    """Give `user` the `role` in `organization`; the unique constraint refuses a duplicate,
+    and a role `actor` cannot grant there (role_refusal) is refused next to the field."""
+    refusal = role_refusal(actor, organization, role)
+    if refusal:
+        raise FieldError("role", refusal)
     membership = Membership(user_id=user.id, organization_id=organization.id, role=role)
     try:
         with db.session.begin_nested():
@@ -133,8 +140,53 @@ def add_staff(organization: Organization, identifier: str, role: Role, actor: Us
     return add_role(organization, find_user(identifier), role, actor)
 
 
+def _open_assigned_query(organization: Organization, user: User) -> sa.Select:
+    return sa.select(Appeal).where(
+        Appeal.executor_id == user.id,
+        Appeal.holder_organization_id == organization.id,
+        Appeal.state.in_(OPEN_STATES),
+    )
+
+
+def open_assigned(organization: Organization, user: User) -> list[Appeal]:
+    """Open messages of `organization` assigned to `user`, oldest first."""
+    return list(db.session.scalars(_open_assigned_query(organization, user).order_by(Appeal.id)))
+
+
+def open_assigned_count(organization: Organization, user: User) -> int:
+    query = _open_assigned_query(organization, user).with_only_columns(sa.func.count(Appeal.id))
+    return db.session.scalar(query.order_by(None)) or 0
+
+
+def refuse_while_assigned(organization: Organization, user: User, *, role_only: bool = False):
+    """DomainError (in Russian, with the count) while open messages are assigned to `user`:
+    neither the person nor their executor role (`role_only`) may go before the messages."""
+    count = open_assigned_count(organization, user)
+    if count and role_only:
+        raise DomainError(
+            _l(
+                "Нельзя снять роль «Исполнитель» с сотрудника %(name)s: за ним закреплены "
+                "открытые сообщения (%(num)d). Сначала передайте их другому исполнителю.",
+                name=user.full_name,
+                num=count,
+            )
+        )
+    if count:
+        raise DomainError(
+            _l(
+                "Нельзя удалить сотрудника %(name)s: за ним закреплены открытые сообщения "
+                "(%(num)d). Сначала передайте их другому исполнителю.",
+                name=user.full_name,
+                num=count,
+            )
+        )
+
+
 def remove_role(membership: Membership, actor: User) -> None:
-    """Take a role away; an organization always keeps at least one administrator."""
+    """Take a role away; an organization always keeps at least one administrator, and an
+    executor keeps the role while open messages are assigned to them."""
+    if membership.role == Role.EXECUTOR:
+        refuse_while_assigned(membership.organization, membership.user, role_only=True)
     if membership.role == Role.ADMINISTRATOR:
         # Lock the organization's administrator rows: two administrators removing each other
         # at the same moment must not leave the organization without one.

@@ -1,12 +1,22 @@
-"""Organization administration pages: staff and roles; the organization's profile."""
+"""Organization administration pages: staff list, adding staff, adding and removing roles,
+invitations by e-mail; the organization's profile."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from participation.admin.forms import AddStaffForm, ProfileForm, RemoveRoleForm, RoleForm
+from participation.admin import invitations, leaving
+from participation.admin.forms import (
+    AddStaffForm,
+    InvitationForm,
+    ProfileForm,
+    ReassignForm,
+    RemoveRoleForm,
+    RoleForm,
+)
 from participation.admin.permissions import (
     can_edit_profile,
     can_manage_membership,
@@ -16,6 +26,7 @@ from participation.admin.services import (
     add_role,
     add_staff,
     memberships_by_user,
+    open_assigned,
     profile_form_data,
     remove_role,
     save_profile,
@@ -23,6 +34,7 @@ from participation.admin.services import (
     staff_query,
 )
 from participation.backoffice.gate import current_organization, staff_context, staff_gate
+from participation.core.db import utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.labels import role_label
 from participation.core.pagination import paginate
@@ -46,7 +58,104 @@ def index():
     page = paginate(staff_query(organization), default_size=50)
     memberships = memberships_by_user(organization, [u.id for u in page.items])
     return render_template(
-        "admin/staff_list.html", organization=organization, page=page, memberships=memberships
+        "admin/staff_list.html",
+        organization=organization,
+        page=page,
+        memberships=memberships,
+        invitations=invitations.open_invitations(organization),
+        now=utcnow(),
+    )
+
+
+@bp.route("/invitations/new", methods=["GET", "POST"])
+def invitation_new():
+    organization = current_organization()
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            invitation = invitations.invite(
+                organization,
+                current_user,
+                email=form.email.data,
+                last_name=form.last_name.data,
+                first_name=form.first_name.data,
+                middle_name=form.middle_name.data,
+                roles=form.chosen_roles,
+            )
+        except FieldError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Приглашение отправлено на адрес %(email)s. Ссылка действует %(days)d дн.",
+                    email=invitation.email,
+                    days=current_app.config["STAFF_INVITATION_DAYS"],
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.index"))
+    status = 400 if form.is_submitted() else 200
+    page = render_template("admin/invitation_new.html", organization=organization, form=form)
+    return page, status
+
+
+def _invitation(invitation_id: int):
+    organization = current_organization()
+    invitation = invitations.invitation_of(organization, invitation_id)
+    require(invitation is not None, reason="invitation of another organization")
+    return invitation
+
+
+def _invitation_action(invitation_id: int, action, done: str):
+    invitation = _invitation(invitation_id)
+    # The form is the CSRF token alone, and CSRFProtect checks it before any view runs.
+    try:
+        action(invitation, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(done % {"email": invitation.email}, "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+def invitation_resend(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.resend,
+        _(
+            "Приглашение отправлено повторно на адрес %(email)s; "
+            "прежняя ссылка больше не действует."
+        ),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def invitation_revoke(invitation_id: int):
+    return _invitation_action(
+        invitation_id, invitations.revoke, _("Приглашение для %(email)s отозвано.")
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/confirm")
+def invitation_confirm(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.confirm,
+        _("Приглашение для %(email)s подтверждено, роли выданы."),
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/decline")
+def invitation_decline(invitation_id: int):
+    return _invitation_action(
+        invitation_id,
+        invitations.decline,
+        _("Приглашение для %(email)s отклонено, роли не выданы."),
     )
 
 
@@ -135,7 +244,57 @@ def membership_remove(membership_id: int):
     return redirect(url_for("admin.staff_detail", user_id=member.id))
 
 
-def _render_member(organization, member: User, form: RoleForm):
+def _reassign_form(organization, member: User, formdata=None) -> ReassignForm:
+    form = ReassignForm(formdata=formdata)
+    form.successor_id.choices = [
+        SelectChoice("", _("— выберите исполнителя —")),
+        *(SelectChoice(u.id, u.full_name) for u in leaving.successors(organization, member)),
+    ]
+    return form
+
+
+@bp.post("/staff/<int:user_id>/reassign")
+def staff_reassign(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    form = _reassign_form(organization, member, formdata=request.form)
+    if form.validate():
+        try:
+            moved = leaving.reassign_all(organization, member, form.successor_id.data, current_user)
+        except FieldError as exc:
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                _("Передано сообщений: %(num)d. Теперь сотрудника можно удалить.", num=moved),
+                "success",
+            )
+            return redirect(url_for("admin.staff_detail", user_id=member.id))
+    return _render_member(organization, member, RoleForm(formdata=None), reassign_form=form), 400
+
+
+@bp.post("/staff/<int:user_id>/remove")
+def staff_remove(user_id: int):
+    organization = current_organization()
+    member = staff_member(organization, user_id)
+    require(member is not None, reason="staff member of another organization")
+    # The form is the CSRF token alone, and CSRFProtect checks it before any view runs.
+    try:
+        leaving.remove_member(organization, member, current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.staff_detail", user_id=member.id))
+    db.session.commit()
+    flash(_("%(name)s больше не сотрудник организации.", name=member.full_name), "success")
+    if not can_manage_staff(current_user, organization):
+        return redirect(url_for("backoffice.index"))  # they removed themselves
+    return redirect(url_for("admin.index"))
+
+
+def _render_member(organization, member: User, form: RoleForm, reassign_form=None):
     memberships = memberships_by_user(organization, [member.id])[member.id]
     return render_template(
         "admin/staff_detail.html",
@@ -144,6 +303,8 @@ def _render_member(organization, member: User, form: RoleForm):
         memberships=memberships,
         form=form,
         remove_form=RemoveRoleForm(formdata=None),
+        assigned=open_assigned(organization, member),
+        reassign_form=reassign_form or _reassign_form(organization, member),
     )
 
 

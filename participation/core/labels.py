@@ -16,8 +16,9 @@ ROLE_LABELS = {
     Role.HEAD: _l("Руководитель"),
     Role.CURATOR: _l("Куратор"),
     Role.OPERATOR: _l("Оператор приёма"),
-    Role.AUTHORIZED: _l("Уполномоченный"),
+    Role.AUTHORIZED: _l("Уполномоченный муниципальный"),
     Role.VOLUNTEER: _l("Волонтёр"),
+    Role.REGIONAL_AUTHORIZED: _l("Уполномоченный региональный"),
 }
 
 ORGANIZATION_KIND_LABELS = {

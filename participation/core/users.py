@@ -47,7 +47,12 @@ class Role(enum.StrEnum):
     HEAD = "head"
     CURATOR = "curator"
     OPERATOR = "operator"  # оператор приёма (например, контакт-центр 122)
-    AUTHORIZED = "authorized"  # уполномоченный: проводит голосования и слушания
+    # Уполномоченный региональный: held in a regional body (РОИВ); runs its body's votes,
+    # surveys and hearings and oversees those of the municipal bodies of its region.
+    REGIONAL_AUTHORIZED = "regional_authorized"
+    # Уполномоченный муниципальный: runs the votes, surveys and hearings of its own body. The
+    # value predates the split and keeps meaning the own-organization (municipal) official.
+    AUTHORIZED = "authorized"
     VOLUNTEER = "volunteer"
 
 

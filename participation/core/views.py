@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from participation.core.authorized import AUTHORIZED_ROLES
 from participation.core.db import utcnow
 from participation.core.files import (
     WEB_IMAGE_TYPES,
@@ -188,17 +189,18 @@ RESIDENT_NAV = (
     ("hearings.index", _l("Публичные слушания")),
     ("directline.index", _l("Прямая линия")),
 )
-# (endpoint, label, role needed in some organization, or None for any staff member)
+# (endpoint, label, role (or any of a set of roles) needed in some organization, or None for
+# any staff member)
 STAFF_NAV = (
     ("backoffice.index", _l("Бэк-офис"), None),
     ("admin.index", _l("Администрирование"), Role.ADMINISTRATOR),
     ("admin.profile", _l("Профиль организации"), Role.ADMINISTRATOR),
     ("widget_admin.index", _l("Веб-виджет"), Role.ADMINISTRATOR),
     ("api_keys.index", _l("API-ключи"), Role.ADMINISTRATOR),
-    ("polls_manage.index", _l("Опросы организации"), Role.AUTHORIZED),
+    ("polls_manage.index", _l("Опросы организации"), AUTHORIZED_ROLES),
     ("appeals_backoffice.inbox", _l("Сообщения жителей"), None),
-    ("hearings_manage.manage_index", _l("Слушания и обсуждения"), Role.AUTHORIZED),
-    ("voting_manage.index", _l("Голосования организации"), Role.AUTHORIZED),
+    ("hearings_manage.manage_index", _l("Слушания и обсуждения"), AUTHORIZED_ROLES),
+    ("voting_manage.index", _l("Голосования организации"), AUTHORIZED_ROLES),
     ("directline_manage.manage_index", _l("Прямые линии"), Role.MODERATOR),
 )
 
@@ -213,7 +215,15 @@ def navigation():
         "staff_nav": [
             (e, label)
             for e, label, role in STAFF_NAV
-            if e in known and (role is None or user.has_role(role))
+            if e in known
+            and (
+                role is None
+                or (
+                    any(user.has_role(r) for r in role)
+                    if isinstance(role, frozenset)
+                    else user.has_role(role)
+                )
+            )
         ]
         if staff
         else [],

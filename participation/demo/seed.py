@@ -27,6 +27,7 @@ FEATURE_SEEDS = (
     "participation.directline.demo:seed_directline_demo",  # the Head of the Republic's line
     "participation.api.oauth.demo:seed_oauth_demo",  # a mobile app registered for OAuth + PKCE
     "participation.reminders.demo:seed_reminders_demo",  # Стерлитамак: a vote ending in 3 days
+    "participation.admin.invitations_demo:seed_admin_demo",  # Уфа: a staff invitation waiting
 )
 # A year of messages over the whole region, made in bulk, and the reports' rollup.
 HISTORY_SEED = "participation.reports.demo:seed_history"

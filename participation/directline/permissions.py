@@ -3,7 +3,7 @@
 Moderators of a direct line are
 - moderators (Role.MODERATOR) of the platform operator: they moderate every direct line, as they
   moderate every message;
-- moderators and уполномоченные (Role.MODERATOR, Role.AUTHORIZED) of the host organization:
+- moderators and уполномоченные (Role.MODERATOR, either authorised official) of the host:
   the host's own press service or public-reception staff run its broadcast;
 - coordinators and moderators of the regional centre (ЦУР) on the host's territory: ЦУР
   prepares the region head's direct line as it routes the region's messages.
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from participation.core.authorized import AUTHORIZED_ROLES
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.users import Role
 from participation.directline.models import PUBLIC_STATES, DirectLine, Question
 
-HOST_MODERATOR_ROLES = frozenset({Role.MODERATOR, Role.AUTHORIZED})
-HOST_CREATOR_ROLES = frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR})
+HOST_MODERATOR_ROLES = AUTHORIZED_ROLES | {Role.MODERATOR}
+HOST_CREATOR_ROLES = AUTHORIZED_ROLES | {Role.ADMINISTRATOR}
 HOST_KINDS = frozenset({OrganizationKind.REGIONAL, OrganizationKind.MUNICIPAL})
 CENTRE_MODERATOR_ROLES = frozenset({Role.COORDINATOR, Role.MODERATOR})
 

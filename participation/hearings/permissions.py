@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from participation.core.authorized import AUTHORIZED_ROLES, acts_as_authorized
 from participation.core.organizations import Organization
 from participation.core.users import Role
 from participation.hearings.models import Hearing, Participant
 
-ORGANIZER_ROLES = frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR})
+ORGANIZER_ROLES = AUTHORIZED_ROLES | {Role.ADMINISTRATOR}
 
 
 def can_organize_in(user: Any, organization: Organization) -> bool:
-    """Уполномоченный or Администратор of the organization: may create and run its hearings."""
+    """Уполномоченный or Администратор of the organization: may create and run its hearings
+    (the regional уполномоченный also those of the municipal bodies of its region)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(ORGANIZER_ROLES & user.roles_in(organization.id))
+    return Role.ADMINISTRATOR in user.roles_in(organization.id) or acts_as_authorized(
+        user, organization
+    )
 
 
 def can_manage(user: Any, hearing: Hearing) -> bool:
     """An organizer of the hearing's organizing body."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(ORGANIZER_ROLES & user.roles_in(hearing.organization_id))
+    return can_organize_in(user, hearing.organization)
 
 
 def can_view(user: Any, hearing: Hearing) -> bool:

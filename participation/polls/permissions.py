@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from participation.core.authorized import AUTHORIZED_ROLES, acts_as_authorized
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.users import Role
 from participation.polls.models import Survey, SurveyState
 
 # Surveys are published by regional and municipal bodies (DOMAIN.md § 4) through their
 # authorized officials and administrators.
-PUBLISHER_ROLES = frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR})
+PUBLISHER_ROLES = AUTHORIZED_ROLES | {Role.ADMINISTRATOR}
 PUBLISHER_KINDS = frozenset({OrganizationKind.MUNICIPAL, OrganizationKind.REGIONAL})
 
 
@@ -31,11 +32,15 @@ def publishing_organizations(user: Any) -> list[Organization]:
 
 
 def can_publish_in(user: Any, organization: Organization) -> bool:
-    """An authorized official or administrator of a municipal or regional body."""
+    """An authorised official or administrator of a municipal or regional body; the regional
+    official also for the municipal bodies of its region."""
     return (
         _authenticated(user)
         and organization.kind in PUBLISHER_KINDS
-        and bool(user.roles_in(organization.id) & PUBLISHER_ROLES)
+        and (
+            Role.ADMINISTRATOR in user.roles_in(organization.id)
+            or acts_as_authorized(user, organization)
+        )
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from participation.appeals.permissions import subtree_ids
+from participation.core.authorized import AUTHORIZED_ROLES
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.territories import Territory, TerritoryLevel, territory_chain
 from participation.core.users import Role
@@ -20,10 +21,10 @@ from participation.extensions import db
 from participation.reports.services import Scope
 
 DASHBOARD_ROLES = frozenset(
-    {Role.HEAD, Role.COORDINATOR, Role.CURATOR, Role.AUTHORIZED, Role.ADMINISTRATOR}
+    {Role.HEAD, Role.COORDINATOR, Role.CURATOR, Role.ADMINISTRATOR} | AUTHORIZED_ROLES
 )
 # In a regional body (РОИВ) these roles look after the whole region.
-REGIONAL_BODY_ROLES = frozenset({Role.CURATOR, Role.AUTHORIZED})
+REGIONAL_BODY_ROLES = frozenset({Role.CURATOR, Role.REGIONAL_AUTHORIZED})
 
 
 def _roles(user: Any, organization: Organization | None) -> set[Role]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from participation.core.authorized import AUTHORIZED_ROLES, acts_as_authorized
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.users import Role
 from participation.voting.models import Campaign
 
 ORGANIZER_KINDS = frozenset({OrganizationKind.MUNICIPAL, OrganizationKind.REGIONAL})
-MANAGER_ROLES = frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR})
+MANAGER_ROLES = AUTHORIZED_ROLES | {Role.ADMINISTRATOR}
 
 
 def _logged_in(user: Any) -> bool:
@@ -17,12 +18,16 @@ def _logged_in(user: Any) -> bool:
 
 
 def can_organize(user: Any, organization: Organization | None) -> bool:
-    """An authorized official (or administrator) of a municipal or regional body."""
+    """An authorised official (or administrator) of a municipal or regional body; the
+    regional official also for the municipal bodies of its region."""
     return (
         _logged_in(user)
         and organization is not None
         and organization.kind in ORGANIZER_KINDS
-        and bool(MANAGER_ROLES & user.roles_in(organization.id))
+        and (
+            Role.ADMINISTRATOR in user.roles_in(organization.id)
+            or acts_as_authorized(user, organization)
+        )
     )
 
 
