@@ -93,7 +93,7 @@ def component_closed(organization: Organization, component: Component):
         organization=organization,
         component=component,
         reason=closed_reason(organization, component),
-        confirmers=role_names(component),
+        confirmers=role_names(component, organization),
         may_confirm=may_confirm(current_user, organization, component),
         next=target,
     )

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation.backoffice.models import ComponentReadiness
 from participation.core import audit
+from participation.core.authorized import AUTHORIZED_KINDS, AUTHORIZED_ROLES
 from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import FieldError
 from participation.core.labels import role_label
@@ -60,28 +61,28 @@ COMPONENTS: tuple[Component, ...] = (
         _l("Голосования"),
         # The wording of the real platform's window for «Общественное голосование» (seed 000).
         _l("Я подтверждаю, что прошел подготовку и готов к работе в Системе"),
-        frozenset({Role.AUTHORIZED}),
+        AUTHORIZED_ROLES,
         ("voting_manage.",),
     ),
     Component(
         POLLS,
         _l("Опросы"),
         _l("Я подтверждаю готовность организации к проведению опросов"),
-        frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR}),
+        AUTHORIZED_ROLES | {Role.ADMINISTRATOR},
         ("polls_manage.", "polls_reports."),
     ),
     Component(
         HEARINGS,
         _l("Слушания и обсуждения"),
         _l("Я подтверждаю готовность организации к проведению публичных слушаний и обсуждений"),
-        frozenset({Role.AUTHORIZED}),
+        AUTHORIZED_ROLES,
         ("hearings_manage.",),
     ),
     Component(
         DIRECTLINE,
         _l("Прямые линии"),
         _l("Я подтверждаю готовность организации к проведению прямых линий"),
-        frozenset({Role.AUTHORIZED, Role.ADMINISTRATOR}),
+        AUTHORIZED_ROLES | {Role.ADMINISTRATOR},
         ("directline_manage.",),
     ),
     Component(
@@ -165,7 +166,7 @@ def confirm_component(organization: Organization, key: str, user: User) -> bool:
             _(
                 "Готовность раздела «%(section)s» подтверждает: %(roles)s.",
                 section=component.label,
-                roles=", ".join(role_names(component)),
+                roles=", ".join(role_names(component, organization)),
             ),
         )
     if not organization.is_ready:
@@ -210,5 +211,11 @@ def confirm_all(organization: Organization, user: User | None = None) -> None:
     db.session.flush()
 
 
-def role_names(component: Component) -> list[str]:
-    return [str(role_label(role)) for role in Role if role in component.roles]
+def role_names(component: Component, organization: Organization) -> list[str]:
+    """The roles that confirm `component`, those the organization's kind can hold."""
+    return [
+        str(role_label(role))
+        for role in Role
+        if role in component.roles
+        and organization.kind in AUTHORIZED_KINDS.get(role, (organization.kind,))
+    ]

@@ -129,7 +129,7 @@ def readiness():
             "confirmed_by": _confirmer(
                 getattr(confirmed.get(component.key), "confirmed_by_id", None)
             ),
-            "confirmers": role_names(component),
+            "confirmers": role_names(component, organization),
             "may_confirm": may_confirm(current_user, organization, component),
         }
         for component in COMPONENTS

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from participation.core.organizations import Organization, OrganizationKind
+from participation.core.territories import TerritoryLevel, territory_chain
 from participation.core.users import Role
 
 AUTHORIZED_ROLES = frozenset({Role.AUTHORIZED, Role.REGIONAL_AUTHORIZED})
@@ -25,8 +26,8 @@ AUTHORIZED_KINDS = {
 
 def region_id_of(organization: Organization) -> int | None:
     """The region (субъект РФ) of the organization's territory, None for a country-wide one."""
-    region = organization.territory.region()
-    return region.id if region is not None else None
+    chain = territory_chain(organization.territory_id)  # kept per process
+    return next((link.id for link in chain if link.level == TerritoryLevel.REGION), None)
 
 
 def acts_as_authorized(user: Any, organization: Organization | None) -> bool:

@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from participation.appeals.permissions import subtree_ids
-from participation.core.authorized import AUTHORIZED_ROLES
+from participation.core.authorized import AUTHORIZED_ROLES, region_id_of
 from participation.core.organizations import Organization, OrganizationKind
-from participation.core.territories import Territory, TerritoryLevel, territory_chain
+from participation.core.territories import Territory, TerritoryLevel
 from participation.core.users import Role
 from participation.extensions import db
 from participation.reports.services import Scope
@@ -31,12 +31,6 @@ def _roles(user: Any, organization: Organization | None) -> set[Role]:
     if organization is None or not getattr(user, "is_authenticated", False):
         return set()
     return user.roles_in(organization.id) & DASHBOARD_ROLES
-
-
-def region_id_of(organization: Organization) -> int | None:
-    """The region (субъект РФ) of the organization's territory, None for a country-wide one."""
-    chain = territory_chain(organization.territory_id)
-    return next((link.id for link in chain if link.level == TerritoryLevel.REGION), None)
 
 
 def can_view_dashboards(user: Any, organization: Organization | None) -> bool:

@@ -121,7 +121,7 @@ def test_the_reason_names_who_confirms_and_offers_no_link_to_others(app, client)
     assert response.status_code == 403
     text = _text(response)
     assert "Раздел «Голосования» откроется после подтверждения готовности" in text
-    assert "Готовность подтверждает: Уполномоченный." in text
+    assert "Готовность подтверждает: Уполномоченный муниципальный." in text
     assert "Подтвердить готовность" not in text
 
 
@@ -153,7 +153,7 @@ def test_a_wrong_role_is_refused_and_nothing_is_recorded(app, client):
     login_as(client, coordinator)
     response = _confirm(client, org, VOTING)
     assert response.status_code == 200
-    assert "Готовность раздела «Голосования» подтверждает: Уполномоченный." in _text(response)
+    assert "Готовность раздела «Голосования» подтверждает: Уполномоченный муниципальный." in _text(response)
     assert not is_confirmed(org, VOTING)
     assert _audit() == []
     # The page offers no checkbox for a component the person may not confirm.
@@ -283,7 +283,7 @@ def test_demo_birsk_confirms_messages_only_and_surveys_stay_closed(client):
     assert "Раздел «Опросы» откроется после подтверждения готовности организации" in text
     assert "Подтвердить готовность" in text  # the administrator may confirm surveys
     votes = _text(client.get("/backoffice/voting/"))
-    assert "Готовность подтверждает: Уполномоченный." in votes
+    assert "Готовность подтверждает: Уполномоченный муниципальный." in votes
     # Every other demo organization is at work in every component.
     ufa = next(o for o in data.ORGANIZATIONS if o["slug"] == "ufa-admin")
     assert ufa["ready"] and ufa["components"] is None
