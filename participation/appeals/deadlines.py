@@ -13,7 +13,7 @@ from participation.core.db import utcnow
 from participation.core.i18n import duration, local_date
 
 DEFAULT_MAX_POSTPONEMENT_DAYS = 30
-DEFAULT_SOON_DUE_HOURS = 48
+DEFAULT_SOON_DUE_HOURS = 24  # «answer due in 24 h» (#18), the curator page's «скоро срок» too
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ def end_of_local_day(day: date, tz: str) -> datetime:
 
 
 def soon_due_window() -> timedelta:
-    return timedelta(hours=int(current_app.config.get("APPEALS_SOON_DUE_HOURS", 48)))
+    return timedelta(
+        hours=int(current_app.config.get("APPEALS_SOON_DUE_HOURS", DEFAULT_SOON_DUE_HOURS))
+    )
 
 
 def countdown(due_at: datetime, tz: str, now: datetime | None = None) -> str:

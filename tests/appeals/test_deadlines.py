@@ -64,7 +64,9 @@ def test_sweep_flags_soon_due_then_overdue_and_tells_curators_and_coordinators_o
     start = utcnow()
     with time_machine.travel(start + timedelta(days=5)):
         assert sweep_appeal_deadlines()["soon_due"] == 0
-    with time_machine.travel(start + timedelta(days=9)):
+    with time_machine.travel(start + timedelta(days=8, hours=12)):  # 36 h left: not yet
+        assert sweep_appeal_deadlines()["soon_due"] == 0
+    with time_machine.travel(start + timedelta(days=9, hours=1)):  # 23 h left
         result = sweep_appeal_deadlines()
         assert result["soon_due"] == 1 and result["overdue"] == 0
         again = sweep_appeal_deadlines()
