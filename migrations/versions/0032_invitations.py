@@ -1,7 +1,7 @@
 """Admin: staff invitations by e-mail; the regional authorised official becomes its own role.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-06 06:00:00
 
 `authorized` keeps meaning the municipal (own-organization) authorised official; the new
@@ -12,8 +12,8 @@ Create Date: 2026-12-06 06:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
