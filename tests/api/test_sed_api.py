@@ -310,7 +310,9 @@ def test_take_postpone_resume_answer_go_through_the_workflow(client, sed):
     assert card["state"] == "approval"  # to the head, as from the staff card
     assert card["answers"][0]["status"] == "submitted"
     assert [f["name"] for f in card["answers"][0]["files"]] == ["акт.pdf"]
-    assert card["actions"] == []  # approving is the head's, never the key's
+    # Approving is the head's, never the key's; as the staff card, the key's coordinator role
+    # may only hand the message to another executor (a leaving one's, with the head).
+    assert [a["action"] for a in card["actions"]] == ["reassign"]
     # The answer's file is downloadable with the key.
     file = client.get(card["answers"][0]["files"][0]["url"], headers=headers(w.token))
     assert file.status_code == 200 and file.get_data() == PDF
