@@ -199,6 +199,7 @@ def visits(i: dict) -> list[Visit]:
         Visit("my-appeal", resident, f"/my/appeals/{i['my_appeal']}"),
         Visit("notifications", resident, "/my/notifications"),
         Visit("profile", resident, "/my/profile"),
+        Visit("notification-settings", resident, "/my/notification-settings"),
         Visit(
             "oauth-consent",
             resident,
@@ -245,6 +246,8 @@ def visits(i: dict) -> list[Visit]:
         Visit("admin-staff-new", "ufa-administrator", "/admin/staff/new", "main form"),
         Visit("admin-widget", "ufa-administrator", "/admin/widget/"),
         Visit("admin-profile", "ufa-administrator", "/admin/profile", "main form"),
+        Visit("admin-invite", "ufa-administrator", "/admin/invitations/new", "main form"),
+        Visit("backoffice-readiness", "ufa-administrator", "/backoffice/readiness"),
         Visit("backoffice-confirm", "ufa-administrator", "/backoffice/confirm"),
         Visit("classifier", "pos-moderator-2", "/admin/classifier/"),
         Visit(
