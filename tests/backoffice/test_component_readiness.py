@@ -153,7 +153,8 @@ def test_a_wrong_role_is_refused_and_nothing_is_recorded(app, client):
     login_as(client, coordinator)
     response = _confirm(client, org, VOTING)
     assert response.status_code == 200
-    assert "Готовность раздела «Голосования» подтверждает: Уполномоченный муниципальный." in _text(response)
+    expected = "Готовность раздела «Голосования» подтверждает: Уполномоченный муниципальный."
+    assert expected in _text(response)
     assert not is_confirmed(org, VOTING)
     assert _audit() == []
     # The page offers no checkbox for a component the person may not confirm.
