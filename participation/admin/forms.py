@@ -36,7 +36,7 @@ from participation.admin.services import (
     check_working_hours,
 )
 from participation.core.errors import FieldError
-from participation.core.forms import Form
+from participation.core.forms import Form, strip
 from participation.core.labels import ROLE_LABELS
 from participation.core.users import Role
 
@@ -52,10 +52,6 @@ def _role_field() -> SelectField:
     )
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class AddStaffForm(Form):
     identifier = StringField(
         _l("OID ЕСИА или адрес электронной почты"),
@@ -67,7 +63,7 @@ class AddStaffForm(Form):
             DataRequired(message=_l("Укажите OID ЕСИА или адрес электронной почты сотрудника.")),
             Length(max=254, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     role = _role_field()
 
@@ -107,18 +103,18 @@ class ProfileForm(Form):
             DataRequired(message=_l("Укажите полное наименование организации.")),
             Length(max=300, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     short_name = StringField(
         _l("Краткое наименование"),
         description=_l("Его видят жители в карточке организации и в списках."),
         validators=[Length(max=120, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     address = StringField(
         _l("Почтовый адрес"),
         validators=[Length(max=300, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     phone = StringField(
         _l("Телефон"),
@@ -191,7 +187,7 @@ class InvitationForm(Form):
             Length(max=254, message=_l("Не длиннее %(max)d символов.")),
             Email(message=_l("Укажите адрес электронной почты, например ivanova@example.org.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     last_name = StringField(
         _l("Фамилия"),
@@ -199,7 +195,7 @@ class InvitationForm(Form):
             DataRequired(message=_l("Укажите фамилию.")),
             Length(max=100, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     first_name = StringField(
         _l("Имя"),
@@ -207,12 +203,12 @@ class InvitationForm(Form):
             DataRequired(message=_l("Укажите имя.")),
             Length(max=100, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     middle_name = StringField(
         _l("Отчество"),
         validators=[Optional(), Length(max=100, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     roles = MultiCheckboxField(
         _l("Роли"),

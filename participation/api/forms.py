@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from participation.api.models import ApiScope
-from participation.core.forms import Form
+from participation.core.forms import Form, strip
 
 SCOPE_LABELS = {
     ApiScope.MESSAGES_READ: _l("Чтение сообщений организации (messages:read)"),
@@ -25,17 +25,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ApiKeyForm(Form):
     # The service checks every rule again (and says so next to the field); the form's own
     # checks only let a person see all the empty fields at once.
     name = StringField(
         _l("Название ключа"),
         description=_l("Для кого ключ, например «СЭД Дело» или «Мобильный обходчик»."),
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired(message=_l("Укажите название ключа, например «СЭД Дело»."))],
     )
     scopes = MultiCheckboxField(

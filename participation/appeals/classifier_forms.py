@@ -8,11 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from participation.appeals.classifier import CODE_MAX, KEYWORDS_MAX, NAME_MAX
-from participation.core.forms import Form
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from participation.core.forms import Form, strip
 
 
 def _name_field(label: str) -> StringField:
@@ -22,7 +18,7 @@ def _name_field(label: str) -> StringField:
             DataRequired(message=_l("Укажите название.")),
             Length(max=NAME_MAX, message=_l("Название не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -37,7 +33,7 @@ def _code_field() -> StringField:
             DataRequired(message=_l("Укажите код.")),
             Length(max=CODE_MAX, message=_l("Код не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -86,7 +82,7 @@ class NearbyRadiusForm(Form):
             "радиус можно увеличить."
         ),
         validators=[Length(max=10, message=_l("Радиус — целое число метров от 1 до 2000."))],
-        filters=[_strip],
+        filters=[strip],
     )
 
 

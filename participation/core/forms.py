@@ -39,6 +39,11 @@ def storable_input(form, field) -> None:
             raise StopValidation(_l("Слишком большое число."))
 
 
+def strip(value):
+    """A field filter: text without the spaces around it (other values as they are)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class _Select(widgets.Select):
     """WTForms' select with each plain option written in one step, the same markup: a
     dashboard's filter lists a couple of hundred topics and territories, and WTForms' general

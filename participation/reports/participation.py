@@ -26,7 +26,6 @@ from participation.core.territories import Territory, TerritoryLevel
 from participation.directline.models import DirectLine, Question, QuestionState
 from participation.hearings.models import Hearing, Remark, RemarkStatus
 from participation.polls.models import Survey, SurveyResponse
-from participation.reports import reference
 from participation.reports.definitions import INDICATORS, Source
 from participation.reports.reference import MUNICIPAL_LEVELS
 from participation.reports.services import Cut, Period, Row, Scope, label_rows, read
@@ -363,8 +362,3 @@ def breakdown(scope: Scope, period: Period, cut: Cut = Cut.MUNICIPALITY) -> list
     rows = _rows(scope, period, cut)
     label_rows(cut, rows.values())
     return sorted(rows.values(), key=lambda row: (str(row.label), str(row.key)))
-
-
-def municipalities(region_id: int) -> list[tuple[int, str]]:
-    """The region's municipalities (id, name), by name."""
-    return list(reference.municipalities(region_id))

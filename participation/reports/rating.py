@@ -25,7 +25,7 @@ from participation.core.i18n import number, percent
 from participation.core.organizations import Organization, OrganizationKind
 from participation.core.territories import Territory, TerritoryLevel
 from participation.extensions import db
-from participation.reports import participation
+from participation.reports import participation, reference
 from participation.reports.definitions import BY_CODE, Better, Block, Indicator, Unit
 from participation.reports.models import AppealMonthByOrganization, RatingWeight
 from participation.reports.services import Cut, Grain, Period, Row, Scope, breakdown, read
@@ -180,7 +180,7 @@ def save_weights(region_id: int, weights: Mapping[str, float], actor: Any) -> No
 
 def _units(region_id: int, of: RatingOf) -> list[tuple[int, str]]:
     if of == RatingOf.MUNICIPALITIES:
-        return participation.municipalities(region_id)
+        return list(reference.municipalities(region_id))
     pl = participation.places()
     return [
         (i, short or name)

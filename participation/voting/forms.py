@@ -28,17 +28,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from participation.core.forms import Form
+from participation.core.forms import Form, strip
 from participation.core.labels import ACCOUNT_LEVEL_LABELS
 from participation.core.users import AccountLevel
 from participation.voting.models import BallotRule, Campaign, CampaignKind, VotingObject
 from participation.voting.reports import KIND_LABELS, RULE_LABELS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -51,7 +47,7 @@ class _BallotForm(Form):
         _l("Код, полученный при голосовании"),
         description=_l("Нужен, чтобы заменить ваш прежний выбор новым."),
         validators=[Optional(), Length(max=40, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -90,7 +86,7 @@ class AssistForm(Form):
             DataRequired(message=_l("Укажите OID жителя.")),
             Regexp(r"^\d{1,32}$", message=_l("OID состоит только из цифр.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -109,7 +105,7 @@ class VerifyForm(Form):
             DataRequired(message=_l("Введите код, полученный при голосовании.")),
             Length(max=40, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
@@ -120,7 +116,7 @@ class CampaignForm(Form):
             DataRequired(message=_l("Укажите название голосования.")),
             Length(max=300, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     kind = SelectField(
         _l("Вид голосования"),
@@ -136,7 +132,7 @@ class CampaignForm(Form):
     rules_text = TextAreaField(
         _l("Правила и описание"),
         validators=[Length(max=20000, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     opens_local = DateTimeLocalField(
         _l("Начало (местное время)"),
@@ -209,17 +205,17 @@ class ObjectForm(Form):
             DataRequired(message=_l("Укажите название объекта.")),
             Length(max=300, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
     description = TextAreaField(
         _l("Описание"),
         validators=[Length(max=10000, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     address = StringField(
         _l("Адрес"),
         validators=[Length(max=500, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
     latitude = FloatField(
         _l("Широта"),
@@ -263,7 +259,7 @@ class CloseForm(Form):
             DataRequired(message=_l("Укажите причину досрочного завершения.")),
             Length(max=2000, message=_l("Не длиннее %(max)d символов.")),
         ],
-        filters=[_strip],
+        filters=[strip],
     )
 
 

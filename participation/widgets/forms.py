@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from participation.core.forms import Form
+from participation.core.forms import Form, strip
 from participation.widgets import designs
 from participation.widgets.models import WidgetKind
 
@@ -31,10 +31,6 @@ KIND_DESCRIPTIONS = {
         "Открытые опросы и голосования вашей организации и вашей территории."
     ),
 }
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class SettingsForm(Form):
@@ -76,7 +72,7 @@ class SettingsForm(Form):
             "Не длиннее %(max)d символов. Используется, если выбран «Свой текст».",
             max=designs.CUSTOM_TEXT_MAX,
         ),
-        filters=[_strip],
+        filters=[strip],
     )
     site_url = StringField(
         _l("Сайт, на котором размещён виджет"),
@@ -85,7 +81,7 @@ class SettingsForm(Form):
             "Статистика покажет, на каких ещё сайтах открывали ваш виджет."
         ),
         validators=[Length(max=300, message=_l("Не длиннее %(max)d символов."))],
-        filters=[_strip],
+        filters=[strip],
     )
 
 
