@@ -305,11 +305,6 @@ def topic_term(topic: Topic, region_id: int | None) -> AnswerTerm:
     return AnswerTerm(fast_track, term_days(fast_track, own))
 
 
-def thanks_subcategory_ids() -> set[int]:
-    """Ids of the «Благодарность» subcategories (from the per-process copy)."""
-    return {t.id for t in TOPICS.get(db.session).values() if t.thanks}
-
-
 def fast_track_subcategory_ids(region_territory: Territory | None) -> set[int]:
     """Ids of all fast-track subcategories in this region (for clock icons in lists)."""
     national = set(db.session.scalars(sa.select(Subcategory.id).where(Subcategory.fast_track)))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from participation.appeals.deadlines import soon_due_window
-from participation.appeals.models import Appeal, AppealRating
+from participation.appeals.models import NOT_THANKS, Appeal, AppealRating, overdue_at
 from participation.appeals.permissions import subtree_ids
 from participation.appeals.workflow import OPEN_BUCKETS, Bucket
 from participation.core.db import utcnow
@@ -50,12 +50,14 @@ def curator_overview(organization: Organization) -> CuratorOverview:
     answers sent back for rework (three queries plus loading the names)."""
     now = utcnow()
     scope = curated_scope(organization)
-    overdue = sa.func.sum(sa.case((Appeal.answer_due_at < now, 1), else_=0))
+    overdue = sa.func.sum(sa.case((overdue_at(now), 1), else_=0))
     soon = sa.func.sum(
         sa.case(
             (
                 sa.and_(
-                    Appeal.answer_due_at >= now, Appeal.answer_due_at < now + soon_due_window()
+                    Appeal.answer_due_at >= now,
+                    Appeal.answer_due_at < now + soon_due_window(),
+                    NOT_THANKS,
                 ),
                 1,
             ),

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from participation.appeals.classifier import Subcategory, thanks_subcategory_ids
-from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel
+from participation.appeals.classifier import Subcategory
+from participation.appeals.models import Appeal, AppealHandoff, Arrival, Channel, overdue_at
 from participation.appeals.permissions import sees_only_assigned
 from participation.appeals.workflow import OPEN_BUCKETS, SED_FOLDER_BUCKETS, Bucket, SedFolder
 from participation.core.db import utcnow
@@ -210,8 +210,7 @@ def _filter_clauses(filters: Filters, organization: Organization, now: datetime)
         clauses.append(Appeal.answer_due_at <= end)
     if filters.overdue:
         # Only messages still being worked on can be overdue; a thanks never is.
-        clauses.append(Appeal.answer_due_at < now)
-        clauses.append(Appeal.subcategory_id.not_in(sorted(thanks_subcategory_ids())))
+        clauses.append(overdue_at(now))
         if isinstance(filters.bucket, SedFolder):
             clauses.append(Appeal.bucket.in_(OPEN_BUCKETS))
         elif filters.bucket not in OPEN_BUCKETS:

@@ -319,6 +319,18 @@ class Appeal(Base):
         return self.author.email if self.author is not None else self.caller_email
 
 
+# «Благодарность» in SQL: thanks need no answer (never overdue nor soon due) and are counted
+# apart in the reports; `Appeal.is_thanks` says the same of one message.
+_THANKS_TOPICS = sa.select(Subcategory.id).where(Subcategory.thanks).scalar_subquery()
+IS_THANKS = Appeal.subcategory_id.in_(_THANKS_TOPICS)
+NOT_THANKS = Appeal.subcategory_id.not_in(_THANKS_TOPICS)
+
+
+def overdue_at(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL: the answer term has passed (on an open message: overdue); never for a thanks."""
+    return sa.and_(Appeal.answer_due_at < now, NOT_THANKS)
+
+
 class AppealEvent(Base):
     """One step of the history: who did what, in which role, from which state to which."""
 

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from participation.appeals.classifier import Subcategory
 from participation.appeals.deadlines import soon_due_window
-from participation.appeals.models import Appeal
+from participation.appeals.models import NOT_THANKS, Appeal
 from participation.appeals.routing import regional_centre
 from participation.appeals.services import card_path, close_unrated, setting
 from participation.appeals.workflow import OPEN_BUCKETS, AppealState
@@ -98,8 +97,7 @@ def _batches(query: sa.Select) -> Iterable[list[Appeal]]:
 
 def _flag(now: datetime, cache: Cache) -> tuple[int, int]:
     # A thanks («Благодарность») needs no answer: it is never overdue nor soon due.
-    thanks = sa.select(Subcategory.id).where(Subcategory.thanks).scalar_subquery()
-    open_ = sa.and_(Appeal.bucket.in_(OPEN_BUCKETS), Appeal.subcategory_id.not_in(thanks))
+    open_ = sa.and_(Appeal.bucket.in_(OPEN_BUCKETS), NOT_THANKS)
     overdue = soon = 0
     for batch in _batches(
         sa.select(Appeal)

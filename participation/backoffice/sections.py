@@ -23,7 +23,7 @@ from participation.api.webhooks.services import undelivered_count
 from participation.appeals.classifier import administered_region, can_edit_classifier
 from participation.appeals.curator import curated_scope
 from participation.appeals.inbox import waiting_count
-from participation.appeals.models import Appeal
+from participation.appeals.models import Appeal, overdue_at
 from participation.appeals.workflow import BUCKET_LABELS, OPEN_BUCKETS
 from participation.backoffice.readiness import component_of, confirmations
 from participation.core.db import utcnow
@@ -94,7 +94,7 @@ def _overdue(user: Any, organization: Organization) -> list[str]:
         sa.select(Appeal.id).where(
             curated_scope(organization),
             Appeal.bucket.in_(OPEN_BUCKETS),
-            Appeal.answer_due_at < utcnow(),
+            overdue_at(utcnow()),
         )
     )
     if not n:

@@ -34,7 +34,7 @@ from participation.appeals.models import (
 from participation.appeals.workflow import FINAL_STATES
 from participation.core import audit
 from participation.core.db import utcnow
-from participation.core.files import Attachment, erase_attachments
+from participation.core.files import ERASED_NAME, Attachment, erase_attachments
 from participation.core.outbox import Channel as OutboxChannel
 from participation.core.outbox import Notification, OutboxMessage
 from participation.directline.models import DirectLine, Question
@@ -43,7 +43,7 @@ from participation.hearings.models import Hearing, Participant, Remark
 from participation.polls.models import Survey, SurveyAnswer, SurveyDraft, SurveyResponse
 from participation.widgets.models import WidgetSession
 
-PLACEHOLDER = "удалено"  # what anonymised free text reads
+PLACEHOLDER = ERASED_NAME  # what anonymised free text reads, as an erased file's name
 BATCH = 1000
 PURGE_ACTION = "privacy.purge"
 PURGE_LOCK = 7_140_018  # any constant no other advisory lock uses
@@ -402,7 +402,8 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-def _one_purge_at_a_time() -> None:
+def one_purge_at_a_time() -> None:
+    """Wait for any other purge's transaction (PostgreSQL; SQLite writes one at a time)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(PURGE_LOCK)))
 
@@ -420,7 +421,7 @@ def purge_personal_data(
     for kind in KINDS:
         cutoff = kind.term.cutoff(now)
         if not dry_run:
-            _one_purge_at_a_time()
+            one_purge_at_a_time()
         result = KindResult(kind.name, cutoff, kind.purge(cutoff, dry_run))
         if not dry_run:
             audit.record(

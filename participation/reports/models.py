@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from participation.appeals.classifier import Subcategory
+from participation.appeals import models as appeal_models
 from participation.appeals.models import Appeal, AppealEvent, AppealHandoff, AppealRating, Channel
 from participation.appeals.workflow import OPEN_BUCKETS
 from participation.core.db import Base, str_enum, utcnow
@@ -17,9 +17,7 @@ KEY_COLUMNS = ("day", "territory_id", "organization_id", "subcategory_id", "chan
 # Messages counted as messages: not a duplicate following another one (joined or merged).
 COUNTED = Appeal.merged_into_id.is_(None)
 # «Благодарность»: thanks are counted apart (`thanks`), out of received, answered and overdue.
-_THANKS_TOPICS = sa.select(Subcategory.id).where(Subcategory.thanks).scalar_subquery()
-IS_THANKS = Appeal.subcategory_id.in_(_THANKS_TOPICS)
-NOT_THANKS = Appeal.subcategory_id.not_in(_THANKS_TOPICS)
+IS_THANKS, NOT_THANKS = appeal_models.IS_THANKS, appeal_models.NOT_THANKS
 
 
 class Counters:

@@ -109,3 +109,24 @@ def test_the_thanks_indicator_is_named_and_explained():
     assert str(indicator.name) == "Благодарности"
     assert "Считаются отдельно" in str(indicator.counts)
     assert "благодарност" in str(BY_CODE["received"].counts)
+
+
+def test_a_thanks_past_its_date_is_not_overdue_nor_soon_due_on_the_curators_pages(world):
+    from participation.appeals.curator import curator_overview
+
+    w = world
+    thanks = load_thanks(w)
+    with time_machine.travel(START, tick=False) as clock:
+        grateful = submit(w, subcategory_id=thanks.id, suggested_subcategory_id=thanks.id)
+        pothole = submit(w)
+        for appeal in (grateful, pothole):
+            s.accept_appeal(appeal, w.moderator)
+            s.confirm_addressee(appeal, w.cur_coordinator)
+        db.session.flush()
+        clock.move_to(grateful.answer_due_at - timedelta(hours=1))
+        [row] = [r for r in curator_overview(w.city_admin).rows if r.open]
+        # the pothole (fast track) is overdue by now; the thanks is not «скоро срок»
+        assert (row.open, row.overdue, row.soon_due) == (2, 1, 0)
+        clock.move_to(START + timedelta(days=40))
+        [row] = [r for r in curator_overview(w.city_admin).rows if r.open]
+        assert (row.open, row.overdue, row.soon_due) == (2, 1, 0)

@@ -24,7 +24,7 @@ from participation.api.webhooks.models import (
     WebhookSubscription,
 )
 from participation.api.webhooks.transport import DeliveryError, post
-from participation.appeals.models import Appeal
+from participation.appeals.models import NOT_THANKS, Appeal
 from participation.appeals.workflow import OPEN_BUCKETS
 from participation.core.db import utcnow
 from participation.core.jobs import enqueue_after_commit, sweep
@@ -94,7 +94,7 @@ def _announce_deadlines(event_type: EventType, now: datetime) -> int:
     query = (
         sa.select(Appeal)
         .join(subscribers, subscribers.c.organization_id == organization)
-        .where(Appeal.bucket.in_(OPEN_BUCKETS), when, ~sa.exists(already))
+        .where(Appeal.bucket.in_(OPEN_BUCKETS), when, NOT_THANKS, ~sa.exists(already))
         .order_by(Appeal.answer_due_at, Appeal.id)
         .limit(BATCH)
     )
