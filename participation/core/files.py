@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from participation.core.db import Base, utcnow
 from participation.core.errors import FieldError
+from participation.core.i18n import number
 from participation.core.jobs import sweep
 from participation.extensions import db
 
@@ -186,22 +187,24 @@ def store_image(
             "Файл «%(name)s» не является изображением PNG, JPEG или WEBP.", name=filename or ""
         ),
     )
-    unreadable = _l("Не удалось прочитать изображение «%(name)s».", name=filename or "")
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > max_pixels:
                 raise FieldError(
                     field,
                     _l(
-                        "Изображение «%(name)s» слишком большое: %(w)d × %(h)d точек.",
+                        "Изображение «%(name)s» слишком большое: %(w)d × %(h)d точек. "
+                        "Уменьшите его, чтобы точек было не больше %(max)s "
+                        "(например, 1000 × 1000), и загрузите снова.",
                         name=filename or "",
                         w=image.width,
                         h=image.height,
+                        max=number(max_pixels, 0),
                     ),
                 )
             image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise FieldError(field, unreadable) from None
+        raise FieldError(field, _unreadable(filename)) from None
     data = _without_metadata(data, mime, filename, field)
     return store_file(
         data,
@@ -271,9 +274,15 @@ def _without_metadata(data: bytes, mime: str, filename: str | None, field: str) 
                 upright.save(out, image.format, quality=90, **keep)
             return out.getvalue()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise FieldError(
-            field, _l("Не удалось прочитать изображение «%(name)s».", name=filename or "")
-        ) from None
+        raise FieldError(field, _unreadable(filename)) from None
+
+
+def _unreadable(filename: str | None):
+    return _l(
+        "Не удалось прочитать изображение «%(name)s». Сохраните его заново как PNG или JPEG "
+        "и загрузите ещё раз.",
+        name=filename or "",
+    )
 
 
 def attachment_path(attachment: Attachment) -> Path:

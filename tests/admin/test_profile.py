@@ -250,3 +250,5 @@ def test_a_huge_picture_in_a_small_file_is_refused(client, org, admin):
     assert "слишком большое: 5000 × 4000 точек" in _error_of(
         response.get_data(as_text=True), "logo"
     )
+    # …and says what to do: the limit, in the person's numbers
+    assert "не больше 16\u00a0000\u00a0000" in _error_of(response.get_data(as_text=True), "logo")
