@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from participation.admin.models import OPEN_STATUSES, InvitationStatus, StaffInvitation
 from participation.admin.permissions import role_refusal
 from participation.core import audit
-from participation.core.db import utcnow
+from participation.core.db import insert_unless_present, utcnow
 from participation.core.errors import DomainError, FieldError
 from participation.core.i18n import local_datetime
 from participation.core.labels import role_label
@@ -335,27 +335,25 @@ def _decide(invitation: StaffInvitation, actor: User, target: InvitationStatus) 
 
 
 def _grant(invitation: StaffInvitation, user: User, *, actor: User) -> None:
-    """Give `user` the invited roles they do not hold yet, each with its audit entry."""
-    held = set(
-        db.session.scalars(
-            sa.select(Membership.role).where(
-                Membership.user_id == user.id,
-                Membership.organization_id == invitation.organization_id,
-            )
-        )
+    """Give `user` the invited roles they do not hold yet, each with its audit entry. The
+    unique constraint decides: a role granted meanwhile (by hand, at the same moment) is
+    skipped, not a failed page."""
+    insert = insert_unless_present(
+        Membership.__table__,
+        ("user_id", "organization_id", "role"),
+        Membership.id,
+        db.session.get_bind().dialect.name,
     )
     for role in invitation.role_list:
-        if role in held:
-            continue
-        membership = Membership(
-            user_id=user.id, organization_id=invitation.organization_id, role=role
-        )
-        db.session.add(membership)
-        db.session.flush()
+        values = {"user_id": user.id, "organization_id": invitation.organization_id, "role": role}
+        membership_id = db.session.scalar(insert, values)
+        if membership_id is None:
+            continue  # held already
         audit.record(
             "staff.role_added",
-            membership,
             actor_id=actor.id,
+            object_type=Membership.__tablename__,
+            object_id=membership_id,
             organization_id=invitation.organization_id,
             user_id=user.id,
             role=role.value,

@@ -341,3 +341,18 @@ def test_regional_authorised_official_is_invited_in_a_regional_body(client):
     assert "«Уполномоченный муниципальный» выдаётся только в органе местного самоуправления" in (
         _text(response)
     )
+
+
+def test_a_role_held_already_is_skipped_and_the_others_are_granted(app, client, org_admin):
+    org, _admin = org_admin
+    _invitation, path = _invited(client)
+    # given the executor's role by hand meanwhile
+    person = factories.staff(
+        org, Role.EXECUTOR, last_name="Кузнецова", first_name="Анна", middle_name="Сергеевна"
+    )
+    client = app.test_client()
+    login_as(client, person)
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 302
+    assert _roles(person.id, org.id) == {Role.COORDINATOR, Role.EXECUTOR}
+    assert [e.details["role"] for e in _audit("staff.role_added")] == ["coordinator"]
