@@ -223,20 +223,16 @@ def notify_many(
     if not letters:
         return 0
     dialect = db.session.get_bind().dialect.name
-    db.session.execute(
-        insert_unless_present(OutboxMessage.__table__, ("dedup_key",), None, dialect), letters
-    )
-    keys = [row["dedup_key"] for row in letters if row["next_attempt_at"] is None]
-    for start in range(0, len(keys), RELAY_CHUNK):
-        ready = db.session.scalars(
-            sa.select(OutboxMessage.id).where(
-                OutboxMessage.dedup_key.in_(keys[start : start + RELAY_CHUNK]),
-                OutboxMessage.sent_at.is_(None),
-            )
-        ).all()
-        if ready:
-            enqueue_after_commit("participation.core.outbox:relay_outbox", *ready)
-    return len(letters)
+    insert = insert_unless_present(OutboxMessage.__table__, ("dedup_key",), None, dialect)
+    # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: a row per letter written now
+    returning = insert.returning(OutboxMessage.id, OutboxMessage.next_attempt_at)
+    written = db.session.execute(returning, letters).all()
+    ready = [row.id for row in written if row.next_attempt_at is None]  # not held for the night
+    for start in range(0, len(ready), RELAY_CHUNK):
+        enqueue_after_commit(
+            "participation.core.outbox:relay_outbox", *ready[start : start + RELAY_CHUNK]
+        )
+    return len(written)
 
 
 def relay_outbox(*ids: int) -> int:

@@ -99,20 +99,19 @@ def _withdraw_closed_reminders(now: datetime) -> int:
             _closes() > now - REMIND_BEFORE,
         )
     ).all()
-    withdrawn = 0
-    for campaign_id in closed:
-        withdrawn += db.session.execute(
-            sa.update(OutboxMessage)
-            .where(
-                # held letters only (ix_outbox_pending): those due now have gone already
-                OutboxMessage.sent_at.is_(None),
-                OutboxMessage.next_attempt_at > now,
-                OutboxMessage.attempts < MAX_ATTEMPTS,
-                OutboxMessage.dedup_key.startswith(f"vote:{campaign_id}:ending:"),
-            )
-            .values(attempts=MAX_ATTEMPTS, last_error="withdrawn: the vote closed")
-        ).rowcount
-    return withdrawn
+    if not closed:
+        return 0
+    return db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            # held letters only (ix_outbox_pending): those due now have gone already
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at > now,
+            OutboxMessage.attempts < MAX_ATTEMPTS,
+            sa.or_(*(OutboxMessage.dedup_key.startswith(f"vote:{i}:ending:") for i in closed)),
+        )
+        .values(attempts=MAX_ATTEMPTS, last_error="withdrawn: the vote closed")
+    ).rowcount
 
 
 @sweep
