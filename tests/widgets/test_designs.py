@@ -257,6 +257,7 @@ def _report(client, code: str, token: str | None = None, origin: str | None = ME
         "viewport_height": "800",
         **figures,
     }
+    data = {name: value for name, value in data.items() if value is not None}
     headers = {"Origin": origin} if origin else {}
     return client.post(f"/widget/{code}/placement", data=data, headers=headers)
 
@@ -403,6 +404,8 @@ def test_a_report_without_the_widgets_token_is_refused(world, client):
         {"viewport_width": "0"},
         {"top": "1e12"},
         {"left": "Infinity"},
+        {"width": "3" * 40},
+        {"height": None},  # not sent at all
     ],
 )
 def test_a_report_with_bad_numbers_is_refused(world, client, figures):
