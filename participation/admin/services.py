@@ -148,9 +148,10 @@ def _open_assigned_query(organization: Organization, user: User) -> sa.Select:
     )
 
 
-def open_assigned(organization: Organization, user: User) -> list[Appeal]:
-    """Open messages of `organization` assigned to `user`, oldest first."""
-    return list(db.session.scalars(_open_assigned_query(organization, user).order_by(Appeal.id)))
+def open_assigned(organization: Organization, user: User, limit: int | None = None) -> list[Appeal]:
+    """Open messages of `organization` assigned to `user`, oldest first (the first `limit`)."""
+    query = _open_assigned_query(organization, user).order_by(Appeal.id).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def open_assigned_count(organization: Organization, user: User) -> int:

@@ -27,6 +27,7 @@ from participation.admin.services import (
     add_staff,
     memberships_by_user,
     open_assigned,
+    open_assigned_count,
     profile_form_data,
     remove_role,
     save_profile,
@@ -43,6 +44,7 @@ from participation.core.users import Membership, User
 from participation.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ASSIGNED_SHOWN = 20  # a leaving member's open messages listed by number
 bp.before_request(staff_gate)
 bp.context_processor(staff_context)
 
@@ -296,6 +298,8 @@ def staff_remove(user_id: int):
 
 def _render_member(organization, member: User, form: RoleForm, reassign_form=None):
     memberships = memberships_by_user(organization, [member.id])[member.id]
+    count = open_assigned_count(organization, member)
+    assigned = open_assigned(organization, member, limit=ASSIGNED_SHOWN) if count else []
     return render_template(
         "admin/staff_detail.html",
         organization=organization,
@@ -303,8 +307,9 @@ def _render_member(organization, member: User, form: RoleForm, reassign_form=Non
         memberships=memberships,
         form=form,
         remove_form=RemoveRoleForm(formdata=None),
-        assigned=open_assigned(organization, member),
-        reassign_form=reassign_form or _reassign_form(organization, member),
+        assigned=assigned,
+        assigned_count=count,
+        reassign_form=(reassign_form or _reassign_form(organization, member)) if count else None,
     )
 
 
