@@ -39,20 +39,6 @@ REMIND_BEFORE = timedelta(days=3)
 ANNOUNCE_HORIZON = timedelta(days=7)
 
 
-def _closes() -> sa.ColumnElement[datetime]:
-    """SQL of Campaign.effective_closes_at."""
-    return sa.case(
-        (
-            sa.and_(
-                Campaign.closed_early_at.is_not(None),
-                Campaign.closed_early_at < Campaign.closes_at,
-            ),
-            Campaign.closed_early_at,
-        ),
-        else_=Campaign.closes_at,
-    )
-
-
 def _url(path: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + path
 
@@ -95,8 +81,8 @@ def _withdraw_closed_reminders(now: datetime) -> int:
     closed = db.session.scalars(
         sa.select(Campaign.id).where(
             Campaign.published_at.is_not(None),
-            _closes() <= now,
-            _closes() > now - REMIND_BEFORE,
+            Campaign.effective_closes_at <= now,
+            Campaign.effective_closes_at > now - REMIND_BEFORE,
         )
     ).all()
     if not closed:
@@ -123,8 +109,8 @@ def sweep_vote_reminders() -> dict[str, int]:
         .where(
             Campaign.published_at.is_not(None),
             Campaign.opens_at <= now,
-            _closes() > now,
-            _closes() <= now + REMIND_BEFORE,
+            Campaign.effective_closes_at > now,
+            Campaign.effective_closes_at <= now + REMIND_BEFORE,
         )
         .order_by(Campaign.id)
     ).all()
@@ -227,7 +213,11 @@ def sweep_announcements() -> dict[str, int]:
     since = now - ANNOUNCE_HORIZON
     votes = db.session.scalars(
         sa.select(Campaign)
-        .where(Campaign.published_at > since, Campaign.published_at <= now, _closes() > now)
+        .where(
+            Campaign.published_at > since,
+            Campaign.published_at <= now,
+            Campaign.effective_closes_at > now,
+        )
         .order_by(Campaign.id)
     ).all()
     surveys = db.session.scalars(

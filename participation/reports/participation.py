@@ -120,15 +120,7 @@ def _counts(scope: Scope, period: Period, cut: Cut | None) -> dict[str, dict[Any
     now = utcnow()
     parts: dict[str, sa.Select] = {}
 
-    closes = sa.case(
-        (
-            sa.and_(
-                Campaign.closed_early_at.is_not(None), Campaign.closed_early_at < Campaign.closes_at
-            ),
-            Campaign.closed_early_at,
-        ),
-        else_=Campaign.closes_at,
-    )
+    closes = Campaign.effective_closes_at
     parts["votes_held"] = c.select(
         sa.select(Campaign.id),
         sa.func.count(),

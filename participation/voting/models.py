@@ -14,6 +14,7 @@ import uuid
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.core.db import Base, TimestampMixin, str_enum
@@ -113,11 +114,24 @@ class Campaign(TimestampMixin, Base):
         ),
     )
 
-    @property
+    @hybrid_property
     def effective_closes_at(self) -> datetime:
+        """When voting ends: an early close that came first, else the planned close (also as
+        SQL, for the queries that sort campaigns into open and closed)."""
         if self.closed_early_at is not None and self.closed_early_at < self.closes_at:
             return self.closed_early_at
         return self.closes_at
+
+    @effective_closes_at.inplace.expression
+    @classmethod
+    def _effective_closes_at_sql(cls) -> sa.ColumnElement[datetime]:
+        return sa.case(
+            (
+                sa.and_(cls.closed_early_at.is_not(None), cls.closed_early_at < cls.closes_at),
+                cls.closed_early_at,
+            ),
+            else_=cls.closes_at,
+        )
 
     def status(self, now: datetime) -> CampaignStatus:
         if self.published_at is None:

@@ -920,15 +920,7 @@ def home_territory_ids(user: User | None) -> list[int]:
 
 def status_filter(query: sa.Select, status: str | None, now: datetime) -> sa.Select:
     """Restrict a campaign query to open / upcoming / closed ones (computed from dates)."""
-    ends = sa.case(
-        (
-            sa.and_(
-                Campaign.closed_early_at.is_not(None), Campaign.closed_early_at < Campaign.closes_at
-            ),
-            Campaign.closed_early_at,
-        ),
-        else_=Campaign.closes_at,
-    )
+    ends = Campaign.effective_closes_at
     if status == CampaignStatus.OPEN:
         return query.where(Campaign.opens_at <= now, ends > now)
     if status == CampaignStatus.UPCOMING:
