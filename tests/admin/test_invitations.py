@@ -173,6 +173,15 @@ def test_another_esia_name_is_warned_and_waits_for_the_administrator(client, org
     assert invitation.status == InvitationStatus.ACCEPTED and invitation.decided_by_id == admin.id
     assert len(_audit("staff.invitation_confirmed")) == 1
     assert "Ждёт вашего подтверждения" not in _text(client.get("/admin/"))
+    # Confirmed twice (a double click): the second says so and grants nothing more.
+    again = client.post(
+        f"/admin/invitations/{invitation.id}/confirm",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "не ждёт подтверждения" in _text(again)
+    assert len(_audit("staff.invitation_confirmed")) == 1
+    assert len(_audit("staff.role_added")) == 2
 
 
 def test_administrator_may_decline_the_other_person(client, org_admin):

@@ -119,11 +119,12 @@ def test_reassigning_all_through_the_workflow_then_removal_works(client, leaving
     assert client.get(f"/admin/staff/{w.executor.id}").status_code == 404
 
 
-@pytest.mark.parametrize("who", ["empty", "coordinator", "outsider", "themselves"])
+@pytest.mark.parametrize("who", ["empty", "letters", "coordinator", "outsider", "themselves"])
 def test_messages_go_only_to_another_executor_of_the_organization(client, leaving, who):
     w = leaving
     successor = {
         "empty": "",
+        "letters": "abc",
         "coordinator": str(w.coordinator.id),
         "outsider": str(w.town_executor.id),
         "themselves": str(w.executor.id),
