@@ -301,6 +301,15 @@ def test_bad_invitation_form_input_is_shown_next_to_the_fields(client, org_admin
     assert db.session.scalar(sa.select(sa.func.count(StaffInvitation.id))) == 0
 
 
+def test_an_unknown_role_and_an_over_long_surname_are_refused_at_their_fields(client, org_admin):
+    response = _invite(client, roles=["coordinator", "superuser"], last_name="Я" * 101)
+    assert response.status_code == 400
+    page = _text(response)
+    assert 'id="roles-error"' in page and 'id="last_name-error"' in page
+    assert "Не длиннее 100 символов" in page
+    assert db.session.scalar(sa.select(sa.func.count(StaffInvitation.id))) == 0
+
+
 def test_a_second_open_invitation_to_the_same_address_is_refused(client, org_admin):
     _invited(client)
     response = _invite(client, email="KUZNETSOVA@example.org")
