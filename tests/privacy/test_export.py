@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from participation.appeals import services as s
 from participation.core.audit import AuditEntry
-from participation.core.files import store_file
+from participation.core.files import Attachment, attachment_path, store_file
 from participation.core.outbox import notify
 from participation.extensions import db
 from participation.polls.models import (
@@ -217,3 +217,20 @@ def test_downloads_are_rate_limited_per_person(world, client, app):
         db.session.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "privacy.export"))
         == limit
     )
+
+
+def test_a_file_gone_from_storage_is_left_out_and_the_rest_still_downloads(world, client):
+    alpha, _beta, _vote = _two_residents(world)
+    db.session.commit()
+    [photo] = db.session.scalars(
+        sa.select(Attachment).where(Attachment.uploaded_by_id == alpha.id)
+    ).all()
+    attachment_path(photo).unlink()
+
+    response = _download(client, alpha)
+
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert not [n for n in archive.namelist() if n.startswith("files/")]
+    [message] = json.loads(archive.read("messages.json"))
+    assert message["text"] == "Яма у дома Альфа" and message["files"] == []
